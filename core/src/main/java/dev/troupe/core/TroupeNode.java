@@ -1,0 +1,328 @@
+package dev.troupe.core;
+
+import static dev.troupe.core.internal.Preconditions.requireNonNull;
+import static dev.troupe.core.internal.Preconditions.requirePositive;
+
+import com.typesafe.config.Config;
+import dev.troupe.core.internal.CoreExtension;
+import dev.troupe.core.internal.NodeConfig;
+import dev.troupe.core.internal.WatchActor;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A started Troupe cluster node: one Pekko {@link ActorSystem} that has joined (or is joining) a
+ * cluster.
+ *
+ * <pre>{@code
+ * try (TroupeNode node = TroupeNode.start(NodeOptions.defaults())) {   // embedded single node
+ *   node.whenUp().toCompletableFuture().join();
+ *   System.out.println(node.address() + " " + node.members());
+ * }
+ * }</pre>
+ *
+ * <p>With no seed nodes the node joins itself and forms an embedded single-node cluster; other
+ * nodes can join it later. {@link #start} returns as soon as the actor system runs and the join is
+ * under way; {@link #whenUp()} completes when this node is an Up member.
+ *
+ * <p>Thread-safe. Closing the node leaves the cluster gracefully (through Pekko's
+ * CoordinatedShutdown: shards and singletons are handed over first) and terminates the system.
+ *
+ * @since 0.1.0
+ */
+public final class TroupeNode implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TroupeNode.class);
+
+  private final ActorSystem<Void> system;
+  private final String name;
+  private final Duration closeTimeout;
+  private final CompletableFuture<TroupeNode> up = new CompletableFuture<>();
+  private final CoreExtension core;
+
+  private TroupeNode(ActorSystem<Void> system) {
+    this.system = system;
+    Config config = system.settings().config();
+    String configured = config.getString("troupe.core.node-name");
+    Address self = address();
+    this.name =
+        configured.isEmpty()
+            ? self.getHost().orElse("local") + ":" + self.getPort().orElse(0)
+            : configured;
+    this.closeTimeout = config.getDuration("troupe.core.close-timeout");
+    this.core = CoreExtension.get(system);
+    org.apache.pekko.cluster.Cluster classic =
+        org.apache.pekko.cluster.Cluster.get(system.classicSystem());
+    classic.registerOnMemberUp(() -> up.complete(this));
+    system
+        .getWhenTerminated()
+        .thenRun(
+            () ->
+                up.completeExceptionally(
+                    new IllegalStateException(
+                        "Troupe node [" + name + "] terminated before it became Up")));
+  }
+
+  /**
+   * Starts a node: creates its actor system and joins the seed nodes, or itself if there are none.
+   *
+   * @param options validated options, from {@link NodeOptions#builder()}
+   * @return the started node; use {@link #whenUp()} to wait for membership
+   * @throws IllegalArgumentException if {@code options} is null
+   * @throws IllegalStateException if the actor system cannot start (for example, the port is in
+   *     use); the message names the host and port
+   */
+  public static TroupeNode start(NodeOptions options) {
+    if (options == null) {
+      throw new IllegalArgumentException("TroupeNode.start: options must not be null");
+    }
+    Config config = NodeConfig.build(options);
+    ActorSystem<Void> system;
+    try {
+      system = ActorSystem.create(Behaviors.empty(), options.systemName(), config);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "Cannot start Troupe node on "
+              + config.getString("pekko.remote.artery.canonical.hostname")
+              + ":"
+              + config.getInt("pekko.remote.artery.canonical.port")
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    TroupeNode node = new TroupeNode(system);
+    node.join(options.seedNodes(), config.getStringList("pekko.cluster.seed-nodes"));
+    return node;
+  }
+
+  private void join(List<Address> seeds, List<String> configuredSeeds) {
+    Cluster cluster = Cluster.get(system);
+    if (!seeds.isEmpty()) {
+      log.info("Troupe node [{}] at [{}] joining seed nodes {}", name, address(), seeds);
+      cluster.manager().tell(new JoinSeedNodes(seeds));
+    } else if (!configuredSeeds.isEmpty()) {
+      // Pekko joins pekko.cluster.seed-nodes by itself.
+      log.info(
+          "Troupe node [{}] at [{}] joining configured seed nodes {}",
+          name,
+          address(),
+          configuredSeeds);
+    } else {
+      log.info(
+          "Troupe node [{}] at [{}] joining itself (embedded single-node cluster)",
+          name,
+          address());
+      cluster.manager().tell(Join.create(address()));
+    }
+  }
+
+  /** The node's actor system. */
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  /** The node's name, for logs and the dashboard ({@code troupe.core.node-name} or host:port). */
+  public String name() {
+    return name;
+  }
+
+  /** The node's cluster address, with the real port also when it was started with port 0. */
+  public Address address() {
+    return Cluster.get(system).selfMember().address();
+  }
+
+  /**
+   * The addresses of the cluster's Up members, as this node currently sees them.
+   *
+   * <p>Eventually consistent: right after a change other nodes may briefly disagree.
+   */
+  public Set<Address> members() {
+    Iterable<Member> members = Cluster.get(system).state().getMembers();
+    return Collections.unmodifiableSet(
+        StreamSupport.stream(members.spliterator(), false)
+            .filter(m -> m.status().equals(MemberStatus.up()))
+            .map(Member::address)
+            .collect(Collectors.toSet()));
+  }
+
+  /**
+   * Completes with this node when it is an Up member of the cluster; fails if the node terminates
+   * first.
+   */
+  public CompletionStage<TroupeNode> whenUp() {
+    return up;
+  }
+
+  /**
+   * Leaves the cluster gracefully and terminates the actor system through CoordinatedShutdown.
+   *
+   * <p>Idempotent: every call returns the same stage, completed when the system has terminated.
+   */
+  public CompletionStage<Done> leave() {
+    return CoordinatedShutdown.get(system)
+        .runAll(CoordinatedShutdown.clusterLeavingReason())
+        .thenCompose(done -> system.getWhenTerminated());
+  }
+
+  /**
+   * Leaves the cluster and waits, up to {@code troupe.core.close-timeout}, for the system to
+   * terminate; after that it terminates the system without waiting further.
+   */
+  @Override
+  public void close() {
+    try {
+      leave().toCompletableFuture().get(closeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      system.terminate();
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn(
+          "Troupe node [{}] did not leave within {}; terminating: {}",
+          name,
+          closeTimeout,
+          e.toString());
+      system.terminate();
+    }
+  }
+
+  /**
+   * The node's worker group registry: Erlang {@code pg} on the Pekko receptionist.
+   *
+   * @see WorkerRegistry
+   */
+  public WorkerRegistry registry() {
+    return core.registry();
+  }
+
+  /**
+   * The node's address book: cluster-wide names of single actors, and {@link
+   * AddressBook#pickNode(String)}.
+   *
+   * @see AddressBook
+   */
+  public AddressBook addressBook() {
+    return core.addressBook();
+  }
+
+  /**
+   * The node of the actor named {@code name} in the address book; the same as {@code
+   * addressBook().locate(name)} (ergo's LocateProcess).
+   *
+   * @throws IllegalArgumentException if {@code name} is null
+   */
+  public Optional<Address> locate(String name) {
+    return core.addressBook().locate(name);
+  }
+
+  /**
+   * Asks the actor named {@code name} in the address book and completes with its reply (ergo's
+   * ForwardCall).
+   *
+   * <pre>{@code
+   * CompletionStage<Balance> balance =
+   *     node.call("billing", replyTo -> new Billing.GetBalance("acct-1", replyTo),
+   *         Duration.ofSeconds(3));
+   * }</pre>
+   *
+   * @return a stage failed with {@link NoSuchElementException} if no live actor holds {@code name}
+   *     (as this node sees it), or with {@link TimeoutException} naming {@code name} if no reply
+   *     arrives within {@code timeout}
+   * @throws IllegalArgumentException if an argument is null or {@code timeout} not positive
+   */
+  public <M, R> CompletionStage<R> call(
+      String name, Function<ActorRef<R>, M> message, Duration timeout) {
+    requireNonNull(name, "name");
+    requireNonNull(message, "message");
+    requirePositive(timeout, "timeout");
+    Optional<ActorRef<Object>> target = core.addressBook().lookupAny(name);
+    if (target.isEmpty()) {
+      return CompletableFuture.failedFuture(unknownName("call", name));
+    }
+    CompletableFuture<R> result = new CompletableFuture<>();
+    AskPattern.<Object, R>ask(
+            target.get(), replyTo -> message.apply(replyTo), timeout, system.scheduler())
+        .whenComplete(
+            (reply, failure) -> {
+              if (failure == null) {
+                result.complete(reply);
+              } else if (failure instanceof TimeoutException
+                  || failure.getCause() instanceof TimeoutException) {
+                TimeoutException timedOut =
+                    new TimeoutException(
+                        "TroupeNode.call: [" + name + "] did not reply within " + timeout);
+                timedOut.initCause(failure);
+                result.completeExceptionally(timedOut);
+              } else {
+                result.completeExceptionally(failure);
+              }
+            });
+    return result;
+  }
+
+  /**
+   * Sends {@code message} to the actor named {@code name} in the address book (ergo's ForwardSend).
+   *
+   * @return a stage completed once the message is sent, or failed with {@link
+   *     NoSuchElementException} if no live actor holds {@code name} as this node sees it: never a
+   *     silent loss of an unroutable message
+   * @throws IllegalArgumentException if an argument is null
+   */
+  public <M> CompletionStage<Done> send(String name, M message) {
+    requireNonNull(name, "name");
+    requireNonNull(message, "message");
+    Optional<ActorRef<Object>> target = core.addressBook().lookupAny(name);
+    if (target.isEmpty()) {
+      return CompletableFuture.failedFuture(unknownName("send", name));
+    }
+    target.get().tell(message);
+    return CompletableFuture.completedFuture(Done.getInstance());
+  }
+
+  /**
+   * Completes when {@code ref} stops (ergo's WaitPID); for a remote actor also when its node is
+   * removed from the cluster. Completes at once for an actor that has already stopped.
+   *
+   * @throws IllegalArgumentException if {@code ref} is null
+   */
+  public CompletionStage<Done> watch(ActorRef<?> ref) {
+    requireNonNull(ref, "ref");
+    CompletableFuture<Done> done = new CompletableFuture<>();
+    core.watcher().tell(new WatchActor.Watch(ref, done));
+    return done;
+  }
+
+  private static NoSuchElementException unknownName(String operation, String name) {
+    return new NoSuchElementException(
+        "TroupeNode." + operation + ": no live actor is named [" + name + "] in the address book");
+  }
+
+  @Override
+  public String toString() {
+    return "TroupeNode(" + name + ", " + address() + ")";
+  }
+}

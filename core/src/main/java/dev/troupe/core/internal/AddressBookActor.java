@@ -1,0 +1,502 @@
+package dev.troupe.core.internal;
+
+import dev.troupe.core.TroupeSerializable;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.ddata.Key;
+import org.apache.pekko.cluster.ddata.ORMultiMap;
+import org.apache.pekko.cluster.ddata.ORMultiMapKey;
+import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
+import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.apache.pekko.pattern.StatusReply;
+
+/** INTERNAL API. Keeps this node's replica view of the address book; see the design notes. */
+public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Command> {
+  /*
+   * Design notes.
+   *
+   * Data: ORMultiMap<String name, NameEntry> (with value deltas) in Troupe's replicator, spread
+   * over distributed-key-count keys by name hash so that no single CRDT holds 100k names. A node
+   * adds and removes only the entries of its own actors; any node removes the entries of a node
+   * that was removed from the cluster (observed-remove makes that safe).
+   *
+   * Writes go to all reachable nodes at once (WriteAll, write-timeout). Replicators notify their
+   * subscribers only on a timer, so once a write is acknowledged this actor sends a Flush hint to
+   * the address-book actor of every other Up member, whose replicator then notifies at once
+   * (FlushChanges): a new name is visible everywhere within milliseconds. This node's own
+   * registrations are in its view as soon as register completes (read-your-writes).
+   *
+   * One holder per name: the entry on an available (Up, reachable) node with the highest rank wins
+   * (0 unless registered with a rank, such as a daemon's epoch), then the oldest by registration
+   * time of the registering node, then node address, then ref - a total order every node computes
+   * alike. Whenever its view changes, each node checks its own holders: one that is
+   * not the winner while the winner is available is a duplicate; the node removes its entry and
+   * stops it (PoisonPill) or tells it the message given at registration. Holders on unreachable
+   * nodes never win, so a partition never stops the only reachable holder.
+   *
+   * Membership comes from cluster events; the view records when it last changed so that resolve()
+   * can answer Unknown, not Absent, while replicas are converging (settle-time).
+   */
+
+  /** The protocol of the address-book actor. */
+  public sealed interface Command {}
+
+  /** Names a local actor. */
+  public record Register(
+      String name,
+      ActorRef<Object> ref,
+      String protocol,
+      Optional<Object> onDuplicate,
+      long rank,
+      ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  /** Reads every key from a majority and replies with the holder of every name. */
+  public record Query(Duration timeout, ActorRef<StatusReply<Map<String, Address>>> replyTo)
+      implements Command {}
+
+  /** From another node's address-book actor: its write is in this node's replica now. */
+  public enum Flush implements Command, TroupeSerializable {
+    INSTANCE
+  }
+
+  private record HolderTerminated(ActorRef<Object> ref) implements Command {}
+
+  private record Changed(Replicator.SubscribeResponse<ORMultiMap<String, NameEntry>> rsp)
+      implements Command {}
+
+  private record ClusterChanged(ClusterEvent.ClusterDomainEvent event) implements Command {}
+
+  private record Written(boolean flush) implements Command {}
+
+  private record QueryPart(
+      QueryState state, Replicator.GetResponse<ORMultiMap<String, NameEntry>> rsp)
+      implements Command {}
+
+  private enum Sweep implements Command {
+    INSTANCE
+  }
+
+  /** A name held by an actor of this node. */
+  private record Local(
+      String name, NameEntry entry, ActorRef<Object> ref, Optional<Object> onDup) {}
+
+  /** A query in progress. */
+  private static final class QueryState {
+    final ActorRef<StatusReply<Map<String, Address>>> replyTo;
+    final Map<String, List<NameEntry>> names = new HashMap<>();
+    int pending;
+    boolean failed;
+
+    QueryState(ActorRef<StatusReply<Map<String, Address>>> replyTo, int pending) {
+      this.replyTo = replyTo;
+      this.pending = pending;
+    }
+  }
+
+  private final AddressBookViewHolder holder;
+  private final AddressBookSettings settings;
+  private final Clock clock;
+  private final ActorRefResolver resolver;
+  private final SelfUniqueAddress selfUniqueAddress;
+  private final Address self;
+  private final ReplicatorMessageAdapter<Command, ORMultiMap<String, NameEntry>> replicator;
+  private final ActorRef<Replicator.Command> replicatorRef;
+  private final Peers<Command> peers;
+  private final List<Key<ORMultiMap<String, NameEntry>>> dataKeys = new ArrayList<>();
+  private final List<Map<String, Set<NameEntry>>> replica = new ArrayList<>();
+  // ref string -> registration of this node, and name -> its local registrations
+  private final Map<String, Local> localByRef = new HashMap<>();
+  private final Map<ActorRef<Object>, Set<String>> refsWatched = new HashMap<>();
+
+  private AddressBookActor(
+      ActorContext<Command> ctx,
+      AddressBookViewHolder holder,
+      AddressBookSettings settings,
+      ActorRef<Replicator.Command> replicatorRef,
+      Clock clock) {
+    super(ctx);
+    this.holder = holder;
+    this.settings = settings;
+    this.clock = clock;
+    this.resolver = ActorRefResolver.get(ctx.getSystem());
+    this.selfUniqueAddress = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
+    this.self = Cluster.get(ctx.getSystem()).selfMember().address();
+    this.replicator =
+        new ReplicatorMessageAdapter<>(ctx, replicatorRef, settings.writeTimeout().multipliedBy(5));
+    this.replicatorRef = replicatorRef;
+    this.peers = new Peers<>(ctx.getSystem(), ctx.getSelf().path().name());
+    for (int i = 0; i < settings.distributedKeyCount(); i++) {
+      Key<ORMultiMap<String, NameEntry>> key = ORMultiMapKey.create("troupe-names-" + i);
+      dataKeys.add(key);
+      replica.add(Map.of());
+      replicator.subscribe(key, Changed::new);
+    }
+    Cluster.get(ctx.getSystem())
+        .subscriptions()
+        .tell(
+            Subscribe.create(
+                ctx.messageAdapter(ClusterEvent.ClusterDomainEvent.class, ClusterChanged::new),
+                ClusterEvent.ClusterDomainEvent.class));
+  }
+
+  /** The address-book actor, publishing into {@code holder}. */
+  public static Behavior<Command> create(
+      AddressBookViewHolder holder,
+      AddressBookSettings settings,
+      ActorRef<Replicator.Command> replicator,
+      Clock clock) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  timers.startTimerWithFixedDelay(Sweep.INSTANCE, settings.pruneInterval());
+                  return new AddressBookActor(ctx, holder, settings, replicator, clock);
+                }));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Register.class, this::onRegister)
+        .onMessage(Query.class, this::onQuery)
+        .onMessage(QueryPart.class, this::onQueryPart)
+        .onMessage(HolderTerminated.class, this::onHolderTerminated)
+        .onMessage(Changed.class, this::onChanged)
+        .onMessage(ClusterChanged.class, this::onClusterChanged)
+        .onMessage(Written.class, this::onWritten)
+        .onMessageEquals(Flush.INSTANCE, this::onFlush)
+        .onMessageEquals(Sweep.INSTANCE, this::onSweep)
+        .build();
+  }
+
+  // ---- registrations of this node ----
+
+  private Behavior<Command> onRegister(Register cmd) {
+    String ref = resolver.toSerializationFormat(cmd.ref());
+    Local existing = localByRef.get(ref + "#" + cmd.name());
+    if (existing == null) {
+      NameEntry entry =
+          new NameEntry(ref, self.toString(), clock.millis(), cmd.protocol(), cmd.rank());
+      Local registration = new Local(cmd.name(), entry, cmd.ref(), cmd.onDuplicate());
+      localByRef.put(ref + "#" + cmd.name(), registration);
+      if (refsWatched.computeIfAbsent(cmd.ref(), r -> new HashSet<>()).isEmpty()) {
+        getContext().watchWith(cmd.ref(), new HolderTerminated(cmd.ref()));
+      }
+      refsWatched.get(cmd.ref()).add(cmd.name());
+      write(
+          cmd.name(),
+          settings.writeAll(),
+          map -> map.addBinding(selfUniqueAddress, cmd.name(), entry));
+      getContext().getLog().debug("Name [{}] registered to [{}]", cmd.name(), cmd.ref());
+      publishNames();
+    }
+    cmd.replyTo().tell(StatusReply.ack());
+    return this;
+  }
+
+  private Behavior<Command> onHolderTerminated(HolderTerminated msg) {
+    Set<String> names = refsWatched.remove(msg.ref());
+    if (names != null) {
+      String ref = resolver.toSerializationFormat(msg.ref());
+      for (String name : names) {
+        Local removed = localByRef.remove(ref + "#" + name);
+        if (removed != null) {
+          removeBinding(name, removed.entry(), settings.writeAll());
+        }
+      }
+      publishNames();
+    }
+    return this;
+  }
+
+  private void removeBinding(
+      String name, NameEntry entry, Replicator.WriteConsistency consistency) {
+    write(name, consistency, map -> map.removeBinding(selfUniqueAddress, name, entry));
+  }
+
+  private void write(
+      String name,
+      Replicator.WriteConsistency consistency,
+      Function<ORMultiMap<String, NameEntry>, ORMultiMap<String, NameEntry>> modify) {
+    Key<ORMultiMap<String, NameEntry>> key = dataKey(name);
+    replicator.askUpdate(
+        replyTo ->
+            new Replicator.Update<>(
+                key, ORMultiMap.emptyWithValueDeltas(), consistency, replyTo, modify),
+        response -> new Written(consistency instanceof Replicator.WriteAll));
+  }
+
+  private Behavior<Command> onWritten(Written msg) {
+    if (msg.flush()) {
+      peers.forEach(peer -> peer.tell(Flush.INSTANCE));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onFlush() {
+    replicatorRef.tell(Replicator.flushChanges());
+    return this;
+  }
+
+  // ---- replicated state ----
+
+  private Behavior<Command> onChanged(Changed msg) {
+    if (!(msg.rsp() instanceof Replicator.Changed<ORMultiMap<String, NameEntry>> changed)) {
+      return this;
+    }
+    int index = dataKeys.indexOf(changed.key());
+    Map<String, Set<NameEntry>> entries = new HashMap<>();
+    changed.dataValue().getEntries().forEach((name, set) -> entries.put(name, Set.copyOf(set)));
+    replica.set(index, entries);
+    healOwnEntries(index, entries);
+    publishNames();
+    return this;
+  }
+
+  /** Re-adds entries of this node that the replica lost (for example to a mistaken prune). */
+  private void healOwnEntries(int index, Map<String, Set<NameEntry>> entries) {
+    for (Local local : localByRef.values()) {
+      if (dataKeys.indexOf(dataKey(local.name())) == index
+          && !entries.getOrDefault(local.name(), Set.of()).contains(local.entry())) {
+        write(
+            local.name(),
+            settings.writeAll(),
+            map -> map.addBinding(selfUniqueAddress, local.name(), local.entry()));
+      }
+    }
+  }
+
+  private Behavior<Command> onClusterChanged(ClusterChanged msg) {
+    Cluster cluster = Cluster.get(getContext().getSystem());
+    Set<Address> unreachable = new HashSet<>();
+    cluster.state().getUnreachable().forEach(m -> unreachable.add(m.address()));
+    Set<Address> available = new HashSet<>();
+    Set<String> members = new HashSet<>();
+    for (Member m : cluster.state().getMembers()) {
+      members.add(m.address().toString());
+      if (m.status().equals(MemberStatus.up()) && !unreachable.contains(m.address())) {
+        available.add(m.address());
+      }
+    }
+    boolean selfUp = cluster.selfMember().status().equals(MemberStatus.up());
+    AddressBookView view = holder.view();
+    if (!available.equals(view.available())
+        || !members.equals(view.members())
+        || selfUp != view.selfUp()) {
+      holder.set(view.withMembership(available, members, selfUp));
+      resolveDuplicates();
+    }
+    if (msg.event() instanceof ClusterEvent.MemberRemoved removed) {
+      prune(removed.member().address().toString(), Long.MAX_VALUE);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onSweep() {
+    AddressBookView view = holder.view();
+    long registeredBefore = clock.millis() - settings.pruneGrace().toMillis();
+    Set<String> gone = new HashSet<>();
+    for (Map<String, Set<NameEntry>> entries : replica) {
+      entries.values().forEach(set -> set.forEach(e -> gone.add(e.node())));
+    }
+    gone.removeAll(view.members());
+    gone.forEach(node -> prune(node, registeredBefore));
+    return this;
+  }
+
+  /** Removes the names held on {@code node} that were registered before {@code before}. */
+  private void prune(String node, long before) {
+    if (node.equals(self.toString())) {
+      return;
+    }
+    for (int i = 0; i < dataKeys.size(); i++) {
+      Map<String, List<NameEntry>> stale = new HashMap<>();
+      replica
+          .get(i)
+          .forEach(
+              (name, set) ->
+                  set.stream()
+                      .filter(e -> e.node().equals(node) && e.registeredAt() < before)
+                      .forEach(e -> stale.computeIfAbsent(name, n -> new ArrayList<>()).add(e)));
+      if (!stale.isEmpty()) {
+        getContext().getLog().debug("Pruning names {} of removed node [{}]", stale.keySet(), node);
+        Key<ORMultiMap<String, NameEntry>> key = dataKeys.get(i);
+        replicator.askUpdate(
+            replyTo ->
+                new Replicator.Update<>(
+                    key,
+                    ORMultiMap.emptyWithValueDeltas(),
+                    Replicator.writeLocal(),
+                    replyTo,
+                    map -> {
+                      ORMultiMap<String, NameEntry> result = map;
+                      for (Map.Entry<String, List<NameEntry>> e : stale.entrySet()) {
+                        for (NameEntry entry : e.getValue()) {
+                          result = result.removeBinding(selfUniqueAddress, e.getKey(), entry);
+                        }
+                      }
+                      return result;
+                    }),
+            response -> new Written(false));
+      }
+    }
+  }
+
+  // ---- view and duplicates ----
+
+  private void publishNames() {
+    Map<String, Set<NameEntry>> merged = new HashMap<>();
+    for (Map<String, Set<NameEntry>> entries : replica) {
+      entries.forEach(
+          (name, set) -> merged.computeIfAbsent(name, n -> new HashSet<>()).addAll(set));
+    }
+    for (Local local : localByRef.values()) {
+      merged.computeIfAbsent(local.name(), n -> new HashSet<>()).add(local.entry());
+    }
+    // Entries of this node that it no longer holds (removal on its way to the replica).
+    Set<String> ownNode = Set.of(self.toString());
+    Map<String, List<NameEntry>> names = new TreeMap<>();
+    merged.forEach(
+        (name, set) -> {
+          List<NameEntry> sorted = new ArrayList<>();
+          for (NameEntry entry : set) {
+            if (!ownNode.contains(entry.node())
+                || localByRef.containsKey(entry.ref() + "#" + name)) {
+              sorted.add(entry);
+            }
+          }
+          if (!sorted.isEmpty()) {
+            sorted.sort(NameEntry.OLDEST_FIRST);
+            names.put(name, List.copyOf(sorted));
+          }
+        });
+    holder.set(holder.view().withNames(Map.copyOf(names)));
+    resolveDuplicates();
+  }
+
+  /** Stops (or tells) every holder of this node that lost its name to an older available one. */
+  private void resolveDuplicates() {
+    AddressBookView view = holder.view();
+    List<Local> losers = new ArrayList<>();
+    for (Local local : localByRef.values()) {
+      Optional<NameEntry> winner = view.winner(local.name());
+      if (winner.isPresent() && !winner.get().equals(local.entry())) {
+        losers.add(local);
+      }
+    }
+    for (Local loser : losers) {
+      NameEntry winner = view.winner(loser.name()).orElseThrow();
+      getContext()
+          .getLog()
+          .info(
+              "Name [{}] is held by an older actor [{}] on [{}]; {} the younger duplicate [{}]",
+              loser.name(),
+              winner.ref(),
+              winner.node(),
+              loser.onDup().isPresent() ? "telling" : "stopping",
+              loser.ref());
+      localByRef.remove(loser.entry().ref() + "#" + loser.name());
+      Set<String> names = refsWatched.get(loser.ref());
+      if (names != null) {
+        names.remove(loser.name());
+        if (names.isEmpty()) {
+          refsWatched.remove(loser.ref());
+          getContext().unwatch(loser.ref());
+        }
+      }
+      removeBinding(loser.name(), loser.entry(), settings.writeAll());
+      if (loser.onDup().isPresent()) {
+        loser.ref().tell(loser.onDup().get());
+      } else {
+        org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(loser.ref())
+            .tell(
+                org.apache.pekko.actor.PoisonPill.getInstance(),
+                org.apache.pekko.actor.ActorRef.noSender());
+      }
+    }
+    if (!losers.isEmpty()) {
+      publishNames();
+    }
+  }
+
+  // ---- majority query ----
+
+  private Behavior<Command> onQuery(Query cmd) {
+    QueryState state = new QueryState(cmd.replyTo(), dataKeys.size());
+    Replicator.ReadConsistency majority = new Replicator.ReadMajority(cmd.timeout());
+    for (Key<ORMultiMap<String, NameEntry>> key : dataKeys) {
+      replicator.askGet(
+          replyTo -> new Replicator.Get<>(key, majority, replyTo),
+          rsp -> new QueryPart(state, rsp));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onQueryPart(QueryPart msg) {
+    QueryState state = msg.state();
+    if (state.failed) {
+      return this;
+    }
+    if (msg.rsp() instanceof Replicator.GetSuccess<ORMultiMap<String, NameEntry>> success) {
+      success
+          .dataValue()
+          .getEntries()
+          .forEach(
+              (name, set) -> {
+                List<NameEntry> sorted = new ArrayList<>(set);
+                sorted.sort(NameEntry.OLDEST_FIRST);
+                state.names.put(name, sorted);
+              });
+    } else if (!(msg.rsp() instanceof Replicator.NotFound)) {
+      state.failed = true;
+      state.replyTo.tell(
+          StatusReply.error(
+              new TimeoutException(
+                  "address book query: no majority of nodes answered for key ["
+                      + msg.rsp().key().id()
+                      + "] in time")));
+      return this;
+    }
+    if (--state.pending == 0) {
+      AddressBookView view = holder.view();
+      Map<String, Address> result = new TreeMap<>();
+      state.names.forEach(
+          (name, entries) ->
+              view.winner(entries)
+                  .ifPresent(w -> result.put(name, view.ringNodes().get(w.node()))));
+      state.replyTo.tell(StatusReply.success(Map.copyOf(result)));
+    }
+    return this;
+  }
+
+  private Key<ORMultiMap<String, NameEntry>> dataKey(String name) {
+    return dataKeys.get(Math.floorMod(name.hashCode(), dataKeys.size()));
+  }
+}

@@ -1,0 +1,97 @@
+package dev.troupe.core.internal;
+
+import dev.troupe.core.HashRing;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.pekko.actor.Address;
+
+/**
+ * INTERNAL API. An immutable view of the address book and of the node set, published by {@link
+ * AddressBookActor} and read without locking.
+ *
+ * @param names every name with its holders, oldest first (duplicates included)
+ * @param available the Up and reachable members
+ * @param members every member address, any status, as strings
+ * @param selfUp whether this node is Up
+ * @param changedAtNanos {@code System.nanoTime()} of the last membership or reachability change
+ * @param ring the ring over {@code available}
+ * @param ringNodes ring member string to address
+ */
+public record AddressBookView(
+    Map<String, List<NameEntry>> names,
+    Set<Address> available,
+    Set<String> members,
+    boolean selfUp,
+    long changedAtNanos,
+    HashRing ring,
+    Map<String, Address> ringNodes) {
+
+  /** The empty view of a node that has not joined yet. */
+  public static AddressBookView initial() {
+    return new AddressBookView(
+        Map.of(), Set.of(), Set.of(), false, System.nanoTime(), HashRing.of(List.of()), Map.of());
+  }
+
+  /** This view with {@code newNames}. */
+  public AddressBookView withNames(Map<String, List<NameEntry>> newNames) {
+    return new AddressBookView(
+        newNames, available, members, selfUp, changedAtNanos, ring, ringNodes);
+  }
+
+  /** This view with new membership; the ring is rebuilt only if {@code available} changed. */
+  public AddressBookView withMembership(
+      Set<Address> newAvailable, Set<String> newMembers, boolean newSelfUp) {
+    HashRing newRing = ring;
+    Map<String, Address> newRingNodes = ringNodes;
+    if (!newAvailable.equals(available)) {
+      Map<String, Address> nodes = new HashMap<>();
+      newAvailable.forEach(a -> nodes.put(a.toString(), a));
+      newRingNodes = Map.copyOf(nodes);
+      newRing = HashRing.of(newRingNodes.keySet());
+    }
+    return new AddressBookView(
+        names,
+        Set.copyOf(newAvailable),
+        Set.copyOf(newMembers),
+        newSelfUp,
+        System.nanoTime(),
+        newRing,
+        newRingNodes);
+  }
+
+  /** The holder of {@code name} by the oldest-wins rule among available nodes; empty if none. */
+  public Optional<NameEntry> winner(String name) {
+    return winner(names.getOrDefault(name, List.of()));
+  }
+
+  /** The first entry of {@code sortedEntries} (oldest first) on an available node. */
+  public Optional<NameEntry> winner(Collection<NameEntry> sortedEntries) {
+    for (NameEntry entry : sortedEntries) {
+      if (isAvailable(entry.node())) {
+        return Optional.of(entry);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Whether the node with address string {@code node} is Up and reachable. */
+  public boolean isAvailable(String node) {
+    return ringNodes.containsKey(node);
+  }
+
+  /** The holders of {@code name} on nodes that are members but not available. */
+  public List<NameEntry> unavailableHolders(String name) {
+    List<NameEntry> result = new ArrayList<>();
+    for (NameEntry entry : names.getOrDefault(name, List.of())) {
+      if (!isAvailable(entry.node()) && members.contains(entry.node())) {
+        result.add(entry);
+      }
+    }
+    return result;
+  }
+}

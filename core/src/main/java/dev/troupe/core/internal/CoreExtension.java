@@ -1,0 +1,104 @@
+package dev.troupe.core.internal;
+
+import com.typesafe.config.Config;
+import java.time.Clock;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
+import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorSettings;
+
+/**
+ * INTERNAL API. Core's per-node services: Troupe's Distributed Data replicator, the worker
+ * registry, the address book and the watch helper, created once per actor system.
+ */
+public final class CoreExtension implements Extension {
+  /*
+   * Troupe runs its own replicator (system actor troupeReplicator, settings
+   * troupe.core.distributed-data) rather than Pekko's default one so that its notify interval can
+   * be short without changing what sharding and user code get from the default replicator. Its
+   * path is the same on every node, which is how replicators find each other.
+   *
+   * The registry's drain runs in CoordinatedShutdown's first phase (before-service-unbind), so a
+   * leaving node's workers are DRAINING on the other nodes before the node starts to leave.
+   */
+
+  private static final Id ID = new Id();
+
+  private final WorkerRegistryImpl registry;
+  private final AddressBookImpl addressBook;
+  private final ActorRef<WatchActor.Command> watcher;
+
+  private CoreExtension(ActorSystem<?> system) {
+    Config config = system.settings().config();
+    ActorRef<Replicator.Command> replicator =
+        system.systemActorOf(
+            Replicator.behavior(
+                ReplicatorSettings.create(config.getConfig("troupe.core.distributed-data"))),
+            "troupeReplicator",
+            Props.empty());
+
+    RegistrySettings registrySettings = RegistrySettings.fromConfig(config);
+    RegistryViews views = new RegistryViews();
+    ActorRef<RegistryActor.Command> registryActor =
+        system.systemActorOf(
+            Behaviors.supervise(
+                    RegistryActor.create(views, registrySettings, replicator, Clock.systemUTC()))
+                .onFailure(SupervisorStrategy.resume()),
+            "troupeRegistry",
+            Props.empty());
+    this.registry = new WorkerRegistryImpl(system, registryActor, views, registrySettings);
+
+    AddressBookSettings bookSettings = AddressBookSettings.fromConfig(config);
+    AddressBookViewHolder holder = new AddressBookViewHolder();
+    ActorRef<AddressBookActor.Command> bookActor =
+        system.systemActorOf(
+            Behaviors.supervise(
+                    AddressBookActor.create(holder, bookSettings, replicator, Clock.systemUTC()))
+                .onFailure(SupervisorStrategy.resume()),
+            "troupeAddressBook",
+            Props.empty());
+    this.addressBook = new AddressBookImpl(system, bookActor, holder, bookSettings);
+
+    this.watcher = system.systemActorOf(WatchActor.create(), "troupeWatch", Props.empty());
+
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+            "troupe-registry-drain",
+            () -> registry.drainAll().exceptionally(e -> org.apache.pekko.Done.getInstance()));
+  }
+
+  /** The extension of {@code system}, created on first call. */
+  public static CoreExtension get(ActorSystem<?> system) {
+    return ID.apply(system);
+  }
+
+  /** The node's worker registry. */
+  public WorkerRegistryImpl registry() {
+    return registry;
+  }
+
+  /** The node's address book. */
+  public AddressBookImpl addressBook() {
+    return addressBook;
+  }
+
+  /** The node's watch helper. */
+  public ActorRef<WatchActor.Command> watcher() {
+    return watcher;
+  }
+
+  /** The extension's id; Pekko keeps one extension per id and system. */
+  static final class Id extends ExtensionId<CoreExtension> {
+    @Override
+    public CoreExtension createExtension(ActorSystem<?> system) {
+      return new CoreExtension(system);
+    }
+  }
+}

@@ -1,0 +1,169 @@
+package dev.troupe.core.internal;
+
+import dev.troupe.core.HashRing;
+import dev.troupe.core.WorkerEntry;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * INTERNAL API. The immutable members of one group name, as the registry's readers see them; one
+ * {@link ProtocolView} per protocol class registered under the name (normally exactly one).
+ */
+public final class GroupView {
+  /*
+   * Hot path: pick(group) = one map lookup for the name, one for the protocol, an atomic
+   * increment and an array read. The round-robin counter is carried over from the previous view
+   * of the same group so that fairness survives changes. The ring for pick(group, key) is built on
+   * first use per view (a few milliseconds per 10240 partitions) and cached as the owner of every
+   * partition, so pick(group, key) is the key's hash and an array read; racing builders compute
+   * equal arrays, so the benign race needs no lock.
+   */
+
+  /** One registration with what the readers need of it. */
+  public record Member(
+      WorkerEntry<Object> entry, String protocol, String refKey, boolean reachable) {}
+
+  private static final Comparator<Member> OLDEST_FIRST =
+      Comparator.<Member>comparingLong(m -> m.entry().registeredAt().toEpochMilli())
+          .thenComparing(m -> m.entry().node().toString())
+          .thenComparing(Member::refKey);
+
+  private final String name;
+  private final Map<String, ProtocolView> byProtocol;
+  private final List<WorkerEntry<?>> all;
+
+  private GroupView(String name, Map<String, ProtocolView> byProtocol, List<WorkerEntry<?>> all) {
+    this.name = name;
+    this.byProtocol = byProtocol;
+    this.all = all;
+  }
+
+  /**
+   * Builds the view of {@code name} from its members; {@code previous} (may be null) lends its
+   * round-robin counters.
+   */
+  public static GroupView of(String name, List<Member> members, GroupView previous) {
+    List<Member> sorted = new ArrayList<>(members);
+    sorted.sort(OLDEST_FIRST);
+    Map<String, List<Member>> grouped = new LinkedHashMap<>();
+    List<WorkerEntry<?>> all = new ArrayList<>(sorted.size());
+    for (Member m : sorted) {
+      grouped.computeIfAbsent(m.protocol(), p -> new ArrayList<>()).add(m);
+      all.add(m.entry());
+    }
+    Map<String, ProtocolView> views = new HashMap<>();
+    grouped.forEach(
+        (protocol, list) -> {
+          ProtocolView old = previous == null ? null : previous.byProtocol.get(protocol);
+          views.put(protocol, new ProtocolView(list, old == null ? new AtomicLong() : old.next));
+        });
+    return new GroupView(name, Map.copyOf(views), List.copyOf(all));
+  }
+
+  /** The group name. */
+  public String name() {
+    return name;
+  }
+
+  /** Whether the group has no members at all. */
+  public boolean isEmpty() {
+    return all.isEmpty();
+  }
+
+  /** All members of every protocol, including those on unreachable nodes, oldest first. */
+  public List<WorkerEntry<?>> all() {
+    return all;
+  }
+
+  /** The view of members registered with {@code protocol}; null if none. */
+  public ProtocolView protocol(String protocol) {
+    return byProtocol.get(protocol);
+  }
+
+  /** The empty ring: its partition(key) is the same on every ring. */
+  private static final HashRing PARTITIONER = HashRing.of(List.of());
+
+  /** The members of one group registered with one protocol. */
+  public static final class ProtocolView {
+    private final List<WorkerEntry<Object>> reachable;
+    private final ActorRef<Object>[] active;
+    private final String[] activeKeys;
+    private final AtomicLong next;
+    private volatile ActorRef<Object>[] ring; // owner of every ring partition, on first pick(key)
+
+    @SuppressWarnings("unchecked")
+    private ProtocolView(List<Member> members, AtomicLong next) {
+      List<WorkerEntry<Object>> reachableEntries = new ArrayList<>();
+      List<Member> activeMembers = new ArrayList<>();
+      for (Member m : members) {
+        if (m.reachable()) {
+          reachableEntries.add(m.entry());
+          if (m.entry().isActive()) {
+            activeMembers.add(m);
+          }
+        }
+      }
+      this.reachable = List.copyOf(reachableEntries);
+      this.active = new ActorRef[activeMembers.size()];
+      this.activeKeys = new String[activeMembers.size()];
+      for (int i = 0; i < active.length; i++) {
+        active[i] = activeMembers.get(i).entry().ref();
+        activeKeys[i] = activeMembers.get(i).refKey();
+      }
+      this.next = next;
+    }
+
+    /** The ACTIVE member owning each partition of the ring over the ACTIVE members. */
+    @SuppressWarnings("unchecked")
+    private ActorRef<Object>[] ownersByPartition() {
+      Map<String, ActorRef<Object>> refs = new HashMap<>();
+      for (int i = 0; i < active.length; i++) {
+        refs.put(activeKeys[i], active[i]);
+      }
+      HashRing hashRing = HashRing.of(refs.keySet());
+      ActorRef<Object>[] owners = new ActorRef[HashRing.PARTITIONS];
+      for (int p = 0; p < owners.length; p++) {
+        owners[p] = refs.get(hashRing.ownerOfPartition(p));
+      }
+      return owners;
+    }
+
+    /** Members on reachable nodes, ACTIVE and DRAINING, oldest first. */
+    public List<WorkerEntry<Object>> reachable() {
+      return reachable;
+    }
+
+    /** The next ACTIVE member, round-robin; empty if none. */
+    public Optional<ActorRef<Object>> pick() {
+      ActorRef<Object>[] candidates = active;
+      if (candidates.length == 0) {
+        return Optional.empty();
+      }
+      int index = (int) Math.floorMod(next.getAndIncrement(), (long) candidates.length);
+      return Optional.of(candidates[index]);
+    }
+
+    /** The ACTIVE member owning {@code key} on the ring over the ACTIVE members; empty if none. */
+    public Optional<ActorRef<Object>> pick(String key) {
+      if (active.length == 0) {
+        return Optional.empty();
+      }
+      if (active.length == 1) {
+        return Optional.of(active[0]);
+      }
+      ActorRef<Object>[] owners = ring;
+      if (owners == null) {
+        owners = ownersByPartition();
+        ring = owners;
+      }
+      return Optional.of(owners[PARTITIONER.partition(key)]);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package dev.troupe.core.internal;
+
+import java.time.Duration;
+
+/**
+ * INTERNAL API. Uniform argument and state checks; every message names the bad value.
+ *
+ * <p>Public so that Troupe's other modules can share the wording; not for users.
+ */
+public final class Preconditions {
+  private Preconditions() {}
+
+  /** Throws {@link IllegalArgumentException} with {@code message} unless {@code condition}. */
+  public static void requireArgument(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /** Throws {@link IllegalStateException} with {@code message} unless {@code condition}. */
+  public static void requireState(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalStateException(message);
+    }
+  }
+
+  /** Returns {@code value}, or throws {@link IllegalArgumentException} naming {@code what}. */
+  public static <T> T requireNonNull(T value, String what) {
+    if (value == null) {
+      throw new IllegalArgumentException(what + " must not be null");
+    }
+    return value;
+  }
+
+  /** Returns {@code value} if it is neither null nor blank; otherwise names {@code what}. */
+  public static String requireNonBlank(String value, String what) {
+    if (value == null) {
+      throw new IllegalArgumentException(what + " must not be null");
+    }
+    if (value.isBlank()) {
+      throw new IllegalArgumentException(what + " must not be empty, got: [" + value + "]");
+    }
+    return value;
+  }
+
+  /** Returns {@code value} if it is strictly positive; otherwise names {@code what}. */
+  public static Duration requirePositive(Duration value, String what) {
+    requireNonNull(value, what);
+    if (value.isZero() || value.isNegative()) {
+      throw new IllegalArgumentException(what + " must be > 0, got: " + value);
+    }
+    return value;
+  }
+
+  /** Returns {@code value} if it is zero or positive; otherwise names {@code what}. */
+  public static Duration requireNonNegative(Duration value, String what) {
+    requireNonNull(value, what);
+    if (value.isNegative()) {
+      throw new IllegalArgumentException(what + " must be >= 0, got: " + value);
+    }
+    return value;
+  }
+
+  /** Returns {@code value} if it lies in {@code [min, max]}; otherwise names {@code what}. */
+  public static int requireRange(int value, int min, int max, String what) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(
+          what + " must be in " + min + ".." + max + ", got: " + value);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,118 @@
+package dev.troupe.core.internal;
+
+import dev.troupe.core.WorkerEntry;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * INTERNAL API. The registry's published state: an immutable map of group views that {@link
+ * RegistryActor} replaces on every change and readers on any thread read without locking, plus the
+ * subscribers that the actor calls.
+ */
+public final class RegistryViews {
+  /*
+   * Concurrency: views is written only by the registry actor (one writer) and read by anyone.
+   * Subscribers are added, called and removed only on the actor, so each one sees its lists in
+   * order and never concurrently; Subscription.close() sets a volatile flag checked before every
+   * call, so no call starts after close() returns.
+   */
+  private static final Logger log = LoggerFactory.getLogger(RegistryViews.class);
+
+  private volatile Map<String, GroupView> views = Map.of();
+  private final Map<String, List<Subscriber>> subscribers = new HashMap<>(); // actor only
+
+  /** The current views by group name. */
+  public Map<String, GroupView> views() {
+    return views;
+  }
+
+  /** The current view of {@code group}, or null. */
+  public GroupView view(String group) {
+    return views.get(group);
+  }
+
+  /** A subscriber of one group and protocol. */
+  public static final class Subscriber {
+    private final String group;
+    private final String protocol;
+    private final Consumer<List<WorkerEntry<Object>>> listener;
+    private volatile boolean closed;
+    private List<WorkerEntry<Object>> last;
+
+    public Subscriber(String group, String protocol, Consumer<List<WorkerEntry<Object>>> listener) {
+      this.group = group;
+      this.protocol = protocol;
+      this.listener = listener;
+    }
+
+    public String group() {
+      return group;
+    }
+
+    public void close() {
+      closed = true;
+    }
+
+    public boolean isClosed() {
+      return closed;
+    }
+
+    void deliver(GroupView view) {
+      GroupView.ProtocolView members = view == null ? null : view.protocol(protocol);
+      List<WorkerEntry<Object>> current = members == null ? List.of() : members.reachable();
+      if (closed || current.equals(last)) {
+        return;
+      }
+      last = current;
+      try {
+        listener.accept(current);
+      } catch (RuntimeException e) {
+        log.warn("WorkerRegistry listener of group [{}] failed; it stays subscribed", group, e);
+      }
+    }
+  }
+
+  /** Actor only: replaces the views of {@code changed} groups and tells their subscribers. */
+  void publish(Map<String, GroupView> changed) {
+    if (changed.isEmpty()) {
+      return;
+    }
+    Map<String, GroupView> next = new HashMap<>(views);
+    changed.forEach(
+        (name, view) -> {
+          if (view == null || view.isEmpty()) {
+            next.remove(name);
+          } else {
+            next.put(name, view);
+          }
+        });
+    views = Map.copyOf(next);
+    for (String name : changed.keySet()) {
+      List<Subscriber> list = subscribers.get(name);
+      if (list != null) {
+        list.removeIf(Subscriber::isClosed);
+        for (Subscriber s : List.copyOf(list)) {
+          s.deliver(views.get(name));
+        }
+      }
+    }
+  }
+
+  /** Actor only: adds {@code subscriber} and gives it the current members. */
+  void subscribe(Subscriber subscriber) {
+    subscribers.computeIfAbsent(subscriber.group, g -> new java.util.ArrayList<>()).add(subscriber);
+    subscriber.deliver(views.get(subscriber.group));
+  }
+
+  /** Actor only: drops closed subscribers. */
+  void removeClosed() {
+    Collection<List<Subscriber>> lists = subscribers.values();
+    lists.forEach(l -> l.removeIf(Subscriber::isClosed));
+    lists.removeIf(List::isEmpty);
+  }
+}

@@ -1,0 +1,150 @@
+package dev.troupe.core.internal;
+
+import static dev.troupe.core.internal.Preconditions.requireNonNull;
+
+import dev.troupe.core.Subscription;
+import dev.troupe.core.WorkerEntry;
+import dev.troupe.core.WorkerGroup;
+import dev.troupe.core.WorkerRegistry;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * INTERNAL API. {@link WorkerRegistry} over {@link RegistryActor} and its {@link RegistryViews}.
+ */
+public final class WorkerRegistryImpl implements WorkerRegistry {
+  private final ActorSystem<?> system;
+  private final ActorRef<RegistryActor.Command> actor;
+  private final RegistryViews views;
+  private final Duration askTimeout;
+
+  public WorkerRegistryImpl(
+      ActorSystem<?> system,
+      ActorRef<RegistryActor.Command> actor,
+      RegistryViews views,
+      RegistrySettings settings) {
+    this.system = system;
+    this.actor = actor;
+    this.views = views;
+    this.askTimeout = settings.writeTimeout().multipliedBy(5);
+  }
+
+  @Override
+  public <T> CompletionStage<Done> register(WorkerGroup<T> group, ActorRef<T> worker) {
+    return localCommand(
+        "register",
+        group,
+        worker,
+        replyTo ->
+            new RegistryActor.Register(
+                group.name(), group.protocol().getName(), worker.unsafeUpcast(), replyTo));
+  }
+
+  @Override
+  public <T> CompletionStage<Done> unregister(WorkerGroup<T> group, ActorRef<T> worker) {
+    return localCommand(
+        "unregister",
+        group,
+        worker,
+        replyTo -> new RegistryActor.Unregister(group.name(), worker.unsafeUpcast(), replyTo));
+  }
+
+  @Override
+  public <T> CompletionStage<Done> drain(WorkerGroup<T> group, ActorRef<T> worker) {
+    return localCommand(
+        "drain",
+        group,
+        worker,
+        replyTo -> new RegistryActor.Drain(group.name(), worker.unsafeUpcast(), replyTo));
+  }
+
+  private <T> CompletionStage<Done> localCommand(
+      String operation,
+      WorkerGroup<T> group,
+      ActorRef<T> worker,
+      Function<ActorRef<StatusReply<Done>>, RegistryActor.Command> command) {
+    requireNonNull(group, "group");
+    requireNonNull(worker, "worker");
+    if (!LocalRefs.isLocal(worker)) {
+      return CompletableFuture.failedFuture(
+          new IllegalArgumentException(
+              "WorkerRegistry."
+                  + operation
+                  + ": only actors of this node can be registered in a group (as with pg:join);"
+                  + " ["
+                  + worker
+                  + "] lives on ["
+                  + worker.path().address()
+                  + "]"));
+    }
+    return AskPattern.askWithStatus(actor, command::apply, askTimeout, system.scheduler());
+  }
+
+  @Override
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public <T> List<WorkerEntry<T>> workers(WorkerGroup<T> group) {
+    GroupView.ProtocolView view = protocolView(group);
+    return view == null ? List.of() : (List) view.reachable();
+  }
+
+  @Override
+  public Map<String, List<WorkerEntry<?>>> allWorkers() {
+    Map<String, List<WorkerEntry<?>>> all = new LinkedHashMap<>();
+    views.views().forEach((name, view) -> all.put(name, view.all()));
+    return Map.copyOf(all);
+  }
+
+  @Override
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public <T> Optional<ActorRef<T>> pick(WorkerGroup<T> group) {
+    GroupView.ProtocolView view = protocolView(group);
+    return view == null ? Optional.empty() : (Optional) view.pick();
+  }
+
+  @Override
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public <T> Optional<ActorRef<T>> pick(WorkerGroup<T> group, String key) {
+    requireNonNull(key, "key");
+    GroupView.ProtocolView view = protocolView(group);
+    return view == null ? Optional.empty() : (Optional) view.pick(key);
+  }
+
+  @Override
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public <T> Subscription subscribe(WorkerGroup<T> group, Consumer<List<WorkerEntry<T>>> listener) {
+    requireNonNull(group, "group");
+    requireNonNull(listener, "listener");
+    RegistryViews.Subscriber subscriber =
+        new RegistryViews.Subscriber(group.name(), group.protocol().getName(), (Consumer) listener);
+    actor.tell(new RegistryActor.AddSubscriber(subscriber));
+    return () -> {
+      if (!subscriber.isClosed()) {
+        subscriber.close();
+        actor.tell(RegistryActor.RemoveClosedSubscribers.INSTANCE);
+      }
+    };
+  }
+
+  private GroupView.ProtocolView protocolView(WorkerGroup<?> group) {
+    requireNonNull(group, "group");
+    GroupView view = views.view(group.name());
+    return view == null ? null : view.protocol(group.protocol().getName());
+  }
+
+  /** Marks every local worker DRAINING; for the graceful leave. */
+  public CompletionStage<Done> drainAll() {
+    return AskPattern.ask(actor, RegistryActor.DrainAll::new, askTimeout, system.scheduler());
+  }
+}

@@ -1,0 +1,135 @@
+package dev.troupe.core.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.troupe.core.WorkerEntry;
+import dev.troupe.core.WorkerState;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+final class GroupViewTest {
+  private static final String PROTOCOL = "p.Proto";
+  private static final Address NODE_A = new Address("pekko", "troupe", "10.0.0.1", 1);
+  private static final Address NODE_B = new Address("pekko", "troupe", "10.0.0.2", 1);
+
+  private final ActorTestKit testKit = ActorTestKit.create();
+
+  @AfterAll
+  void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private ActorRef<Object> ref() {
+    return testKit.<Object>createTestProbe().ref();
+  }
+
+  private static GroupView.Member member(
+      ActorRef<Object> ref, Address node, long at, WorkerState state, boolean reachable) {
+    return member(ref, node, at, state, reachable, PROTOCOL);
+  }
+
+  private static GroupView.Member member(
+      ActorRef<Object> ref,
+      Address node,
+      long at,
+      WorkerState state,
+      boolean reachable,
+      String protocol) {
+    WorkerEntry<Object> entry = new WorkerEntry<>("g", node, ref, Instant.ofEpochMilli(at), state);
+    return new GroupView.Member(entry, protocol, ref.path().toString(), reachable);
+  }
+
+  @Test
+  void membersAreListedOldestFirstAndUnreachableOnesOnlyInAll() {
+    ActorRef<Object> young = ref();
+    ActorRef<Object> old = ref();
+    ActorRef<Object> cut = ref();
+    GroupView view =
+        GroupView.of(
+            "g",
+            List.of(
+                member(young, NODE_A, 300, WorkerState.ACTIVE, true),
+                member(cut, NODE_B, 100, WorkerState.ACTIVE, false),
+                member(old, NODE_A, 200, WorkerState.ACTIVE, true)),
+            null);
+    List<ActorRef<Object>> reachable = new ArrayList<>();
+    view.protocol(PROTOCOL).reachable().forEach(e -> reachable.add(e.ref()));
+    assertEquals(List.of(old, young), reachable);
+    assertEquals(3, view.all().size());
+    assertEquals(cut, view.all().get(0).ref());
+  }
+
+  @Test
+  void pickSkipsDrainingAndUnreachableMembersRoundRobin() {
+    ActorRef<Object> a = ref();
+    ActorRef<Object> b = ref();
+    ActorRef<Object> draining = ref();
+    ActorRef<Object> cut = ref();
+    GroupView view =
+        GroupView.of(
+            "g",
+            List.of(
+                member(a, NODE_A, 1, WorkerState.ACTIVE, true),
+                member(b, NODE_A, 2, WorkerState.ACTIVE, true),
+                member(draining, NODE_A, 3, WorkerState.DRAINING, true),
+                member(cut, NODE_B, 4, WorkerState.ACTIVE, false)),
+            null);
+    Map<ActorRef<Object>, Integer> counts = new HashMap<>();
+    for (int i = 0; i < 100; i++) {
+      counts.merge(view.protocol(PROTOCOL).pick().orElseThrow(), 1, Integer::sum);
+    }
+    assertEquals(Map.of(a, 50, b, 50), counts);
+    for (int i = 0; i < 100; i++) {
+      ActorRef<Object> owner = view.protocol(PROTOCOL).pick("key-" + i).orElseThrow();
+      assertEquals(owner, view.protocol(PROTOCOL).pick("key-" + i).orElseThrow());
+      assertEquals(true, owner.equals(a) || owner.equals(b), "only ACTIVE reachable members");
+    }
+  }
+
+  @Test
+  void theRoundRobinCounterSurvivesAChangeOfTheGroup() {
+    ActorRef<Object> a = ref();
+    ActorRef<Object> b = ref();
+    GroupView first =
+        GroupView.of(
+            "g",
+            List.of(
+                member(a, NODE_A, 1, WorkerState.ACTIVE, true),
+                member(b, NODE_A, 2, WorkerState.ACTIVE, true)),
+            null);
+    assertEquals(a, first.protocol(PROTOCOL).pick().orElseThrow());
+    GroupView second =
+        GroupView.of(
+            "g",
+            List.of(
+                member(a, NODE_A, 1, WorkerState.ACTIVE, true),
+                member(b, NODE_A, 2, WorkerState.ACTIVE, true)),
+            first);
+    assertEquals(b, second.protocol(PROTOCOL).pick().orElseThrow(), "continues, not restarts");
+  }
+
+  @Test
+  void protocolsUnderOneNameAreSeparateGroupsAndAnEmptyOneHasNoPick() {
+    ActorRef<Object> a = ref();
+    GroupView view =
+        GroupView.of("g", List.of(member(a, NODE_A, 1, WorkerState.ACTIVE, true, "q.Other")), null);
+    assertNull(view.protocol(PROTOCOL));
+    assertEquals(Optional.of(a), view.protocol("q.Other").pick());
+    GroupView drainedOnly =
+        GroupView.of("g", List.of(member(a, NODE_A, 1, WorkerState.DRAINING, true)), null);
+    assertEquals(Optional.empty(), drainedOnly.protocol(PROTOCOL).pick());
+    assertEquals(Optional.empty(), drainedOnly.protocol(PROTOCOL).pick("k"));
+  }
+}

@@ -1,0 +1,102 @@
+package dev.troupe.cron.internal;
+
+import dev.troupe.core.TroupeSerializable;
+import dev.troupe.cron.CronScope;
+import dev.troupe.cron.MisfirePolicy;
+import dev.troupe.cron.OverlapPolicy;
+import java.time.DateTimeException;
+import java.time.ZoneId;
+
+/**
+ * INTERNAL API. A cron job as it is stored and sent to the scheduler: plain values only.
+ *
+ * @param name the job's name
+ * @param spec the cron expression as given
+ * @param zone the zone id
+ * @param scope CLUSTER or NODE
+ * @param target the address-book name, or null
+ * @param targetGroup the worker group's name, or null
+ * @param misfire the misfire policy
+ * @param catchUpMillis the catch-up window
+ * @param overlap the overlap policy
+ * @param awaitMillis the completion timeout; 0 = the job does not await completion
+ * @param jitterMillis the maximum delivery jitter
+ */
+public record JobDefinition(
+    String name,
+    String spec,
+    String zone,
+    CronScope scope,
+    String target,
+    String targetGroup,
+    MisfirePolicy misfire,
+    long catchUpMillis,
+    OverlapPolicy overlap,
+    long awaitMillis,
+    long jitterMillis)
+    implements TroupeSerializable {
+
+  /** The longest job name accepted. */
+  public static final int MAX_NAME_LENGTH = 200;
+
+  /** Returns {@code name} if it is a valid job name. */
+  public static String requireName(String name) {
+    if (name == null || name.isBlank()) {
+      throw new IllegalArgumentException("cron job name must not be empty, got: [" + name + "]");
+    }
+    if (name.length() > MAX_NAME_LENGTH) {
+      throw new IllegalArgumentException(
+          "cron job name must be at most " + MAX_NAME_LENGTH + " characters, got " + name.length());
+    }
+    return name;
+  }
+
+  /**
+   * This definition after the checks that span fields; the spec is parsed again.
+   *
+   * @throws IllegalArgumentException naming the field
+   */
+  public JobDefinition validated() {
+    requireName(name);
+    ZoneId zoneId;
+    try {
+      zoneId = ZoneId.of(zone);
+    } catch (DateTimeException | NullPointerException e) {
+      throw new IllegalArgumentException("cron job [" + name + "]: unknown zone [" + zone + "]", e);
+    }
+    CronSpec.parse(spec, zoneId);
+    if (scope == null || misfire == null || overlap == null) {
+      throw new IllegalArgumentException(
+          "cron job [" + name + "]: scope, misfire and overlap must be set");
+    }
+    if ((target == null) == (targetGroup == null)) {
+      throw new IllegalArgumentException(
+          "cron job ["
+              + name
+              + "]: exactly one of target and targetGroup must be set, got target ["
+              + target
+              + "] and targetGroup ["
+              + targetGroup
+              + "]");
+    }
+    if (scope == CronScope.NODE && targetGroup == null) {
+      throw new IllegalArgumentException(
+          "cron job ["
+              + name
+              + "]: a NODE job needs a targetGroup (address-book names are cluster-unique), got"
+              + " target ["
+              + target
+              + "]");
+    }
+    if (catchUpMillis <= 0 || awaitMillis < 0 || jitterMillis < 0) {
+      throw new IllegalArgumentException(
+          "cron job [" + name + "]: catchUpWindow must be > 0, awaitCompletion and jitter >= 0");
+    }
+    return this;
+  }
+
+  /** The parsed spec. */
+  public CronSpec parsedSpec() {
+    return CronSpec.parse(spec, ZoneId.of(zone));
+  }
+}

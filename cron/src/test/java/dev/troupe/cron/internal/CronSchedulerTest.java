@@ -1,0 +1,372 @@
+package dev.troupe.cron.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import dev.troupe.core.storage.Storage;
+import dev.troupe.cron.CronScope;
+import dev.troupe.cron.JobRun;
+import dev.troupe.cron.MisfirePolicy;
+import dev.troupe.cron.OverlapPolicy;
+import dev.troupe.cron.internal.CronStore.NotRun;
+import dev.troupe.testkit.Eventually;
+import dev.troupe.testkit.ManualClock;
+import dev.troupe.testkit.TestDatabases;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The scheduler's timing logic on Pekko's ManualTime and a manual clock, with a probe as the cron
+ * agent and the claims in an in-memory H2 database.
+ */
+final class CronSchedulerTest {
+  private static final String NODE = "pekko://troupe@127.0.0.1:1";
+  private static final Instant T0 = Instant.parse("2026-03-02T10:00:00Z");
+
+  /** A clock the test moves, together with ManualTime. */
+  private ActorTestKit kit;
+
+  private ManualTime time;
+  private ManualClock clock;
+  private Storage storage;
+  private CronStore store;
+  private TestProbe<CronAgent.Command> agent;
+  private CronSettings settings;
+
+  @BeforeEach
+  void start() {
+    kit = ActorTestKit.create(ManualTime.config().withFallback(ConfigFactory.load()));
+    time = ManualTime.get(kit.system());
+    clock = new ManualClock(T0);
+    storage = Storage.fromUrl(TestDatabases.freshH2Url());
+    store = new CronStore(storage, "test");
+    agent = kit.createTestProbe();
+    settings =
+        CronSettings.fromConfig(
+            ConfigFactory.parseString("troupe.cron { clock = local, timer = pekko }")
+                .withFallback(ConfigFactory.load()));
+  }
+
+  @AfterEach
+  void stop() {
+    kit.shutdownTestKit();
+    storage.close();
+  }
+
+  private ActorRef<CronScheduler.Command> scheduler() {
+    CronTimer timer = CronTimer.pekko(kit.system().scheduler(), kit.system().executionContext());
+    return kit.spawn(
+        CronScheduler.create(settings, store, clock, timer, () -> Map.of(NODE, agent.ref())));
+  }
+
+  /** Moves the clock and ManualTime forward together. */
+  private void advance(Duration d) {
+    clock.advance(d);
+    time.timePasses(d);
+  }
+
+  private static JobDefinition job(String name, String spec) {
+    return new JobDefinition(
+        name,
+        spec,
+        "UTC",
+        CronScope.CLUSTER,
+        "target",
+        null,
+        MisfirePolicy.FIRE_ONCE,
+        60_000,
+        OverlapPolicy.SKIP,
+        0,
+        0);
+  }
+
+  private static JobDefinition awaiting(String name, String spec, OverlapPolicy overlap) {
+    JobDefinition d = job(name, spec);
+    return new JobDefinition(
+        d.name(),
+        d.spec(),
+        d.zone(),
+        d.scope(),
+        d.target(),
+        null,
+        d.misfire(),
+        d.catchUpMillis(),
+        overlap,
+        30_000,
+        0);
+  }
+
+  private void schedule(ActorRef<CronScheduler.Command> scheduler, JobDefinition job) {
+    TestProbe<StatusReply<Done>> reply = kit.createTestProbe();
+    scheduler.tell(new CronScheduler.Schedule(job, reply.ref()));
+    assertTrue(reply.receiveMessage(Duration.ofSeconds(10)).isSuccess());
+  }
+
+  private List<JobRun> history(String job) {
+    return store.recentRuns(100).getOrDefault(job, List.of());
+  }
+
+  private String outcome(String job, Instant at) {
+    return history(job).stream()
+        .filter(r -> r.scheduledAt().equals(at))
+        .map(JobRun::outcome)
+        .findFirst()
+        .orElse(null);
+  }
+
+  private void awaitOutcome(String job, Instant at, String expected) {
+    Eventually.awaitAssert(
+        Duration.ofSeconds(10),
+        job + " at " + at + " is " + expected,
+        () -> assertEquals(expected, outcome(job, at)));
+  }
+
+  private CronAgent.DeliverAll expectDeliverAll() {
+    CronAgent.DeliverAll all =
+        agent.expectMessageClass(CronAgent.DeliverAll.class, Duration.ofSeconds(10));
+    assertEquals(1, all.deliveries().size(), all.toString());
+    return all;
+  }
+
+  private CronAgent.Deliver expectDeliver() {
+    return expectDeliverAll().deliveries().get(0);
+  }
+
+  private static void report(CronAgent.DeliverAll all, String outcome) {
+    CronAgent.Deliver d = all.deliveries().get(0);
+    all.replyTo()
+        .tell(
+            new CronAgent.Reports(
+                List.of(
+                    new CronAgent.Delivered(
+                        d.job(), d.scheduledAtMillis(), "*", outcome, "test"))));
+  }
+
+  @Test
+  void aTickIsClaimedAheadAndHandedToTheAgentWithItsInstantAndDeadline() {
+    clock.set(T0.plusMillis(500));
+    ActorRef<CronScheduler.Command> scheduler = scheduler();
+    schedule(scheduler, job("every-second", "* * * * * *"));
+
+    Instant first = T0.plusSeconds(1);
+    advance(Duration.ofMillis(300)); // not yet within claim-ahead (100 ms) of the instant
+    agent.expectNoMessage(Duration.ofMillis(300));
+    assertNull(outcome("every-second", first));
+
+    advance(Duration.ofMillis(100)); // 100 ms before the instant: claimed, handed over
+    CronAgent.DeliverAll all = expectDeliverAll();
+    assertEquals("claimed", outcome("every-second", first));
+    assertEquals(first.toEpochMilli(), all.atMillis());
+    assertEquals(first.plusSeconds(1).toEpochMilli(), all.notAfterMillis()); // misfire-threshold
+    CronAgent.Deliver d = all.deliveries().get(0);
+    assertEquals("every-second", d.job());
+    assertEquals(first.toEpochMilli(), d.scheduledAtMillis());
+    assertEquals("every-second@" + first, d.key());
+    assertTrue(d.token() > 0);
+    report(all, "delivered");
+    awaitOutcome("every-second", first, "delivered");
+
+    advance(Duration.ofSeconds(1));
+    CronAgent.Deliver second = expectDeliver();
+    assertEquals(first.plusSeconds(1).toEpochMilli(), second.scheduledAtMillis());
+    assertEquals(d.token(), second.token());
+  }
+
+  @Test
+  void aRunWithoutAReportIsRecordedAsFailedAfterTheDeliveryTimeout() {
+    clock.set(T0.plusMillis(500));
+    ActorRef<CronScheduler.Command> scheduler = scheduler();
+    schedule(scheduler, job("unanswered", "0 * * * * *"));
+    advance(Duration.ofMillis(59_500)); // 10:01:00
+    expectDeliver();
+    advance(settings.deliveryTimeout().plusMillis(100));
+    awaitOutcome("unanswered", T0.plusSeconds(60), "failed");
+  }
+
+  @Test
+  void aNewSchedulerFiresTheLatestMissedInstantOnceAndRecordsTheOthersAsMissed() {
+    // The previous scheduler recorded 10:00 and died; the new one starts at 10:03:20.
+    long oldToken = store.takeOver();
+    store.notRun(List.of(new NotRun("catch-up", T0, "*", "delivered", "old")), oldToken);
+    store.notRun(List.of(new NotRun("skip", T0, "*", "delivered", "old")), oldToken);
+    store.saveJob(job("catch-up", "* * * * *"), false);
+    JobDefinition skip = job("skip", "* * * * *");
+    store.saveJob(
+        new JobDefinition(
+            skip.name(),
+            skip.spec(),
+            skip.zone(),
+            skip.scope(),
+            skip.target(),
+            null,
+            MisfirePolicy.SKIP,
+            60_000,
+            OverlapPolicy.SKIP,
+            0,
+            0),
+        false);
+    clock.set(T0.plusSeconds(200));
+
+    scheduler();
+    CronAgent.Deliver d = expectDeliver();
+    assertEquals("catch-up", d.job());
+    assertEquals(T0.plusSeconds(180).toEpochMilli(), d.scheduledAtMillis());
+    agent.expectNoMessage(Duration.ofMillis(300));
+
+    awaitOutcome("catch-up", T0.plusSeconds(60), "missed");
+    awaitOutcome("catch-up", T0.plusSeconds(120), "missed");
+    awaitOutcome("catch-up", T0.plusSeconds(180), "claimed");
+    awaitOutcome("skip", T0.plusSeconds(60), "missed");
+    awaitOutcome("skip", T0.plusSeconds(120), "missed");
+    awaitOutcome("skip", T0.plusSeconds(180), "missed");
+    assertTrue(
+        history("skip").get(0).detail().contains("misfire policy SKIP"),
+        history("skip").get(0).detail());
+  }
+
+  @Test
+  void overlapSkipNeverRunsTwiceAtOnceAndRecordsTheSkippedTicks() {
+    clock.set(T0.plusMillis(500));
+    ActorRef<CronScheduler.Command> scheduler = scheduler();
+    schedule(scheduler, awaiting("slow", "* * * * * *", OverlapPolicy.SKIP));
+
+    advance(Duration.ofMillis(500));
+    CronAgent.DeliverAll first = expectDeliverAll();
+    for (int i = 2; i <= 3; i++) {
+      advance(Duration.ofSeconds(1));
+      awaitOutcome("slow", T0.plusSeconds(i), "skipped");
+    }
+    agent.expectNoMessage(Duration.ofMillis(200));
+    report(first, "completed");
+    awaitOutcome("slow", T0.plusSeconds(1), "completed");
+
+    advance(Duration.ofSeconds(1));
+    assertEquals(T0.plusSeconds(4).toEpochMilli(), expectDeliver().scheduledAtMillis());
+  }
+
+  @Test
+  void overlapBufferOneRunsOneBufferedTickWhenTheRunEnds() {
+    clock.set(T0.plusMillis(500));
+    ActorRef<CronScheduler.Command> scheduler = scheduler();
+    schedule(scheduler, awaiting("buffered", "* * * * * *", OverlapPolicy.BUFFER_ONE));
+
+    advance(Duration.ofMillis(500));
+    CronAgent.DeliverAll first = expectDeliverAll();
+    advance(Duration.ofSeconds(1)); // 2 s: buffered
+    advance(Duration.ofSeconds(1)); // 3 s: skipped, one is buffered already
+    awaitOutcome("buffered", T0.plusSeconds(3), "skipped");
+    agent.expectNoMessage(Duration.ofMillis(200));
+
+    report(first, "completed");
+    CronAgent.Deliver buffered = expectDeliver();
+    assertEquals(T0.plusSeconds(2).toEpochMilli(), buffered.scheduledAtMillis());
+  }
+
+  @Test
+  void aSchedulerWhoseTokenWasTakenStopsWithoutFiring() {
+    clock.set(T0.plusMillis(500));
+    ActorRef<CronScheduler.Command> scheduler = scheduler();
+    schedule(scheduler, job("fenced", "* * * * * *"));
+    store.takeOver(); // a newer scheduler took over (this one was paused, say)
+
+    TestProbe<Object> watcher = kit.createTestProbe();
+    advance(Duration.ofMillis(500));
+    watcher.expectTerminated(scheduler, Duration.ofSeconds(10));
+    agent.expectNoMessage(Duration.ofMillis(200));
+    assertNull(outcome("fenced", T0.plusSeconds(1)));
+  }
+
+  @Test
+  void pauseResumeTriggerAndUnschedule() {
+    clock.set(T0.plusMillis(500));
+    ActorRef<CronScheduler.Command> scheduler = scheduler();
+    schedule(scheduler, job("managed", "* * * * * *"));
+    TestProbe<StatusReply<Done>> reply = kit.createTestProbe();
+
+    scheduler.tell(new CronScheduler.Pause("managed", reply.ref()));
+    assertTrue(reply.receiveMessage().isSuccess());
+    advance(Duration.ofSeconds(3));
+    agent.expectNoMessage(Duration.ofMillis(300));
+    CronScheduler.JobView paused = jobs(scheduler).get(0);
+    assertTrue(paused.paused());
+    assertNull(paused.nextFireMillis());
+    assertEquals(NODE, paused.owner());
+
+    scheduler.tell(new CronScheduler.TriggerNow("managed", reply.ref()));
+    assertTrue(reply.receiveMessage(Duration.ofSeconds(10)).isSuccess());
+    CronAgent.Deliver triggered = expectDeliver();
+    assertEquals(T0.plusMillis(3500).toEpochMilli(), triggered.scheduledAtMillis());
+
+    scheduler.tell(new CronScheduler.Resume("managed", reply.ref()));
+    assertTrue(reply.receiveMessage().isSuccess());
+    assertFalse(jobs(scheduler).get(0).paused());
+    advance(Duration.ofMillis(500));
+    assertEquals(T0.plusSeconds(4).toEpochMilli(), expectDeliver().scheduledAtMillis());
+
+    scheduler.tell(new CronScheduler.Unschedule("managed", reply.ref()));
+    assertTrue(reply.receiveMessage().isSuccess());
+    advance(Duration.ofSeconds(2));
+    agent.expectNoMessage(Duration.ofMillis(300));
+    assertTrue(jobs(scheduler).isEmpty());
+    assertTrue(store.jobs(new java.util.ArrayList<>()).isEmpty());
+
+    scheduler.tell(new CronScheduler.Pause("managed", reply.ref()));
+    StatusReply<Done> unknown = reply.receiveMessage();
+    assertTrue(unknown.isError());
+    assertTrue(unknown.getError().getMessage().contains("[managed]"));
+  }
+
+  @Test
+  void badJobsAreRefusedNamingTheFieldAndTheSchedulerKeepsRunning() {
+    clock.set(T0.plusMillis(500));
+    ActorRef<CronScheduler.Command> scheduler = scheduler();
+    TestProbe<StatusReply<Done>> reply = kit.createTestProbe();
+
+    scheduler.tell(new CronScheduler.Schedule(job("bad", "*/0 * * * *"), reply.ref()));
+    StatusReply<Done> refused = reply.receiveMessage();
+    assertTrue(refused.isError());
+    assertTrue(refused.getError().getMessage().contains("minute"), refused.getError().getMessage());
+
+    JobDefinition badZone = job("bad-zone", "* * * * *");
+    scheduler.tell(
+        new CronScheduler.Schedule(
+            new JobDefinition(
+                badZone.name(),
+                badZone.spec(),
+                "Mars/Olympus",
+                badZone.scope(),
+                badZone.target(),
+                null,
+                badZone.misfire(),
+                badZone.catchUpMillis(),
+                badZone.overlap(),
+                0,
+                0),
+            reply.ref()));
+    assertTrue(reply.receiveMessage().getError().getMessage().contains("Mars/Olympus"));
+
+    schedule(scheduler, job("good", "* * * * * *"));
+    advance(Duration.ofMillis(500));
+    assertEquals("good", expectDeliver().job());
+  }
+
+  private List<CronScheduler.JobView> jobs(ActorRef<CronScheduler.Command> scheduler) {
+    TestProbe<StatusReply<CronScheduler.JobViews>> reply = kit.createTestProbe();
+    scheduler.tell(new CronScheduler.GetJobs(reply.ref()));
+    return reply.receiveMessage(Duration.ofSeconds(10)).getValue().jobs();
+  }
+}

@@ -1,0 +1,238 @@
+package dev.troupe.daemons;
+
+import static dev.troupe.core.internal.Preconditions.requireNonBlank;
+import static dev.troupe.core.internal.Preconditions.requireNonNull;
+
+import dev.troupe.core.TroupeNode;
+import dev.troupe.core.WorkerGroup;
+import dev.troupe.core.lock.TroupeLease;
+import dev.troupe.core.storage.Storage;
+import dev.troupe.daemons.internal.DaemonArgs;
+import dev.troupe.daemons.internal.DaemonHost;
+import dev.troupe.daemons.internal.DaemonLeader;
+import dev.troupe.daemons.internal.DaemonStore;
+import dev.troupe.daemons.internal.DaemonsSettings;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.SingletonActor;
+
+/**
+ * Named long-running actors — a projection, an importer, {@code worker.A} — that run exactly once
+ * somewhere in the cluster, come back when their node dies, and come back from a list the
+ * application owns. A leader (a Cluster Singleton under {@code troupe.daemons.leader-lease}) places
+ * every daemon on the ring and keeps it running; one {@code Daemons} per node, a Pekko extension.
+ *
+ * <pre>{@code
+ * Daemons daemons = Daemons.get(node);                          // on every node
+ * daemons.registerLauncher("importer",
+ *     Launcher.of(Importer.Command.class, spec -> Importer.create(spec))
+ *         .withRecovery(() -> importerTable.pages()));          // the importers that should run
+ * ActorRef<Importer.Command> a =
+ *     daemons.spawner("importer", Importer.Command.class).spawnRegister("importer-a", "s3://a")
+ *         .toCompletableFuture().join();                        // idempotent per name
+ * daemons.running();                                            // name -> node, epoch
+ * }</pre>
+ *
+ * <p><b>Guarantees.</b> A daemon is placed on {@code HashRing.pick(name)} over the nodes that host
+ * daemons (every node that called {@code Daemons.get}): with every node hosting, the node {@code
+ * addressBook().pickNode(name)} names. Each placement raises its <i>epoch</i>, a fencing token in
+ * the lock layer's table, so an old instance on a paused or cut-off node is fenced: its writes
+ * checked against the epoch fail, and when its node reports again the leader stops it. When a node
+ * becomes unreachable its daemons are placed anew at once (the epoch makes that safe before the
+ * node is downed); when it leaves gracefully they are handed over first; when nodes join, a bounded
+ * number move per interval. A new leader adopts what runs (no restarts) and starts what should run
+ * and does not, from the launchers' scanners and the spawned daemons it finds in the database.
+ * Daemons started with {@link Spawner#spawnRegister} are recorded there; the application's scanners
+ * are the source of truth for the others. A daemon that stops by itself is started again; one that
+ * fails is restarted on its node with backoff.
+ *
+ * @since 0.1.0
+ */
+public final class Daemons implements Extension {
+  private static final Id ID = new Id();
+
+  /** The worker group every node's daemon host joins. */
+  static final WorkerGroup<DaemonHost.Command> HOSTS =
+      WorkerGroup.of("troupe-daemon-hosts", DaemonHost.Command.class);
+
+  private final ActorSystem<?> system;
+  private final Map<String, Launcher<?>> launchers = new ConcurrentHashMap<>();
+  private DaemonsSettings settings; // set by start, under this
+  private ActorRef<DaemonLeader.Command> leader; // set by start, under this
+
+  private Daemons(ActorSystem<?> system) {
+    this.system = system;
+  }
+
+  /**
+   * The daemons of {@code node}; the first call on a node starts its daemon host and its share of
+   * the leader singleton. Call it on every node that should run daemons.
+   *
+   * @throws IllegalArgumentException if {@code node} is null
+   */
+  public static Daemons get(TroupeNode node) {
+    requireNonNull(node, "node");
+    Daemons daemons = ID.apply(node.system());
+    daemons.start(node);
+    return daemons;
+  }
+
+  private synchronized void start(TroupeNode node) {
+    if (leader != null) {
+      return;
+    }
+    settings = DaemonsSettings.fromConfig(system.settings().config());
+    DaemonsSettings s = settings;
+    Storage storage = Storage.get(system);
+    String namespace = system.settings().config().getString("troupe.lock.namespace");
+    DaemonStore store = new DaemonStore(storage, namespace);
+
+    ActorRef<DaemonLeader.Command> proxy =
+        ClusterSingleton.get(system)
+            .init(
+                SingletonActor.of(
+                        Behaviors.supervise(
+                                DaemonLeader.create(
+                                    s,
+                                    launchers,
+                                    store,
+                                    listener -> node.registry().subscribe(HOSTS, listener)))
+                            .onFailure(SupervisorStrategy.restart()),
+                        "troupe-daemon-leader")
+                    .withSettings(
+                        TroupeLease.singletonSettings(
+                            system, s.leaderLease(), s.leaseRetryInterval())));
+    leader = proxy;
+
+    ActorRef<DaemonHost.Command> host =
+        system.systemActorOf(
+            DaemonHost.create(node, launchers, why -> proxy, s), "troupeDaemonHost", Props.empty());
+    node.registry().register(HOSTS, host);
+
+    String self = node.address().toString();
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+            "troupe-daemons-hand-over",
+            () ->
+                AskPattern.<DaemonLeader.Command, Done>ask(
+                        proxy,
+                        replyTo -> new DaemonLeader.HandOver(self, replyTo),
+                        s.handOverTimeout(),
+                        system.scheduler())
+                    .exceptionally(e -> Done.getInstance()));
+  }
+
+  /**
+   * Registers {@code launcher} under {@code name} on this node; do it on every node, with the same
+   * launchers (before or after the node joined). A launcher registered after the leader started is
+   * scanned at the next re-scan.
+   *
+   * @throws IllegalArgumentException if an argument is null, {@code name} blank, or a launcher of
+   *     that name is already registered on this node
+   */
+  public <M> void registerLauncher(String name, Launcher<M> launcher) {
+    requireNonBlank(name, "launcher name");
+    requireNonNull(launcher, "launcher");
+    Launcher<?> previous = launchers.putIfAbsent(name, launcher);
+    if (previous != null) {
+      throw new IllegalArgumentException(
+          "a launcher named [" + name + "] is already registered on this node");
+    }
+  }
+
+  /**
+   * The spawner of launcher {@code launcherName}, whose daemons take {@code protocol}.
+   *
+   * @throws IllegalArgumentException if an argument is null, or the launcher is not registered on
+   *     this node or has another protocol
+   */
+  public <M> Spawner<M> spawner(String launcherName, Class<M> protocol) {
+    requireNonBlank(launcherName, "launcher name");
+    requireNonNull(protocol, "protocol");
+    Launcher<?> launcher = launchers.get(launcherName);
+    if (launcher == null) {
+      throw new IllegalArgumentException(
+          "no launcher [" + launcherName + "] is registered on this node: " + launchers.keySet());
+    }
+    if (!launcher.protocol().equals(protocol)) {
+      throw new IllegalArgumentException(
+          "launcher ["
+              + launcherName
+              + "] runs ["
+              + launcher.protocol().getName()
+              + "], not ["
+              + protocol.getName()
+              + "]");
+    }
+    return (daemonName, args) -> spawn(launcherName, daemonName, args);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <M> CompletionStage<ActorRef<M>> spawn(String launcher, String name, Object... args) {
+    requireNonBlank(name, "daemon name");
+    List<Object> values;
+    try {
+      values = DaemonArgs.normalize(name, args == null ? List.of() : Arrays.asList(args));
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return AskPattern.<DaemonLeader.Command, ActorRef<Object>>askWithStatus(
+            leader,
+            replyTo -> new DaemonLeader.Spawn(launcher, name, values, replyTo),
+            settings.askTimeout(),
+            system.scheduler())
+        .thenApply(ref -> (ActorRef<M>) (ActorRef<?>) ref);
+  }
+
+  /** The running daemons, by name, as the leader knows them. */
+  public CompletionStage<Map<String, DaemonInfo>> running() {
+    return AskPattern.<DaemonLeader.Command, DaemonLeader.RunningDaemons>ask(
+            leader, DaemonLeader.GetRunning::new, settings.askTimeout(), system.scheduler())
+        .thenApply(DaemonLeader.RunningDaemons::daemons);
+  }
+
+  /**
+   * Stops daemon {@code daemonName} and forgets it (a spawned daemon is removed from the database;
+   * one that a scanner lists comes back at the next re-scan unless the application removes it from
+   * its list).
+   *
+   * @throws IllegalArgumentException if {@code daemonName} is null or blank
+   */
+  public CompletionStage<Done> stop(String daemonName) {
+    requireNonBlank(daemonName, "daemon name");
+    return AskPattern.ask(
+        leader,
+        replyTo -> new DaemonLeader.StopDaemon(daemonName, replyTo),
+        settings.askTimeout(),
+        system.scheduler());
+  }
+
+  /** How long this node's requests wait for the leader. */
+  public Duration askTimeout() {
+    return settings.askTimeout();
+  }
+
+  static final class Id extends ExtensionId<Daemons> {
+    @Override
+    public Daemons createExtension(ActorSystem<?> system) {
+      return new Daemons(system);
+    }
+  }
+}

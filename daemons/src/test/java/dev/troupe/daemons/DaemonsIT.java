@@ -1,0 +1,336 @@
+package dev.troupe.daemons;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.troupe.core.TroupeNode;
+import dev.troupe.testkit.Eventually;
+import dev.troupe.testkit.TestCluster;
+import dev.troupe.testkit.TestDatabases;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+final class DaemonsIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+  private static final AtomicInteger scannerCalls = new AtomicInteger();
+
+  private TestCluster cluster;
+
+  @BeforeAll
+  void start() {
+    cluster =
+        TestCluster.start(
+            3,
+            "troupe.storage.url = \""
+                + TestDatabases.freshH2Url()
+                + "\"\n"
+                + "troupe.daemons { rescan-interval = 2s, rebalance-interval = 1s,"
+                + " rebalance-max-moves = 2, restart-backoff.min = 200ms }\n"
+                + "troupe.lock { heartbeat-interval = 1s, heartbeat-timeout = 1s,"
+                + " lease-duration = 4s }");
+    for (TroupeNode node : cluster.liveNodes()) {
+      register(node);
+    }
+  }
+
+  private static void register(TroupeNode node) {
+    Daemons daemons = Daemons.get(node);
+    List<DaemonSpec> thirty = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      thirty.add(DaemonSpec.of("scanned-" + i, i));
+    }
+    daemons.registerLauncher(
+        "witness",
+        Launcher.of(Witness.Command.class, Witness::create)
+            .withRecovery(() -> List.of(thirty.subList(0, 15), thirty.subList(15, 30)).iterator()));
+    daemons.registerLauncher(
+        "flaky",
+        Launcher.of(Witness.Command.class, Witness::create)
+            .withRecovery(
+                () -> {
+                  if (scannerCalls.incrementAndGet() <= 2) {
+                    throw new IllegalStateException("the daemon table is not reachable yet");
+                  }
+                  return List.of(List.of(DaemonSpec.of("after-scanner-failure"))).iterator();
+                }));
+    daemons.registerLauncher(
+        "broken",
+        Launcher.of(
+            Witness.Command.class,
+            spec -> {
+              throw new IllegalStateException("this launcher cannot start [" + spec.name() + "]");
+            }));
+  }
+
+  @AfterAll
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private static <T> T await(CompletionStage<T> stage) {
+    try {
+      return stage.toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("stage did not complete", e);
+    }
+  }
+
+  private String where(TroupeNode from, ActorRef<Witness.Command> daemon) {
+    return await(
+        AskPattern.<Witness.Command, String>ask(
+            daemon, Witness.Where::new, TIMEOUT, from.system().scheduler()));
+  }
+
+  @Test
+  void everyScannedDaemonRunsExactlyOnceOnItsRingOwner() {
+    Daemons daemons = Daemons.get(cluster.node(0));
+    Eventually.awaitAssert(
+        TIMEOUT,
+        "30 scanned daemons running",
+        () -> {
+          Map<String, DaemonInfo> running = await(daemons.running());
+          for (int i = 0; i < 30; i++) {
+            DaemonInfo info = running.get("scanned-" + i);
+            assertTrue(info != null, "scanned-" + i + " runs");
+            assertEquals(
+                cluster.node(0).addressBook().pickNode("scanned-" + i), info.node(), info.name());
+          }
+        });
+    for (int i = 0; i < 30; i++) {
+      assertEquals(1, Witness.running("scanned-" + i), "instances of scanned-" + i);
+      assertEquals(1, Witness.maxConcurrent("scanned-" + i), "never two of scanned-" + i);
+    }
+  }
+
+  @Test
+  void spawnRegisterStartsADaemonOnceRegistersItAndStopRemovesIt() {
+    Spawner<Witness.Command> spawner =
+        Daemons.get(cluster.node(1)).spawner("witness", Witness.Command.class);
+    ActorRef<Witness.Command> first = await(spawner.spawnRegister("spawned-a", "arg", 7));
+    ActorRef<Witness.Command> again = await(spawner.spawnRegister("spawned-a", "other args"));
+    assertEquals(first.path().name(), again.path().name(), "the running instance, not a second");
+    assertEquals(1, Witness.running("spawned-a"));
+
+    TroupeNode owner =
+        cluster.liveNodes().stream()
+            .filter(n -> n.address().equals(cluster.node(0).addressBook().pickNode("spawned-a")))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(where(cluster.node(2), first).startsWith(owner.address().toString()));
+    for (TroupeNode node : cluster.liveNodes()) {
+      Eventually.awaitAssert(
+          TIMEOUT,
+          "spawned-a in the address book of " + node.name(),
+          () -> assertEquals(java.util.Optional.of(owner.address()), node.locate("spawned-a")));
+    }
+    DaemonInfo info = await(Daemons.get(cluster.node(2)).running()).get("spawned-a");
+    assertEquals("witness", info.launcher());
+    assertTrue(info.epoch() > 0, "an epoch from the lock layer: " + info);
+
+    await(Daemons.get(cluster.node(0)).stop("spawned-a"));
+    Eventually.awaitAssert(
+        TIMEOUT, "spawned-a stopped", () -> assertEquals(0, Witness.running("spawned-a")));
+    assertTrue(!await(Daemons.get(cluster.node(0)).running()).containsKey("spawned-a"));
+  }
+
+  @Test
+  void aDaemonThatStopsByItselfIsStartedAgainWithALargerEpoch() {
+    Spawner<Witness.Command> spawner =
+        Daemons.get(cluster.node(0)).spawner("witness", Witness.Command.class);
+    ActorRef<Witness.Command> daemon = await(spawner.spawnRegister("quitter"));
+    long epoch = await(Daemons.get(cluster.node(0)).running()).get("quitter").epoch();
+    daemon.tell(new Witness.Quit());
+    Eventually.awaitAssert(
+        TIMEOUT,
+        "quitter running again",
+        () -> {
+          DaemonInfo info = await(Daemons.get(cluster.node(0)).running()).get("quitter");
+          assertTrue(info != null && info.epoch() > epoch, String.valueOf(info));
+          assertEquals(1, Witness.running("quitter"));
+        });
+  }
+
+  @Test
+  void aScannerThatThrowsIsRetriedAndItsDaemonsStartAfterwards() {
+    Eventually.awaitAssert(
+        TIMEOUT,
+        "the daemon of the flaky scanner",
+        () ->
+            assertTrue(
+                await(Daemons.get(cluster.node(0)).running())
+                    .containsKey("after-scanner-failure")));
+    assertTrue(scannerCalls.get() >= 3, "scanner calls: " + scannerCalls.get());
+  }
+
+  @Test
+  void badInputGetsClearErrorsAndTheLeaderKeepsRunning() {
+    Daemons daemons = Daemons.get(cluster.node(0));
+    IllegalArgumentException unknown =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> daemons.spawner("no-such-launcher", Witness.Command.class));
+    assertTrue(unknown.getMessage().contains("no-such-launcher"), unknown.getMessage());
+    IllegalArgumentException duplicate =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                daemons.registerLauncher(
+                    "witness", Launcher.of(Witness.Command.class, Witness::create)));
+    assertTrue(duplicate.getMessage().contains("witness"), duplicate.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> daemons.spawner("witness", String.class));
+
+    Spawner<Witness.Command> spawner = daemons.spawner("witness", Witness.Command.class);
+    Object notJson =
+        new Object() {
+          @SuppressWarnings("unused")
+          public Object getSelf() {
+            return this; // a cycle Jackson cannot write
+          }
+        };
+    CompletionException badArgs =
+        assertThrows(
+            CompletionException.class,
+            () -> spawner.spawnRegister("bad-args", notJson).toCompletableFuture().join());
+    assertInstanceOf(IllegalArgumentException.class, badArgs.getCause());
+    assertTrue(
+        badArgs.getCause().getMessage().contains("bad-args"), badArgs.getCause().getMessage());
+
+    CompletionException broken =
+        assertThrows(
+            CompletionException.class,
+            () ->
+                daemons
+                    .spawner("broken", Witness.Command.class)
+                    .spawnRegister("never-starts")
+                    .toCompletableFuture()
+                    .join());
+    assertTrue(broken.getCause().getMessage().contains("never-starts"), broken.toString());
+    // The leader still works.
+    assertTrue(await(daemons.running()).size() >= 30);
+  }
+
+  @Test
+  void aGracefulLeaveHandsTheNodesDaemonsOverBeforeItStops() {
+    TroupeNode leaving = cluster.addNode();
+    register(leaving);
+    int index = cluster.nodes().indexOf(leaving);
+    Spawner<Witness.Command> spawner =
+        Daemons.get(cluster.node(0)).spawner("witness", Witness.Command.class);
+    // Spawn daemons until one lands on the new node.
+    String onLeaving = null;
+    for (int i = 0; i < 40 && onLeaving == null; i++) {
+      String name = "handed-over-" + i;
+      await(spawner.spawnRegister(name));
+      if (await(Daemons.get(cluster.node(0)).running())
+          .get(name)
+          .node()
+          .equals(leaving.address())) {
+        onLeaving = name;
+      }
+    }
+    String name = onLeaving;
+    assertTrue(name != null, "a daemon on the new node");
+    cluster.leave(index);
+    Eventually.awaitAssert(
+        TIMEOUT,
+        name + " running on a remaining node",
+        () -> {
+          DaemonInfo info = await(Daemons.get(cluster.node(0)).running()).get(name);
+          assertTrue(info != null && !info.node().equals(leaving.address()), String.valueOf(info));
+          assertEquals(1, Witness.running(name));
+        });
+    assertEquals(1, Witness.maxConcurrent(name), "stopped on the old node before it started anew");
+  }
+
+  @Test
+  void aJoiningNodeGetsItsDaemonsAFewAtATimeEachStoppedBeforeItStartsAnew() {
+    Daemons daemons = Daemons.get(cluster.node(0));
+    Eventually.awaitAssert(
+        TIMEOUT,
+        "the scanned daemons running",
+        () -> assertTrue(await(daemons.running()).keySet().containsAll(scannedNames())));
+    TroupeNode joined = cluster.addNode();
+    register(joined);
+    List<String> toMove = new ArrayList<>();
+    for (String name : scannedNames()) {
+      if (joined.addressBook().pickNode(name).equals(joined.address())) {
+        toMove.add(name);
+      }
+    }
+    assertTrue(toMove.size() >= 3, "daemons whose ring owner is the new node: " + toMove);
+    long start = System.nanoTime();
+    Eventually.awaitAssert(
+        Duration.ofSeconds(60),
+        "the new node's daemons moved to it",
+        () -> {
+          Map<String, DaemonInfo> running = await(daemons.running());
+          for (String name : toMove) {
+            assertEquals(joined.address(), running.get(name).node(), name);
+          }
+        });
+    long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+    // At most 2 moves a second (rebalance-max-moves = 2, rebalance-interval = 1s).
+    assertTrue(
+        seconds >= toMove.size() / 2 - 1,
+        toMove.size() + " daemons moved in " + seconds + " s: not bounded");
+    for (String name : scannedNames()) {
+      assertEquals(1, Witness.maxConcurrent(name), "never two instances of " + name);
+      assertEquals(1, Witness.running(name), "one instance of " + name);
+    }
+  }
+
+  @Test
+  void theDaemonsOfACrashedNodeRunAgainElsewhereOnceItIsUnreachable() {
+    TroupeNode doomed = cluster.addNode();
+    register(doomed);
+    int index = cluster.nodes().indexOf(doomed);
+    Spawner<Witness.Command> spawner =
+        Daemons.get(cluster.node(0)).spawner("witness", Witness.Command.class);
+    List<String> onDoomed = new ArrayList<>();
+    for (int i = 0; i < 60 && onDoomed.size() < 2; i++) {
+      String name = "survivor-" + i;
+      await(spawner.spawnRegister(name));
+      if (await(Daemons.get(cluster.node(0)).running()).get(name).node().equals(doomed.address())) {
+        onDoomed.add(name);
+      }
+    }
+    assertTrue(onDoomed.size() == 2, "daemons on the doomed node: " + onDoomed);
+    cluster.crashNoWait(index);
+    Eventually.awaitAssert(
+        TIMEOUT,
+        "the crashed node's daemons running elsewhere",
+        () -> {
+          Map<String, DaemonInfo> running = await(Daemons.get(cluster.node(0)).running());
+          for (String name : onDoomed) {
+            DaemonInfo info = running.get(name);
+            assertTrue(info != null && !info.node().equals(doomed.address()), name + ": " + info);
+          }
+        });
+    cluster.awaitRemoved(doomed.address());
+  }
+
+  private static List<String> scannedNames() {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      names.add("scanned-" + i);
+    }
+    return names;
+  }
+}

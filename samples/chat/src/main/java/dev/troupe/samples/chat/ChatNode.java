@@ -1,0 +1,145 @@
+package dev.troupe.samples.chat;
+
+import dev.troupe.core.TroupeNode;
+import dev.troupe.core.lock.JdbcLockRegistry;
+import dev.troupe.core.storage.Storage;
+import dev.troupe.cron.Cron;
+import dev.troupe.cron.CronTick;
+import dev.troupe.daemons.Daemons;
+import dev.troupe.daemons.Launcher;
+import dev.troupe.daemons.LeaderOnly;
+import dev.troupe.daemons.OnceLog;
+import dev.troupe.sharding.FleetSpec;
+import dev.troupe.sharding.Repository;
+import dev.troupe.sharding.WorkerFleet;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/**
+ * The chat service on one node, wired from Troupe's parts: the {@code rooms} fleet (one worker per
+ * room, its history in a Repository), the gateways' worker group, the {@code room-stats} daemon,
+ * the {@code close-idle-rooms} cron job's sweeper, the leader-only archiver, the dashboard, and the
+ * HTTP server. Start it on every node.
+ */
+final class ChatNode implements AutoCloseable {
+  private final TroupeNode node;
+  private final WorkerFleet<Room.Command> rooms;
+  private final ChatStore store;
+  private final Dashboard dashboard;
+  private final ServerBinding binding;
+
+  private ChatNode(
+      TroupeNode node,
+      WorkerFleet<Room.Command> rooms,
+      ChatStore store,
+      Dashboard dashboard,
+      ServerBinding binding) {
+    this.node = node;
+    this.rooms = rooms;
+    this.store = store;
+    this.dashboard = dashboard;
+    this.binding = binding;
+  }
+
+  static ChatNode start(TroupeNode node, ChatSettings settings) {
+    Storage storage = Storage.get(node.system());
+    ChatStore store = new ChatStore(storage);
+    ChatMetrics metrics = new ChatMetrics(node.name());
+    Repository<RoomState> history = Repository.create(storage, "chat-rooms", RoomState.class);
+    String self = node.address().toString();
+    Room.Env env =
+        new Room.Env(
+            history,
+            store,
+            () -> node.registry().workers(Gateway.GROUP),
+            update -> node.send(RoomStats.NAME, update),
+            self,
+            settings.historySize(),
+            Clock.systemUTC());
+    WorkerFleet<Room.Command> rooms =
+        WorkerFleet.start(
+            node,
+            FleetSpec.of("rooms", Room.Command.class, id -> Room.create(id, env))
+                .withMeterRegistry(metrics.registry()));
+
+    Daemons daemons = Daemons.get(node);
+    daemons.registerLauncher(
+        RoomStats.NAME,
+        Launcher.of(RoomStats.Command.class, spec -> RoomStats.create())
+            .withRecovery(Launcher.singletonDaemon(RoomStats.NAME, List.of())));
+
+    ActorRef<CronTick> sweeper =
+        node.system()
+            .systemActorOf(
+                RoomSweeper.create(rooms, settings.idleRoomTimeout()),
+                "chat-room-sweeper",
+                Props.empty());
+    node.registry().register(RoomSweeper.GROUP, sweeper);
+    Cron cron = Cron.get(node);
+
+    OnceLog once = OnceLog.create(storage).withNode(node.name());
+    LeaderOnly.run(
+        node,
+        "chat-archiver",
+        JdbcLockRegistry.get(node.system()),
+        token -> Archiver.create(token, store, once, settings, Clock.systemUTC()));
+
+    Dashboard dashboard = new Dashboard(node, daemons, cron, metrics, settings.dashboardInterval());
+    ServerBinding binding;
+    try {
+      binding =
+          ChatServer.bind(node, settings, rooms, metrics, dashboard)
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      dashboard.close();
+      throw new IllegalStateException(
+          "cannot serve HTTP on " + settings.host() + ":" + settings.port() + ": " + e.getMessage(),
+          e);
+    }
+    node.system()
+        .log()
+        .info(
+            "Chat on {}: http://{}:{}/ (dashboard: /dashboard)",
+            self,
+            settings.host(),
+            binding.localAddress().getPort());
+    return new ChatNode(node, rooms, store, dashboard, binding);
+  }
+
+  TroupeNode node() {
+    return node;
+  }
+
+  WorkerFleet<Room.Command> rooms() {
+    return rooms;
+  }
+
+  ChatStore store() {
+    return store;
+  }
+
+  Dashboard dashboard() {
+    return dashboard;
+  }
+
+  /** The port the HTTP server listens on. */
+  int httpPort() {
+    return binding.localAddress().getPort();
+  }
+
+  @Override
+  public void close() {
+    dashboard.close();
+    binding
+        .unbind()
+        .toCompletableFuture()
+        .orTimeout(10, TimeUnit.SECONDS)
+        .exceptionally(e -> null)
+        .join();
+  }
+}

@@ -1,0 +1,212 @@
+package dev.troupe.samples.chat;
+
+import dev.troupe.core.TroupeNode;
+import dev.troupe.sharding.WorkerFleet;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSink;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+
+/**
+ * The node's HTTP server (Pekko HTTP): the chat page and its WebSocket ({@code /ws}), the live
+ * dashboard ({@code /dashboard}, pushed over {@code /dashboard/ws}, also {@code /api/dashboard}),
+ * {@code /metrics} (Prometheus text) and {@code /health/alive}, {@code /health/ready}.
+ */
+final class ChatServer extends AllDirectives {
+  private final TroupeNode node;
+  private final ChatSettings settings;
+  private final WorkerFleet<Room.Command> rooms;
+  private final ChatMetrics metrics;
+  private final Dashboard dashboard;
+  private final Materializer materializer;
+  private final AtomicLong connections = new AtomicLong();
+
+  private ChatServer(
+      TroupeNode node,
+      ChatSettings settings,
+      WorkerFleet<Room.Command> rooms,
+      ChatMetrics metrics,
+      Dashboard dashboard) {
+    this.node = node;
+    this.settings = settings;
+    this.rooms = rooms;
+    this.metrics = metrics;
+    this.dashboard = dashboard;
+    this.materializer = Materializer.matFromSystem(node.system());
+  }
+
+  static CompletionStage<ServerBinding> bind(
+      TroupeNode node,
+      ChatSettings settings,
+      WorkerFleet<Room.Command> rooms,
+      ChatMetrics metrics,
+      Dashboard dashboard) {
+    ChatServer server = new ChatServer(node, settings, rooms, metrics, dashboard);
+    return Http.get(node.system())
+        .newServerAt(settings.host(), settings.port())
+        .bind(server.routes());
+  }
+
+  Route routes() {
+    return concat(
+        pathSingleSlash(() -> get(() -> resource("web/index.html"))),
+        path("chat.js", () -> get(() -> resource("web/chat.js"))),
+        path("dashboard.js", () -> get(() -> resource("web/dashboard.js"))),
+        path("style.css", () -> get(() -> resource("web/style.css"))),
+        path("ws", () -> sameOrigin(() -> handleWebSocketMessages(chatFlow()))),
+        path("dashboard", () -> get(() -> resource("web/dashboard.html"))),
+        path(
+            PathMatchers.segment("dashboard").slash("ws"),
+            () -> sameOrigin(() -> handleWebSocketMessages(dashboardFlow()))),
+        path(
+            PathMatchers.segment("api").slash("dashboard"),
+            () ->
+                get(
+                    () ->
+                        completeWithFuture(
+                            dashboard
+                                .snapshot()
+                                .thenApply(
+                                    json ->
+                                        HttpResponse.create()
+                                            .withEntity(ContentTypes.APPLICATION_JSON, json))))),
+        path(
+            "metrics",
+            () ->
+                get(
+                    () ->
+                        complete(
+                            HttpResponse.create()
+                                .withEntity(
+                                    ContentTypes.create(MediaTypes.TEXT_PLAIN, HttpCharsets.UTF_8),
+                                    metrics.registry().scrape())))),
+        path(PathMatchers.segment("health").slash("alive"), () -> get(() -> complete("alive"))),
+        path(PathMatchers.segment("health").slash("ready"), () -> get(this::ready)));
+  }
+
+  private Route resource(String path) {
+    return getFromResource(path);
+  }
+
+  private Route ready() {
+    MemberStatus status = Cluster.get(node.system()).selfMember().status();
+    if (status == MemberStatus.up()) {
+      return complete("ready");
+    }
+    return complete(StatusCodes.SERVICE_UNAVAILABLE, "not ready: this member is " + status);
+  }
+
+  /**
+   * WebSockets only from the page's own origin (or one listed in {@code chat.allowed-origins});
+   * clients that send no Origin (not browsers) are let in.
+   */
+  private Route sameOrigin(Supplier<Route> inner) {
+    return optionalHeaderValueByName(
+        "Origin",
+        origin ->
+            optionalHeaderValueByName(
+                "Host",
+                host -> {
+                  if (origin.isEmpty() || allowed(origin.get(), host)) {
+                    return inner.get();
+                  }
+                  metrics.rejected();
+                  return complete(
+                      StatusCodes.FORBIDDEN, "origin [" + origin.get() + "] is not allowed");
+                }));
+  }
+
+  private boolean allowed(String origin, Optional<String> host) {
+    if (settings.allowedOrigins().contains(origin)) {
+      return true;
+    }
+    return host.isPresent()
+        && (origin.equals("http://" + host.get()) || origin.equals("https://" + host.get()));
+  }
+
+  /** One connection: a gateway actor between the frames and the rooms. */
+  private Flow<Message, Message, NotUsed> chatFlow() {
+    Pair<ActorRef<Gateway.Out>, Source<Gateway.Out, NotUsed>> out =
+        ActorSource.<Gateway.Out>actorRef(
+                m -> m instanceof Gateway.Close,
+                m -> Optional.empty(),
+                1024,
+                OverflowStrategy.fail())
+            .preMaterialize(materializer);
+    ActorRef<Gateway.Command> gateway =
+        node.system()
+            .systemActorOf(
+                Gateway.create(rooms, settings, metrics, out.first()),
+                "chat-gateway-" + connections.incrementAndGet(),
+                Props.empty());
+    node.registry().register(Gateway.GROUP, gateway.narrow());
+    Sink<Message, NotUsed> in =
+        Flow.<Message>create()
+            .mapAsync(1, this::toCommand)
+            .to(
+                ActorSink.actorRef(
+                    gateway, new Gateway.ClientGone(), failure -> new Gateway.ClientGone()));
+    Source<Message, NotUsed> frames =
+        out.second().map(o -> (Message) TextMessage.create(((Gateway.Frame) o).json()));
+    return Flow.fromSinkAndSourceCoupled(in, frames);
+  }
+
+  private CompletionStage<Gateway.Command> toCommand(Message message) {
+    int max = settings.maxFrameBytes();
+    if (!message.isText()) {
+      return message
+          .asBinaryMessage()
+          .getStreamedData()
+          .runWith(Sink.ignore(), materializer)
+          .thenApply(done -> (Gateway.Command) new Gateway.Binary());
+    }
+    TextMessage text = message.asTextMessage();
+    if (text.isStrict()) {
+      String s = text.getStrictText();
+      int bytes = s.getBytes(StandardCharsets.UTF_8).length;
+      return CompletableFuture.completedFuture(
+          bytes > max ? new Gateway.TooBig(bytes) : new Gateway.FromClient(s));
+    }
+    return text.getStreamedText()
+        .limitWeighted(max, s -> (long) s.getBytes(StandardCharsets.UTF_8).length)
+        .runFold(new StringBuilder(), StringBuilder::append, materializer)
+        .<Gateway.Command>thenApply(sb -> new Gateway.FromClient(sb.toString()))
+        .exceptionally(e -> new Gateway.TooBig(max + 1L));
+  }
+
+  /** The dashboard's feed: the latest snapshot every interval; what the page sends is ignored. */
+  private Flow<Message, Message, NotUsed> dashboardFlow() {
+    Source<Message, NotUsed> snapshots =
+        Source.tick(java.time.Duration.ZERO, settings.dashboardInterval(), "tick")
+            .map(t -> (Message) TextMessage.create(dashboard.latest()))
+            .mapMaterializedValue(c -> NotUsed.getInstance());
+    return Flow.fromSinkAndSourceCoupled(Sink.<Message>ignore(), snapshots);
+  }
+}

@@ -1,0 +1,229 @@
+package dev.troupe.samples.chat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.troupe.core.HashRing;
+import dev.troupe.core.TroupeNode;
+import dev.troupe.core.WorkerEntry;
+import dev.troupe.cron.Cron;
+import dev.troupe.cron.JobRun;
+import dev.troupe.cron.JobStatus;
+import dev.troupe.daemons.DaemonInfo;
+import dev.troupe.daemons.Daemons;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * What {@code /dashboard} shows, as one JSON document refreshed every {@code
+ * chat.dashboard-interval} and pushed to every open dashboard: the members and their status, the
+ * leader and the oldest node (where the singletons — daemon leader, cron scheduler — live), the
+ * ring's share per node, the rooms per node (from the {@code room-stats} daemon), the worker
+ * groups, the address-book names, the daemons and the cron jobs.
+ */
+final class Dashboard implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration ASK = Duration.ofSeconds(2);
+
+  private final TroupeNode node;
+  private final Daemons daemons;
+  private final Cron cron;
+  private final ChatMetrics metrics;
+  private final AtomicReference<String> latest = new AtomicReference<>("{}");
+  private final Cancellable refresher;
+  private volatile boolean refreshing;
+
+  Dashboard(TroupeNode node, Daemons daemons, Cron cron, ChatMetrics metrics, Duration interval) {
+    this.node = node;
+    this.daemons = daemons;
+    this.cron = cron;
+    this.metrics = metrics;
+    this.refresher =
+        node.system()
+            .scheduler()
+            .scheduleAtFixedRate(
+                Duration.ZERO, interval, this::refresh, node.system().executionContext());
+  }
+
+  /** The latest snapshot, JSON. */
+  String latest() {
+    return latest.get();
+  }
+
+  /** Builds a snapshot now (the test and the first page load use it). */
+  CompletionStage<String> snapshot() {
+    CompletableFuture<List<RoomStats.Update>> rooms =
+        node.<RoomStats.Command, RoomStats.Snapshot>call(RoomStats.NAME, RoomStats.Get::new, ASK)
+            .thenApply(RoomStats.Snapshot::rooms)
+            .toCompletableFuture()
+            .exceptionally(e -> null);
+    CompletableFuture<Map<String, DaemonInfo>> running =
+        daemons
+            .running()
+            .toCompletableFuture()
+            .completeOnTimeout(null, 2, TimeUnit.SECONDS)
+            .exceptionally(e -> null);
+    CompletableFuture<List<JobStatus>> jobs =
+        cron.jobs()
+            .toCompletableFuture()
+            .completeOnTimeout(null, 2, TimeUnit.SECONDS)
+            .exceptionally(e -> null);
+    return CompletableFuture.allOf(rooms, running, jobs)
+        .thenApply(v -> render(rooms.join(), running.join(), jobs.join()));
+  }
+
+  private void refresh() {
+    if (refreshing) {
+      return;
+    }
+    refreshing = true;
+    snapshot()
+        .whenComplete(
+            (json, failure) -> {
+              if (json != null) {
+                latest.set(json);
+              }
+              refreshing = false;
+            });
+  }
+
+  private String render(
+      List<RoomStats.Update> rooms, Map<String, DaemonInfo> running, List<JobStatus> jobs) {
+    ObjectNode out = JSON.createObjectNode();
+    out.put("time", Instant.now().toString());
+    out.put("self", node.address().toString());
+    out.put("selfName", node.name());
+    out.put("connections", metrics.connections());
+
+    ClusterEvent.CurrentClusterState state = Cluster.get(node.system()).state();
+    Set<Member> unreachable = state.getUnreachable();
+    out.put("leader", Optional.ofNullable(state.getLeader()).map(Address::toString).orElse(null));
+    Member oldest = null;
+    ArrayNode members = out.putArray("members");
+    for (Member m : state.getMembers()) {
+      ObjectNode member =
+          members
+              .addObject()
+              .put("address", m.address().toString())
+              .put("status", m.status().toString())
+              .put("reachable", !unreachable.contains(m));
+      ArrayNode roles = member.putArray("roles");
+      m.getRoles().stream().filter(r -> !r.startsWith("dc-")).forEach(roles::add);
+      if (m.status() == org.apache.pekko.cluster.MemberStatus.up()
+          && (oldest == null || m.isOlderThan(oldest))) {
+        oldest = m;
+      }
+    }
+    out.put("oldest", oldest == null ? null : oldest.address().toString());
+
+    ArrayNode ring = out.putArray("ring");
+    Set<Address> available = node.addressBook().availableNodes();
+    if (!available.isEmpty()) {
+      Map<String, Integer> loads =
+          HashRing.of(available.stream().map(Address::toString).toList()).loads();
+      int total = loads.values().stream().mapToInt(Integer::intValue).sum();
+      new TreeMap<>(loads)
+          .forEach(
+              (member, partitions) ->
+                  ring.addObject()
+                      .put("node", member)
+                      .put("partitions", partitions)
+                      .put("share", (double) partitions / total));
+    }
+
+    ArrayNode roomList = out.putArray("rooms");
+    if (rooms == null) {
+      out.put("roomsError", "the room-stats daemon did not answer");
+    } else {
+      for (RoomStats.Update r : rooms) {
+        roomList
+            .addObject()
+            .put("room", r.room())
+            .put("node", r.node())
+            .put("participants", r.participants())
+            .put("messages", r.messages())
+            .put("lastPostAt", r.lastPostAt());
+      }
+    }
+
+    ObjectNode groups = out.putObject("groups");
+    for (Map.Entry<String, List<WorkerEntry<?>>> group :
+        new TreeMap<>(node.registry().allWorkers()).entrySet()) {
+      ObjectNode perNode = groups.putObject(group.getKey());
+      for (WorkerEntry<?> e : group.getValue()) {
+        String where = e.node().toString();
+        perNode.put(where, perNode.path(where).asInt(0) + 1);
+      }
+    }
+
+    ObjectNode names = out.putObject("names");
+    node.addressBook()
+        .snapshot()
+        .forEach(
+            (address, set) -> {
+              ArrayNode list = names.putArray(address.toString());
+              set.stream().sorted().forEach(list::add);
+            });
+
+    ArrayNode daemonList = out.putArray("daemons");
+    if (running == null) {
+      out.put("daemonsError", "the daemon leader did not answer");
+    } else {
+      new TreeMap<>(running)
+          .values()
+          .forEach(
+              d ->
+                  daemonList
+                      .addObject()
+                      .put("name", d.name())
+                      .put("launcher", d.launcher())
+                      .put("node", d.node().toString())
+                      .put("epoch", d.epoch()));
+    }
+
+    ArrayNode cronList = out.putArray("cron");
+    if (jobs == null) {
+      out.put("cronError", "the cron scheduler did not answer");
+    } else {
+      for (JobStatus j : jobs) {
+        ObjectNode job =
+            cronList
+                .addObject()
+                .put("name", j.name())
+                .put("spec", j.spec())
+                .put("zone", j.zone().getId())
+                .put("next", j.nextFire().map(Instant::toString).orElse(null))
+                .put("last", j.lastFire().map(Instant::toString).orElse(null))
+                .put("owner", j.owner().map(Address::toString).orElse(null))
+                .put("paused", j.paused());
+        ArrayNode runs = job.putArray("runs");
+        for (JobRun run : j.recentRuns().subList(0, Math.min(5, j.recentRuns().size()))) {
+          runs.addObject()
+              .put("at", run.scheduledAt().toString())
+              .put("outcome", run.outcome())
+              .put("detail", run.detail());
+        }
+      }
+    }
+    return out.toString();
+  }
+
+  @Override
+  public void close() {
+    refresher.cancel();
+  }
+}

@@ -1,0 +1,139 @@
+package dev.troupe.sharding;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The Micrometer meters of one {@link WorkerFleet} on one node, tagged {@code fleet=<name>}. By
+ * default they are recorded in a registry of the fleet's own (so the accessors here count) that
+ * also passes them to Micrometer's global registry; {@link FleetSpec#withMeterRegistry} chooses
+ * another.
+ *
+ * <table>
+ *   <caption>Meters</caption>
+ *   <tr><th>name</th><th>type</th><th>what</th></tr>
+ *   <tr><td>{@code troupe.fleet.dispatch}</td><td>timer (histogram)</td><td>{@code ask} round
+ *       trips started on this node</td></tr>
+ *   <tr><td>{@code troupe.fleet.active}</td><td>gauge</td><td>workers running on this node</td></tr>
+ *   <tr><td>{@code troupe.fleet.spawns}</td><td>counter</td><td>workers started here</td></tr>
+ *   <tr><td>{@code troupe.fleet.restarts}</td><td>counter</td><td>worker failures (each one
+ *       restarts the worker)</td></tr>
+ *   <tr><td>{@code troupe.fleet.passivations}</td><td>counter</td><td>idle workers
+ *       passivated</td></tr>
+ *   <tr><td>{@code troupe.fleet.reconciler.fixes}</td><td>counter</td><td>repairs by a {@link
+ *       Reconciler}, tag {@code kind}</td></tr>
+ *   <tr><td>{@code troupe.fleet.redelivered}</td><td>counter</td><td>messages sent again after
+ *       a shard hand-off dropped them</td></tr>
+ *   <tr><td>{@code cache.gets}, {@code cache.puts}, {@code cache.evictions}, {@code
+ *       cache.size}</td><td>Caffeine's binder</td><td>{@link ReadCache#bindTo}: tags {@code
+ *       cache=troupe.fleet.cache}, {@code repository=<name>}</td></tr>
+ * </table>
+ *
+ * @since 0.1.0
+ */
+public final class FleetMetrics {
+  private final String fleet;
+  private final MeterRegistry registry;
+  private final Timer dispatch;
+  private final Counter spawns;
+  private final Counter restarts;
+  private final Counter passivations;
+  private final Counter redeliveries;
+
+  /** INTERNAL API: made by the fleet. */
+  public FleetMetrics(String fleet, MeterRegistry registry, Supplier<Number> active) {
+    this.fleet = fleet;
+    this.registry = registry;
+    this.dispatch =
+        Timer.builder("troupe.fleet.dispatch")
+            .description("ask round trips to fleet workers started on this node")
+            .tag("fleet", fleet)
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(10_000))
+            .maximumExpectedValue(Duration.ofSeconds(30))
+            .register(registry);
+    this.spawns = counter("troupe.fleet.spawns", "workers started on this node");
+    this.restarts = counter("troupe.fleet.restarts", "worker failures, each restarting it");
+    this.passivations = counter("troupe.fleet.passivations", "idle workers passivated");
+    this.redeliveries =
+        counter("troupe.fleet.redelivered", "messages sent again after a hand-off dropped them");
+    Gauge.builder("troupe.fleet.active", active)
+        .description("workers running on this node")
+        .tag("fleet", fleet)
+        .register(registry);
+  }
+
+  private Counter counter(String name, String description) {
+    return Counter.builder(name).description(description).tag("fleet", fleet).register(registry);
+  }
+
+  /** The registry the meters are in. */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** The dispatch timer ({@code troupe.fleet.dispatch}). */
+  public Timer dispatch() {
+    return dispatch;
+  }
+
+  /** Workers started on this node. */
+  public double spawns() {
+    return spawns.count();
+  }
+
+  /** Worker failures on this node. */
+  public double restarts() {
+    return restarts.count();
+  }
+
+  /** Workers passivated on this node. */
+  public double passivations() {
+    return passivations.count();
+  }
+
+  /** INTERNAL API. */
+  public void recordDispatch(long nanos) {
+    dispatch.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** INTERNAL API. */
+  public void spawned() {
+    spawns.increment();
+  }
+
+  /** INTERNAL API. */
+  public void restarted() {
+    restarts.increment();
+  }
+
+  /** INTERNAL API. */
+  public void passivated() {
+    passivations.increment();
+  }
+
+  /** Messages sent again after Pekko dropped them during a shard hand-off, on this node. */
+  public double redeliveries() {
+    return redeliveries.count();
+  }
+
+  /** INTERNAL API. */
+  public void redelivered() {
+    redeliveries.increment();
+  }
+
+  /** INTERNAL API: a repair of kind {@code kind} by a reconciler. */
+  public void fixed(String kind) {
+    Counter.builder("troupe.fleet.reconciler.fixes")
+        .description("repairs made by the fleet's reconciler")
+        .tag("fleet", fleet)
+        .tag("kind", kind)
+        .register(registry)
+        .increment();
+  }
+}
