@@ -11,12 +11,15 @@ import dev.troupe.testkit.TestCluster;
 import dev.troupe.testkit.TestDatabases;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
@@ -268,6 +271,16 @@ final class DaemonsIT {
         () -> assertTrue(await(daemons.running()).keySet().containsAll(scannedNames())));
     TroupeNode joined = cluster.addNode();
     register(joined);
+    // The ring is built from the address book's view of available nodes, which follows the
+    // membership events: wait until the new node sees every live node (itself included).
+    Set<Address> live = new HashSet<>();
+    for (TroupeNode node : cluster.liveNodes()) {
+      live.add(node.address());
+    }
+    Eventually.awaitAssert(
+        TIMEOUT,
+        "the new node's ring holds every live node",
+        () -> assertEquals(live, joined.addressBook().availableNodes()));
     List<String> toMove = new ArrayList<>();
     for (String name : scannedNames()) {
       if (joined.addressBook().pickNode(name).equals(joined.address())) {
