@@ -6,6 +6,7 @@ import static dev.troupe.core.internal.Preconditions.requirePositive;
 import com.typesafe.config.Config;
 import dev.troupe.core.internal.CoreExtension;
 import dev.troupe.core.internal.NodeConfig;
+import dev.troupe.core.internal.StartupChecks;
 import dev.troupe.core.internal.WatchActor;
 import java.time.Duration;
 import java.util.Collections;
@@ -93,7 +94,10 @@ public final class TroupeNode implements AutoCloseable {
    *
    * @param options validated options, from {@link NodeOptions#builder()}
    * @return the started node; use {@link #whenUp()} to wait for membership
-   * @throws IllegalArgumentException if {@code options} is null
+   * @throws IllegalArgumentException if {@code options} is null, or the configuration is one a
+   *     Troupe node refuses to start with (no downing provider, Java serialization on, under {@code
+   *     troupe.profile = production} a private H2 database for a multi-node cluster or a TLS
+   *     setting that admits unchecked peers); the message names the setting
    * @throws IllegalStateException if the actor system cannot start (for example, the port is in
    *     use); the message names the host and port
    */
@@ -102,6 +106,10 @@ public final class TroupeNode implements AutoCloseable {
       throw new IllegalArgumentException("TroupeNode.start: options must not be null");
     }
     Config config = NodeConfig.build(options);
+    StartupChecks.check(
+        config,
+        !options.seedNodes().isEmpty()
+            || !config.getStringList("pekko.cluster.seed-nodes").isEmpty());
     ActorSystem<Void> system;
     try {
       system = ActorSystem.create(Behaviors.empty(), options.systemName(), config);
@@ -139,6 +147,15 @@ public final class TroupeNode implements AutoCloseable {
           address());
       cluster.manager().tell(Join.create(address()));
     }
+  }
+
+  /**
+   * How many remote messages this node has dropped because they exceeded Artery's frame size
+   * ({@code pekko.remote.artery.advanced.maximum-frame-size}, 256 KiB): such a message is never
+   * delivered; later messages are.
+   */
+  public long droppedOversizedMessages() {
+    return core.droppedOversized();
   }
 
   /** The node's actor system. */

@@ -2,6 +2,7 @@ package dev.troupe.core.internal;
 
 import com.typesafe.config.Config;
 import java.time.Clock;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -33,6 +34,7 @@ public final class CoreExtension implements Extension {
   private final WorkerRegistryImpl registry;
   private final AddressBookImpl addressBook;
   private final ActorRef<WatchActor.Command> watcher;
+  private final AtomicLong droppedOversized = new AtomicLong();
 
   private CoreExtension(ActorSystem<?> system) {
     Config config = system.settings().config();
@@ -66,6 +68,9 @@ public final class CoreExtension implements Extension {
     this.addressBook = new AddressBookImpl(system, bookActor, holder, bookSettings);
 
     this.watcher = system.systemActorOf(WatchActor.create(), "troupeWatch", Props.empty());
+    system.systemActorOf(
+        OversizeCounter.create(droppedOversized), "troupeOversizeCounter", Props.empty());
+    system.systemActorOf(TwoNodeWarning.create(), "troupeTwoNodeWarning", Props.empty());
 
     CoordinatedShutdown.get(system)
         .addTask(
@@ -87,6 +92,11 @@ public final class CoreExtension implements Extension {
   /** The node's address book. */
   public AddressBookImpl addressBook() {
     return addressBook;
+  }
+
+  /** How many remote messages from this node Artery dropped for exceeding the frame size. */
+  public long droppedOversized() {
+    return droppedOversized.get();
   }
 
   /** The node's watch helper. */

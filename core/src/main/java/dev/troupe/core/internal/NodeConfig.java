@@ -18,6 +18,9 @@ import java.util.regex.Pattern;
  *   <li>{@link NodeOptions#config()} (the user's extra HOCON);
  *   <li>the explicit {@link NodeOptions} fields (host, port, roles);
  *   <li>{@code application.conf} (and system-property overrides);
+ *   <li>{@code troupe.core.production-defaults} when {@code troupe.profile = production} (TLS);
+ *   <li>{@code troupe.core.fast-failover-defaults} when {@code troupe.core.failover-profile =
+ *       fast};
  *   <li>{@code troupe.core.pekko-defaults} from Troupe's {@code reference.conf}: the Pekko settings
  *       Troupe changes (cluster provider, Split Brain Resolver, logging);
  *   <li>every {@code reference.conf} on the class path.
@@ -96,6 +99,18 @@ public final class NodeConfig {
           throw new IllegalArgumentException(
               "troupe.core.failover-profile must be \"default\" or \"fast\", got: ["
                   + profile
+                  + "]");
+    }
+    String deployment = all.hasPath("troupe.profile") ? all.getString("troupe.profile") : "";
+    switch (deployment) {
+      case "development" -> {}
+      case "production" ->
+          troupeDefaults =
+              all.getConfig("troupe.core.production-defaults").withFallback(troupeDefaults);
+      default ->
+          throw new IllegalArgumentException(
+              "troupe.profile must be \"development\" or \"production\", got: ["
+                  + deployment
                   + "]");
     }
     return userLayers.withFallback(troupeDefaults);

@@ -1,0 +1,115 @@
+package dev.troupe.core.internal;
+
+import com.typesafe.config.Config;
+import java.util.Locale;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * INTERNAL API. The settings a Troupe node refuses to start with, checked on the resolved
+ * configuration before the actor system is created. Each refusal names the setting.
+ */
+public final class StartupChecks {
+  private static final Logger log = LoggerFactory.getLogger(StartupChecks.class);
+  private static final Set<String> PEER_CHECKING_PROVIDERS =
+      Set.of(
+          PeerCheckingSslEngineProvider.class.getName(),
+          "org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider");
+
+  private StartupChecks() {}
+
+  /**
+   * Checks {@code config} for a node that joins others ({@code multiNode}) or only itself.
+   *
+   * @throws IllegalArgumentException naming the first setting that is not acceptable
+   */
+  public static void check(Config config, boolean multiNode) {
+    if (config.getString("pekko.cluster.downing-provider-class").isBlank()) {
+      refuse(
+          "pekko.cluster.downing-provider-class is empty: a crashed node would never be removed"
+              + " and its singletons, shards and daemons would never move. Keep Troupe's default"
+              + " (org.apache.pekko.cluster.sbr.SplitBrainResolverProvider) or name another"
+              + " downing provider");
+    }
+    if (config.getBoolean("pekko.actor.allow-java-serialization")) {
+      refuse(
+          "pekko.actor.allow-java-serialization is on: Java serialization lets a remote peer"
+              + " instantiate arbitrary classes. Turn it off; Troupe's messages are Jackson"
+              + " (TroupeSerializable)");
+    }
+    boolean production = config.getString("troupe.profile").equals("production");
+    String url = config.getString("troupe.storage.url");
+    if (multiNode && isPrivateH2(url)) {
+      String message =
+          "troupe.storage.url ["
+              + url
+              + "] is a private H2 database, but this node joins a cluster: a key's state must"
+              + " survive its worker moving to another node, so every node must use one database."
+              + " On one machine use jdbc:h2:file:<path>;AUTO_SERVER=TRUE on every node; across"
+              + " machines use PostgreSQL";
+      if (production) {
+        refuse(message);
+      } else {
+        log.warn("{} (refused under troupe.profile = production)", message);
+      }
+    }
+    if (production) {
+      checkTls(config);
+    }
+  }
+
+  private static void checkTls(Config config) {
+    String transport = config.getString("pekko.remote.artery.transport");
+    if (!transport.equals("tls-tcp")) {
+      refuse(
+          "pekko.remote.artery.transport is ["
+              + transport
+              + "], troupe.profile = production needs tls-tcp");
+    }
+    String provider = config.getString("pekko.remote.artery.ssl.ssl-engine-provider");
+    if (!PEER_CHECKING_PROVIDERS.contains(provider)) {
+      refuse(
+          "pekko.remote.artery.ssl.ssl-engine-provider is ["
+              + provider
+              + "], which admits any certificate of a trusted CA; troupe.profile = production"
+              + " needs one that checks the peer's name: "
+              + PEER_CHECKING_PROVIDERS);
+    }
+    if (provider.equals(PeerCheckingSslEngineProvider.class.getName())) {
+      if (!config.getBoolean(
+          "pekko.remote.artery.ssl.config-ssl-engine.require-mutual-authentication")) {
+        refuse(
+            "pekko.remote.artery.ssl.config-ssl-engine.require-mutual-authentication is off:"
+                + " troupe.profile = production needs both sides to present a certificate");
+      }
+      String protocol = config.getString("pekko.remote.artery.ssl.config-ssl-engine.protocol");
+      if (!protocol.equals("TLSv1.3")) {
+        refuse(
+            "pekko.remote.artery.ssl.config-ssl-engine.protocol is ["
+                + protocol
+                + "], troupe.profile = production needs TLSv1.3");
+      }
+      PeerNames.pattern(config); // the key store is readable and a peer pattern exists
+    }
+  }
+
+  /**
+   * Whether {@code url} names an H2 database that only this process can use: in memory, or a file
+   * opened without {@code AUTO_SERVER=TRUE}. {@code jdbc:h2:tcp:} and {@code jdbc:h2:ssl:} are
+   * servers, shared.
+   */
+  public static boolean isPrivateH2(String url) {
+    String lower = url.toLowerCase(Locale.ROOT);
+    if (!lower.startsWith("jdbc:h2:")
+        || lower.startsWith("jdbc:h2:tcp:")
+        || lower.startsWith("jdbc:h2:ssl:")) {
+      return false;
+    }
+    return lower.startsWith("jdbc:h2:mem:") || !lower.replace(" ", "").contains("auto_server=true");
+  }
+
+  private static void refuse(String reason) {
+    throw new IllegalArgumentException("Troupe refuses to start: " + reason);
+  }
+}

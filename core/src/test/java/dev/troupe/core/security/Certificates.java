@@ -1,0 +1,55 @@
+package dev.troupe.core.security;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs {@code scripts/troupe-certs}, the script users run, to make the tests' certificates. */
+final class Certificates {
+  private Certificates() {}
+
+  static Path script() {
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      Path candidate = dir.resolve("scripts/troupe-certs");
+      if (Files.isExecutable(candidate)) {
+        return candidate;
+      }
+    }
+    throw new IllegalStateException(
+        "scripts/troupe-certs not found above " + Path.of("").toAbsolutePath());
+  }
+
+  /** Makes (or reuses) the CA in {@code dir} and a certificate per node; returns the output. */
+  static String make(Path dir, String domain, String... nodes) {
+    List<String> command = new ArrayList<>(List.of(script().toString(), dir.toString(), domain));
+    command.addAll(List.of(nodes));
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
+        throw new IllegalStateException("troupe-certs failed: " + output);
+      }
+      return output;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot run troupe-certs", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** HOCON for a production node with {@code dir}'s trust store and {@code node}'s key store. */
+  static String production(Path dir, String node) {
+    return "troupe.profile = production\n"
+        + "troupe.security.tls.key-store = \""
+        + dir.resolve(node + ".p12")
+        + "\"\n"
+        + "troupe.security.tls.trust-store = \""
+        + dir.resolve("truststore.p12")
+        + "\"\n";
+  }
+}

@@ -1,0 +1,194 @@
+package dev.troupe.core.security;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.troupe.core.NodeOptions;
+import dev.troupe.core.TroupeNode;
+import dev.troupe.core.internal.NodeConfig;
+import dev.troupe.core.internal.PeerNames;
+import dev.troupe.core.internal.StartupChecks;
+import dev.troupe.core.internal.TwoNodeWarning;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAPublicKey;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a node refuses to start with (FAULTS.md B8, S4, S6), and the certificate script. */
+final class StartupChecksTest {
+  private static final String SEED = "pekko://troupe@127.0.0.1:2551";
+
+  @TempDir static Path certs;
+
+  @BeforeAll
+  static void makeCertificates() {
+    Certificates.make(certs, "chat.troupe.test", "n1", "n2", "n3");
+    Certificates.make(certs, "unrelated.example", "stranger");
+  }
+
+  private static IllegalArgumentException refused(String hocon, boolean withSeed) {
+    NodeOptions.Builder builder = NodeOptions.builder().port(0).config(hocon);
+    if (withSeed) {
+      builder.seedNodes(List.of(SEED));
+    }
+    // NodeOptions.build() checks the profile names; TroupeNode.start() checks the rest.
+    return assertThrows(IllegalArgumentException.class, () -> TroupeNode.start(builder.build()));
+  }
+
+  private static void assertNames(IllegalArgumentException e, String setting) {
+    assertTrue(e.getMessage().contains(setting), e.getMessage());
+  }
+
+  @Test
+  void aNodeWithoutADowningProviderIsRefused() {
+    assertNames(
+        refused("pekko.cluster.downing-provider-class = \"\"", false),
+        "pekko.cluster.downing-provider-class");
+  }
+
+  @Test
+  void aNodeWithJavaSerializationIsRefused() {
+    assertNames(
+        refused("pekko.actor.allow-java-serialization = on", false),
+        "pekko.actor.allow-java-serialization");
+  }
+
+  @Test
+  void anUnknownProfileIsRefused() {
+    assertNames(refused("troupe.profile = prod", false), "troupe.profile");
+  }
+
+  @Test
+  void productionRefusesAPrivateH2DatabaseForAMultiNodeCluster() {
+    for (String url : List.of("jdbc:h2:mem:x", "jdbc:h2:file:./data/troupe", "jdbc:h2:./data/t")) {
+      IllegalArgumentException e =
+          refused(
+              Certificates.production(certs, "n1") + "troupe.storage.url = \"" + url + "\"", true);
+      assertNames(e, "troupe.storage.url");
+      assertTrue(e.getMessage().contains(url), e.getMessage());
+    }
+    assertFalse(StartupChecks.isPrivateH2("jdbc:h2:file:./data/troupe;AUTO_SERVER=TRUE"));
+    assertFalse(StartupChecks.isPrivateH2("jdbc:h2:tcp://db:9092/troupe"));
+    assertFalse(StartupChecks.isPrivateH2("jdbc:postgresql://127.0.0.1:5432/test"));
+  }
+
+  @Test
+  void productionRefusesTlsSettingsThatAdmitUncheckedPeers() {
+    String base =
+        Certificates.production(certs, "n1")
+            + "troupe.storage.url = \"jdbc:h2:file:./target/p;AUTO_SERVER=TRUE\"\n";
+    assertNames(
+        refused(base + "pekko.remote.artery.transport = tcp", true),
+        "pekko.remote.artery.transport");
+    assertNames(
+        refused(
+            base
+                + "pekko.remote.artery.ssl.ssl-engine-provider ="
+                + " org.apache.pekko.remote.artery.tcp.ConfigSSLEngineProvider",
+            true),
+        "pekko.remote.artery.ssl.ssl-engine-provider");
+    assertNames(
+        refused(
+            base + "pekko.remote.artery.ssl.config-ssl-engine.require-mutual-authentication = off",
+            true),
+        "require-mutual-authentication");
+    assertNames(
+        refused(base + "pekko.remote.artery.ssl.config-ssl-engine.protocol = TLSv1.2", true),
+        "pekko.remote.artery.ssl.config-ssl-engine.protocol");
+    assertNames(
+        refused(base + "troupe.security.tls.key-store = \"/nonexistent/node.p12\"", true),
+        "troupe.security.tls.key-store");
+    assertNames(
+        refused(base + "troupe.security.tls.peer-name-pattern = \"[\"", true),
+        "troupe.security.tls.peer-name-pattern");
+  }
+
+  @Test
+  void theProductionProfileTurnsOnMutualTls13WithThePeerCheck() {
+    Config config =
+        NodeConfig.build(
+            NodeOptions.builder().config(Certificates.production(certs, "n1")).build());
+    assertEquals("tls-tcp", config.getString("pekko.remote.artery.transport"));
+    assertEquals(
+        "dev.troupe.core.internal.PeerCheckingSslEngineProvider",
+        config.getString("pekko.remote.artery.ssl.ssl-engine-provider"));
+    assertTrue(
+        config.getBoolean(
+            "pekko.remote.artery.ssl.config-ssl-engine.require-mutual-authentication"));
+    assertEquals("TLSv1.3", config.getString("pekko.remote.artery.ssl.config-ssl-engine.protocol"));
+    assertEquals(
+        certs.resolve("n1.p12").toString(),
+        config.getString("pekko.remote.artery.ssl.config-ssl-engine.key-store"));
+    Config development = NodeConfig.build(NodeOptions.builder().build());
+    assertEquals("tcp", development.getString("pekko.remote.artery.transport"));
+  }
+
+  @Test
+  void thePeerPatternIsDerivedFromTheNodesOwnCertificate() throws Exception {
+    Config config =
+        NodeConfig.build(
+            NodeOptions.builder().config(Certificates.production(certs, "n1")).build());
+    Pattern pattern = PeerNames.pattern(config);
+    assertTrue(PeerNames.admits(pattern, certificate("n2")));
+    assertTrue(PeerNames.admits(pattern, certificate("n3")));
+    assertFalse(PeerNames.admits(pattern, certificate("stranger")), pattern.pattern());
+    Config explicit =
+        ConfigFactory.parseString("troupe.security.tls.peer-name-pattern = \"n[12]\\\\..*\"")
+            .withFallback(config);
+    assertFalse(PeerNames.admits(PeerNames.pattern(explicit), certificate("n3")));
+  }
+
+  @Test
+  void theScriptIssuesDistinctRsaNodeCertificatesSignedByTheCaWithNoGenericName() throws Exception {
+    X509Certificate ca = certificate("ca");
+    Set<String> names = new HashSet<>();
+    for (String node : List.of("n1", "n2", "n3", "stranger")) {
+      X509Certificate cert = certificate(node);
+      assertTrue(cert.getPublicKey() instanceof RSAPublicKey, node + ": RSA");
+      assertEquals(ca.getSubjectX500Principal(), cert.getIssuerX500Principal(), node);
+      cert.verify(ca.getPublicKey()); // signed by the CA
+      List<String> own = PeerNames.names(cert);
+      assertFalse(own.isEmpty(), node);
+      for (String name : own) {
+        assertFalse(name.equalsIgnoreCase("localhost") || !name.contains("."), node + ": " + name);
+      }
+      assertTrue(names.add(own.get(0)), "shared name " + own.get(0));
+    }
+    assertThrows(IllegalStateException.class, () -> Certificates.make(certs, "localhost", "n4"));
+  }
+
+  @Test
+  void twoNodesUnderAMajorityStrategyAreAFullOutageRisk() {
+    Config defaults = NodeConfig.build(NodeOptions.builder().build());
+    assertTrue(TwoNodeWarning.atRisk(defaults));
+    for (String strategy : List.of("lease-majority", "static-quorum")) {
+      Config safe =
+          ConfigFactory.parseString(
+                  "pekko.cluster.split-brain-resolver.active-strategy = " + strategy)
+              .withFallback(defaults);
+      assertFalse(TwoNodeWarning.atRisk(safe), strategy);
+    }
+  }
+
+  private static X509Certificate certificate(String name) throws Exception {
+    Path file = certs.resolve(name + ".p12");
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(file)) {
+      store.load(in, "changeit".toCharArray());
+    }
+    return (X509Certificate) store.getCertificate(name.equals("ca") ? "ca" : "node");
+  }
+}
