@@ -76,6 +76,11 @@ public final class ProcessCluster implements AutoCloseable {
     return new Builder();
   }
 
+  /** The directory with each node's config file and full output ({@code <name>.log}). */
+  public Path logDir() {
+    return logDir;
+  }
+
   /** The node at {@code index}, in start order. */
   public NodeProcess node(int index) {
     return nodes.get(index);

@@ -1,0 +1,111 @@
+package dev.troupe.samples.chaos;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The chaos harness's command line: {@code samples/chaos/run <scenario|tier-a|tier-b|list> [--seed
+ * N] [--rounds N] [--pause-seconds N]}. Runs the scenarios, prints a table per scenario and a
+ * summary, writes the same as Markdown to {@code target/chaos/report-<time>.md}, and exits 1 if a
+ * guarantee was broken or a goal missed.
+ */
+public final class Chaos {
+  private Chaos() {}
+
+  public static void main(String[] args) throws IOException {
+    if (args.length == 0 || args[0].equals("list")) {
+      System.out.println("scenarios: " + Scenarios.ALL.keySet());
+      System.out.println("tier-a: " + Scenarios.TIER_A + " (a few minutes; runs in mvn verify)");
+      System.out.println("tier-b: " + Scenarios.TIER_B + " (about 20 minutes)");
+      return;
+    }
+    long seed = System.nanoTime();
+    int rounds = -1;
+    long pause = 30;
+    for (int i = 1; i + 1 < args.length; i += 2) {
+      switch (args[i]) {
+        case "--seed" -> seed = Long.parseLong(args[i + 1]);
+        case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+        case "--pause-seconds" -> pause = Long.parseLong(args[i + 1]);
+        default -> throw new IllegalArgumentException("unknown option [" + args[i] + "]");
+      }
+    }
+    List<String> names =
+        switch (args[0]) {
+          case "tier-a" -> Scenarios.TIER_A;
+          case "tier-b" -> Scenarios.TIER_B;
+          default -> {
+            if (!Scenarios.ALL.containsKey(args[0])) {
+              throw new IllegalArgumentException(
+                  "unknown scenario [" + args[0] + "]; known: " + Scenarios.ALL.keySet());
+            }
+            yield List.of(args[0]);
+          }
+        };
+    System.out.println("chaos: seed " + seed + " (rerun with --seed " + seed + ")");
+    List<Outcome> outcomes = new ArrayList<>();
+    for (String name : names) {
+      int r = rounds > 0 ? rounds : name.equals("random-failovers") ? 10 : 3;
+      Outcome outcome = run(name, new Scenarios.Options(seed, r, Duration.ofSeconds(pause)));
+      outcomes.add(outcome);
+      System.out.println(markdown(List.of(outcome)));
+    }
+    String report = markdown(outcomes);
+    Path dir = Path.of("target", "chaos");
+    Files.createDirectories(dir);
+    Path file =
+        dir.resolve(
+            "report-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+                + ".md");
+    Files.writeString(file, "Seed " + seed + "\n\n" + report, StandardCharsets.UTF_8);
+    System.out.println("chaos: report " + file.toAbsolutePath());
+    boolean ok = outcomes.stream().allMatch(Outcome::passed);
+    System.out.println(ok ? "chaos: PASSED" : "chaos: FAILED");
+    System.exit(ok ? 0 : 1);
+  }
+
+  /** Runs one scenario; a scenario that cannot finish is a failed outcome, not an exception. */
+  static Outcome run(String name, Scenarios.Options options) {
+    System.out.println("chaos: running " + name);
+    return Scenarios.ALL.get(name).apply(options);
+  }
+
+  /** The outcomes as Markdown tables: one per scenario. */
+  static String markdown(List<Outcome> outcomes) {
+    StringBuilder out = new StringBuilder();
+    for (Outcome o : outcomes) {
+      out.append("### ")
+          .append(o.scenario())
+          .append(o.skipped() ? " — skipped" : o.passed() ? " — passed" : " — FAILED")
+          .append("\n\n")
+          .append(o.fault())
+          .append(". Run directory: `")
+          .append(o.dir())
+          .append("`\n\n| figure | measured | goal | |\n|---|---|---|---|\n");
+      for (Outcome.Figure f : o.table()) {
+        out.append("| ")
+            .append(f.metric())
+            .append(" | ")
+            .append(f.value())
+            .append(" | ")
+            .append(f.goal())
+            .append(" | ")
+            .append(f.met() == null ? "" : f.met() ? "met" : "**not met**")
+            .append(" |\n");
+      }
+      if (o.check() != null && !o.check().violations().isEmpty()) {
+        out.append("\nViolations: ").append(o.check().violations()).append('\n');
+      }
+      out.append('\n');
+    }
+    return out.toString();
+  }
+}

@@ -1,0 +1,96 @@
+package dev.troupe.samples.chaos;
+
+import dev.troupe.core.TroupeNode;
+import dev.troupe.core.WorkerGroup;
+import dev.troupe.core.lock.JdbcLockRegistry;
+import dev.troupe.core.storage.Storage;
+import dev.troupe.cron.Cron;
+import dev.troupe.cron.CronJob;
+import dev.troupe.cron.CronTick;
+import dev.troupe.daemons.DaemonSpec;
+import dev.troupe.daemons.Daemons;
+import dev.troupe.daemons.Launcher;
+import dev.troupe.testkit.ChildNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * The {@code main} of a chaos node JVM: a Troupe node ({@link ChildNode}: started by the harness,
+ * reports membership on stdout) that, on the command {@code workload}, runs every guarantee under
+ * test at once: {@value #DAEMONS} daemons that beat with fenced writes, a cron tick receiver, a
+ * lock contender and an acknowledged-write client. {@code schedule-cron} (sent to one node)
+ * schedules {@value #JOBS} cluster jobs firing every second.
+ */
+public final class ChaosNode {
+  static final int DAEMONS = 10;
+  static final int JOBS = 10;
+  static final WorkerGroup<CronTick> TICKS = WorkerGroup.of("chaos-ticks", CronTick.class);
+
+  private ChaosNode() {}
+
+  public static void main(String[] args) throws Exception {
+    ChildNode.run(
+        args, Map.of("workload", ChaosNode::workload, "schedule-cron", ChaosNode::scheduleCron));
+  }
+
+  private static void workload(TroupeNode node, String argument) throws Exception {
+    Witness witness = new Witness(node.name());
+    Storage storage = Storage.get(node.system());
+    Fence.createTables(storage.dataSource());
+    Fence fence = new Fence(storage.dataSource());
+    ExecutorService io =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "chaos-daemon-io");
+              t.setDaemon(true);
+              return t;
+            });
+
+    List<DaemonSpec> specs = new ArrayList<>();
+    for (int i = 0; i < DAEMONS; i++) {
+      specs.add(DaemonSpec.of("d-" + i));
+    }
+    Daemons.get(node)
+        .registerLauncher(
+            "chaos",
+            Launcher.of(
+                    BeatingDaemon.Beat.class,
+                    spec -> BeatingDaemon.create(spec, fence, witness, io))
+                .withRecovery(() -> List.of(specs).iterator()));
+
+    ActorRef<CronTick> ticks =
+        node.system()
+            .systemActorOf(
+                Behaviors.receiveMessage(
+                    (CronTick tick) -> {
+                      var event = witness.event("tick", tick.job(), tick.fencingToken());
+                      event.put("at", tick.scheduledAt().toEpochMilli());
+                      witness.emit(event);
+                      return Behaviors.same();
+                    }),
+                "chaos-ticks",
+                Props.empty());
+    node.registry().register(TICKS, ticks).toCompletableFuture().join();
+    Cron.get(node);
+
+    LockContender.start(JdbcLockRegistry.get(node.system()), fence, witness);
+    AckedWrites.client(AckedWrites.start(node, storage.dataSource()), node.name(), witness);
+    ChildNode.emit("WORKLOAD", "ready");
+  }
+
+  private static void scheduleCron(TroupeNode node, String argument) {
+    Cron cron = Cron.get(node);
+    for (int i = 0; i < JOBS; i++) {
+      cron.schedule(CronJob.builder("c-" + i).spec("* * * * * *").targetGroup(TICKS).build())
+          .toCompletableFuture()
+          .join();
+    }
+    ChildNode.emit("CRON", "scheduled");
+  }
+}

@@ -1,0 +1,253 @@
+package dev.troupe.samples.chaos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.troupe.testkit.ProcessCluster;
+import dev.troupe.testkit.ProcessCluster.NodeProcess;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
+
+/**
+ * One scenario's cluster: node JVMs running {@link ChaosNode}'s workload on a fresh database, the
+ * fault driver (it only signals the processes it started, and logs each fault to {@code
+ * driver.jsonl}) and live views of the witness lines.
+ */
+final class ChaosRun implements AutoCloseable {
+  static final Duration TIMEOUT = Duration.ofSeconds(90);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  final String name;
+  final Database database;
+  final ProcessCluster cluster;
+  final Path dir;
+
+  private ChaosRun(String name, Database database, ProcessCluster cluster) {
+    this.name = name;
+    this.database = database;
+    this.cluster = cluster;
+    this.dir = cluster.logDir();
+    write("db.url", database.url());
+  }
+
+  /** Starts {@code size} nodes with the workload, schedules the cron jobs, waits for all of it. */
+  static ChaosRun start(String scenario, int size) {
+    String id =
+        scenario + "_" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMddHHmmssSSS"));
+    Database database = Database.forRun(id, Path.of("target", "chaos-db"));
+    String config =
+        String.join(
+            "\n",
+            "troupe.storage.url = \"" + database.url() + "\"",
+            "troupe.lock.namespace = \"" + id + "\"",
+            // FAULTS.md 5.0: SBR keep-majority with stable-after 5 s, default failure detector.
+            "pekko.cluster.split-brain-resolver.stable-after = 5s");
+    ProcessCluster cluster =
+        ProcessCluster.builder()
+            .size(size)
+            .mainClass(ChaosNode.class)
+            .testTimings(false)
+            .config(config)
+            .start();
+    ChaosRun run = new ChaosRun(scenario, database, cluster);
+    try {
+      for (NodeProcess node : cluster.aliveNodes()) {
+        run.startWorkload(node);
+      }
+      NodeProcess first = cluster.aliveNodes().get(0);
+      first.send("schedule-cron");
+      first.awaitLine(l -> l.equals("TROUPE-CRON scheduled"), TIMEOUT);
+      run.await(
+          "every daemon beating and every job ticking",
+          events ->
+              names(events, "beat", true).size() == ChaosNode.DAEMONS
+                  && names(events, "tick", false).size() == ChaosNode.JOBS
+                  && !of(events, "write_ack").isEmpty()
+                  && !of(events, "lock_write").isEmpty());
+      run.awaitTicks(3);
+      return run;
+    } catch (RuntimeException | Error e) {
+      run.close();
+      throw e;
+    }
+  }
+
+  void startWorkload(NodeProcess node) {
+    node.send("workload");
+    node.awaitLine(l -> l.equals("TROUPE-WORKLOAD ready"), TIMEOUT);
+  }
+
+  /** Starts a node that joins the cluster, with the workload. */
+  NodeProcess addNode() {
+    NodeProcess node = cluster.addNode();
+    startWorkload(node);
+    return node;
+  }
+
+  /** Applies {@code fault} (kill, term, stop, cont) to {@code node}; returns the wall time. */
+  long fault(String fault, NodeProcess node) {
+    long t = System.currentTimeMillis();
+    switch (fault) {
+      case "kill" -> node.kill();
+      case "term" -> node.terminate();
+      case "stop" -> node.pause();
+      case "cont" -> node.resume();
+      default -> throw new IllegalArgumentException("unknown fault [" + fault + "]");
+    }
+    driver(fault, node.name() + " pid " + node.pid(), t);
+    return t;
+  }
+
+  void driver(String fault, String target, long t) {
+    String line =
+        JSON.createObjectNode().put("t", t).put("fault", fault).put("target", target).toString()
+            + "\n";
+    try {
+      Files.writeString(
+          dir.resolve("driver.jsonl"),
+          line,
+          StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Waits until every node in {@code survivors} sees exactly them as members; returns when. */
+  long awaitMembers(List<NodeProcess> survivors) {
+    Set<String> expected = new TreeSet<>();
+    survivors.forEach(n -> expected.add(n.address()));
+    for (NodeProcess node : survivors) {
+      node.awaitMembers(expected, TIMEOUT);
+    }
+    return System.currentTimeMillis();
+  }
+
+  /** Witness events of every node so far. */
+  List<JsonNode> events() {
+    List<JsonNode> events = new ArrayList<>();
+    for (NodeProcess node : cluster.nodes()) {
+      for (String line : node.lines()) {
+        if (line.startsWith("TROUPE-W ")) {
+          try {
+            events.add(JSON.readTree(line.substring(9)));
+          } catch (IOException e) {
+            // cut off by a kill
+          }
+        }
+      }
+    }
+    return events;
+  }
+
+  /** Polls the witness lines every 100 ms until {@code condition} holds. */
+  void await(String what, Predicate<List<JsonNode>> condition) {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (!condition.test(events())) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            name + ": timed out after " + TIMEOUT + " awaiting " + what);
+      }
+      LockSupport.parkNanos(100_000_000L);
+    }
+  }
+
+  /** Waits for {@code n} more ticks of job c-0: the run's clock. */
+  void awaitTicks(int n) {
+    long from = System.currentTimeMillis();
+    await(
+        n + " ticks of c-0",
+        events ->
+            of(events, "tick").stream()
+                    .filter(e -> e.get("name").asText().equals("c-0"))
+                    .filter(e -> e.get("t").asLong() > from)
+                    .count()
+                >= n);
+  }
+
+  /**
+   * Waits until every daemon made an accepted write after {@code since} and every job ticked after
+   * it; returns the latest of those first times (the moment the service was whole again).
+   */
+  long awaitRecovered(long since) {
+    await(
+        "every daemon and cron job back after the fault",
+        events ->
+            names(after(of(events, "beat"), since, true), "beat", true).size() == ChaosNode.DAEMONS
+                && names(after(of(events, "tick"), since, false), "tick", false).size()
+                    == ChaosNode.JOBS);
+    long whole = since;
+    List<JsonNode> events = events();
+    for (String kind : List.of("beat", "tick")) {
+      java.util.Map<String, Long> first = new java.util.HashMap<>();
+      for (JsonNode e : after(of(events, kind), since, kind.equals("beat"))) {
+        first.merge(e.get("name").asText(), e.get("t").asLong(), Math::min);
+      }
+      for (long t : first.values()) {
+        whole = Math.max(whole, t);
+      }
+    }
+    return whole;
+  }
+
+  /** Waits for the first acknowledged write after {@code since}; returns its time. */
+  long awaitAck(long since) {
+    await(
+        "an acknowledged write", events -> !after(of(events, "write_ack"), since, false).isEmpty());
+    return after(of(events(), "write_ack"), since, false).stream()
+        .mapToLong(e -> e.get("t").asLong())
+        .min()
+        .orElseThrow();
+  }
+
+  Checker.Result check() {
+    return Checker.check(dir);
+  }
+
+  @Override
+  public void close() {
+    cluster.close();
+  }
+
+  private void write(String file, String content) {
+    try {
+      Files.writeString(dir.resolve(file), content + "\n", StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static List<JsonNode> of(List<JsonNode> events, String kind) {
+    return events.stream().filter(e -> e.path("kind").asText().equals(kind)).toList();
+  }
+
+  private static List<JsonNode> after(List<JsonNode> events, long since, boolean acceptedOnly) {
+    return events.stream()
+        .filter(e -> e.get("t").asLong() > since)
+        .filter(e -> !acceptedOnly || e.path("ok").asBoolean(false))
+        .toList();
+  }
+
+  private static Set<String> names(List<JsonNode> events, String kind, boolean acceptedOnly) {
+    Set<String> names = new TreeSet<>();
+    for (JsonNode e : of(events, kind)) {
+      if (!acceptedOnly || e.path("ok").asBoolean(false)) {
+        names.add(e.get("name").asText());
+      }
+    }
+    return names;
+  }
+}

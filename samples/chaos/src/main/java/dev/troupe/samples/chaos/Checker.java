@@ -1,0 +1,274 @@
+package dev.troupe.samples.chaos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * The offline checker: reads the witness lines of every node log in a run directory and the
+ * database the run used, and computes what the guarantees promise — lost acknowledged writes,
+ * duplicate and unrecorded cron fires, fenced writes accepted from a replaced daemon instance or
+ * lock holder — and the longest service gaps. {@code java ... Checker <run-dir>} re-checks a saved
+ * run.
+ */
+public final class Checker {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What one run showed. Violations are the guarantees broken; the rest are measurements. */
+  public record Result(
+      int ackedWrites,
+      int lostAcks,
+      int ticks,
+      int duplicateTicks,
+      int unrecordedMisses,
+      int recordedMisses,
+      int deliveredUnwitnessed,
+      long maxTickLatenessMillis,
+      int daemonBeats,
+      int staleDaemonWrites,
+      long maxDaemonGapMillis,
+      int lockWrites,
+      int lockHolders,
+      int staleLockWrites,
+      long maxLockGapMillis,
+      long maxCronGapMillis) {
+
+    /** The broken guarantees, in words; empty when the run kept every promise. */
+    public List<String> violations() {
+      List<String> v = new ArrayList<>();
+      if (lostAcks > 0) {
+        v.add(lostAcks + " acknowledged write(s) not in the database");
+      }
+      if (duplicateTicks > 0) {
+        v.add(duplicateTicks + " cron instant(s) delivered more than once");
+      }
+      if (unrecordedMisses > 0) {
+        v.add(unrecordedMisses + " cron instant(s) neither delivered nor recorded");
+      }
+      if (staleDaemonWrites > 0) {
+        v.add(staleDaemonWrites + " daemon write(s) accepted from a replaced instance");
+      }
+      if (staleLockWrites > 0) {
+        v.add(staleLockWrites + " lock write(s) accepted from a former holder");
+      }
+      if (ackedWrites == 0 || ticks == 0 || daemonBeats == 0 || lockWrites == 0) {
+        v.add("a workload produced nothing (acks, ticks, beats or lock writes is 0)");
+      }
+      return v;
+    }
+  }
+
+  private Checker() {}
+
+  public static void main(String[] args) {
+    if (args.length != 1) {
+      System.err.println("usage: Checker <run-dir>");
+      System.exit(2);
+    }
+    Result result = check(Path.of(args[0]));
+    System.out.println(result);
+    System.out.println(result.violations().isEmpty() ? "OK" : "VIOLATIONS " + result.violations());
+    System.exit(result.violations().isEmpty() ? 0 : 1);
+  }
+
+  /** Checks the run in {@code runDir} (node logs {@code *.log}, {@code db.url}). */
+  public static Result check(Path runDir) {
+    List<JsonNode> events = witness(runDir);
+    String url = read(runDir.resolve("db.url")).trim();
+    Set<String> stored = new HashSet<>();
+    Map<String, Map<Long, String>> runs = new HashMap<>();
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement()) {
+      try (ResultSet rs = s.executeQuery("SELECT id FROM chaos_write")) {
+        while (rs.next()) {
+          stored.add(rs.getString(1));
+        }
+      }
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT job, scheduled_at, outcome FROM troupe_cron_run WHERE job LIKE 'c-%'")) {
+        while (rs.next()) {
+          runs.computeIfAbsent(rs.getString(1), j -> new HashMap<>())
+              .put(rs.getLong(2), rs.getString(3));
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot read the run's database " + url + ": " + e, e);
+    }
+
+    // Acknowledged writes.
+    Set<String> acked = new HashSet<>();
+    for (JsonNode e : of(events, "write_ack")) {
+      acked.add(e.get("id").asText());
+    }
+    int lost = 0;
+    for (String id : acked) {
+      if (!stored.contains(id)) {
+        lost++;
+      }
+    }
+
+    // Cron ticks.
+    Map<String, Map<Long, Integer>> delivered = new TreeMap<>();
+    Map<String, List<Long>> receipts = new HashMap<>();
+    long maxLateness = 0;
+    List<JsonNode> ticks = of(events, "tick");
+    for (JsonNode e : ticks) {
+      String job = e.get("name").asText();
+      long at = e.get("at").asLong();
+      delivered.computeIfAbsent(job, j -> new TreeMap<>()).merge(at, 1, Integer::sum);
+      receipts.computeIfAbsent(job, j -> new ArrayList<>()).add(e.get("t").asLong());
+      maxLateness = Math.max(maxLateness, e.get("t").asLong() - at);
+    }
+    int duplicates = 0;
+    int unrecorded = 0;
+    int recorded = 0;
+    int unwitnessed = 0;
+    for (var job : delivered.entrySet()) {
+      TreeMap<Long, Integer> instants = (TreeMap<Long, Integer>) job.getValue();
+      Map<Long, String> outcomes = runs.getOrDefault(job.getKey(), Map.of());
+      for (int n : instants.values()) {
+        duplicates += n > 1 ? n - 1 : 0;
+      }
+      for (long at = instants.firstKey(); at <= instants.lastKey(); at += 1000) {
+        if (instants.containsKey(at)) {
+          continue;
+        }
+        String outcome = outcomes.get(at);
+        if (outcome == null || outcome.equals("claimed")) {
+          unrecorded++;
+        } else if (outcome.equals("delivered") || outcome.equals("completed")) {
+          unwitnessed++; // sent to a node that died before it printed the tick
+        } else {
+          recorded++;
+        }
+      }
+    }
+    long cronGap = 0;
+    for (List<Long> times : receipts.values()) {
+      cronGap = Math.max(cronGap, maxGap(times));
+    }
+
+    // Fenced writes of daemons and of the lock holder.
+    Fenced daemons = fenced(of(events, "beat"));
+    Fenced lock = fenced(of(events, "lock_write"));
+    Set<Long> holders = new HashSet<>();
+    for (JsonNode e : of(events, "lock_acquire")) {
+      holders.add(e.get("epoch").asLong());
+    }
+
+    return new Result(
+        acked.size(),
+        lost,
+        ticks.size(),
+        duplicates,
+        unrecorded,
+        recorded,
+        unwitnessed,
+        maxLateness,
+        daemons.accepted,
+        daemons.stale,
+        daemons.maxGap,
+        lock.accepted,
+        holders.size(),
+        lock.stale,
+        lock.maxGap,
+        cronGap);
+  }
+
+  private record Fenced(int accepted, int stale, long maxGap) {}
+
+  /**
+   * Per name, in time order: an accepted write whose epoch is below one accepted before is stale
+   * (the fence let a replaced writer through); the gap is the longest time without an accepted
+   * write.
+   */
+  private static Fenced fenced(List<JsonNode> writes) {
+    Map<String, List<JsonNode>> byName = new HashMap<>();
+    for (JsonNode e : writes) {
+      if (e.path("ok").asBoolean(false)) {
+        byName.computeIfAbsent(e.get("name").asText(), n -> new ArrayList<>()).add(e);
+      }
+    }
+    int accepted = 0;
+    int stale = 0;
+    long gap = 0;
+    for (List<JsonNode> list : byName.values()) {
+      list.sort(Comparator.comparingLong(e -> e.get("t").asLong()));
+      long highest = Long.MIN_VALUE;
+      List<Long> times = new ArrayList<>();
+      for (JsonNode e : list) {
+        long epoch = e.get("epoch").asLong();
+        if (epoch < highest) {
+          stale++;
+        }
+        highest = Math.max(highest, epoch);
+        times.add(e.get("t").asLong());
+        accepted++;
+      }
+      gap = Math.max(gap, maxGap(times));
+    }
+    return new Fenced(accepted, stale, gap);
+  }
+
+  private static long maxGap(List<Long> times) {
+    List<Long> sorted = new ArrayList<>(times);
+    sorted.sort(null);
+    long gap = 0;
+    for (int i = 1; i < sorted.size(); i++) {
+      gap = Math.max(gap, sorted.get(i) - sorted.get(i - 1));
+    }
+    return gap;
+  }
+
+  private static List<JsonNode> of(List<JsonNode> events, String kind) {
+    return events.stream().filter(e -> e.path("kind").asText().equals(kind)).toList();
+  }
+
+  /** Every {@code TROUPE-W} line of every node log in {@code runDir}. */
+  static List<JsonNode> witness(Path runDir) {
+    List<JsonNode> events = new ArrayList<>();
+    try (Stream<Path> files = Files.list(runDir)) {
+      for (Path log : files.filter(p -> p.toString().endsWith(".log")).toList()) {
+        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+          if (line.startsWith("TROUPE-W ")) {
+            try {
+              events.add(JSON.readTree(line.substring("TROUPE-W ".length())));
+            } catch (IOException e) {
+              // a line cut off by SIGKILL: not a witnessed event
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return events;
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package dev.troupe.samples.chaos;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Optional;
+
+/**
+ * The database of one run: a fresh schema on PostgreSQL when it is reachable (required under {@code
+ * CI=true}), otherwise a fresh H2 file in auto-server mode that every node JVM shares.
+ */
+record Database(String url, boolean postgres) {
+  static final String PG_BASE =
+      System.getenv()
+          .getOrDefault(
+              "TROUPE_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+
+  static Database forRun(String runId, Path scratch) {
+    String schema = "chaos_" + runId.replaceAll("[^a-zA-Z0-9]", "_").toLowerCase();
+    Optional<String> pg = postgres(schema);
+    if (pg.isPresent()) {
+      return new Database(pg.get(), true);
+    }
+    if ("true".equals(System.getenv("CI"))) {
+      throw new IllegalStateException(
+          "CI=true but PostgreSQL is not reachable at " + PG_BASE + ": the chaos runs need it");
+    }
+    return new Database(
+        "jdbc:h2:file:" + scratch.resolve(runId).toAbsolutePath() + ";AUTO_SERVER=TRUE", false);
+  }
+
+  private static Optional<String> postgres(String schema) {
+    DriverManager.setLoginTimeout(3);
+    try (Connection c = DriverManager.getConnection(PG_BASE);
+        Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA " + schema);
+      return Optional.of(PG_BASE + "&currentSchema=" + schema);
+    } catch (SQLException e) {
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package dev.troupe.samples.chaos;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** What one scenario measured and what the checker found. */
+record Outcome(
+    String scenario, String fault, List<Figure> figures, Checker.Result check, String dir) {
+
+  /** One measured figure against its goal; {@code met} is null for a figure without a goal. */
+  record Figure(String metric, String value, String goal, Boolean met) {}
+
+  static Figure seconds(String metric, long millis, double goalSeconds) {
+    return new Figure(
+        metric,
+        String.format("%.1f s", millis / 1000.0),
+        goalSeconds > 0 ? String.format("≤ %.0f s", goalSeconds) : "",
+        goalSeconds > 0 ? millis <= goalSeconds * 1000 : null);
+  }
+
+  static Figure info(String metric, String value) {
+    return new Figure(metric, value, "", null);
+  }
+
+  /** Every figure, the checker's invariants included (each with goal 0). */
+  List<Figure> table() {
+    List<Figure> all = new ArrayList<>(figures);
+    if (check == null) {
+      return all; // skipped
+    }
+    all.add(zero("acknowledged writes lost", check.lostAcks(), check.ackedWrites() + " acked"));
+    all.add(
+        zero("cron instants delivered twice", check.duplicateTicks(), check.ticks() + " ticks"));
+    all.add(
+        zero(
+            "cron instants neither delivered nor recorded",
+            check.unrecordedMisses(),
+            check.recordedMisses()
+                + " recorded as missed/skipped, "
+                + check.deliveredUnwitnessed()
+                + " delivered to a dying node"));
+    all.add(
+        zero(
+            "daemon writes accepted from a replaced instance",
+            check.staleDaemonWrites(),
+            check.daemonBeats() + " accepted"));
+    all.add(
+        zero(
+            "lock writes accepted from a former holder",
+            check.staleLockWrites(),
+            check.lockWrites() + " accepted, " + check.lockHolders() + " holders"));
+    all.add(
+        info("longest daemon gap", String.format("%.1f s", check.maxDaemonGapMillis() / 1000.0)));
+    all.add(info("longest cron gap", String.format("%.1f s", check.maxCronGapMillis() / 1000.0)));
+    all.add(info("longest lock gap", String.format("%.1f s", check.maxLockGapMillis() / 1000.0)));
+    all.add(
+        info("latest cron tick", String.format("%.1f s", check.maxTickLatenessMillis() / 1000.0)));
+    return all;
+  }
+
+  private static Figure zero(String metric, int value, String context) {
+    return new Figure(metric, value + " (" + context + ")", "0", value == 0);
+  }
+
+  /** Whether the scenario could not run here (no PostgreSQL, not root). */
+  boolean skipped() {
+    return check == null;
+  }
+
+  /** Whether every guarantee held and every goal was met. */
+  boolean passed() {
+    return check == null
+        || check.violations().isEmpty()
+            && figures.stream().noneMatch(f -> Boolean.FALSE.equals(f.met()));
+  }
+}

@@ -1,0 +1,270 @@
+package dev.troupe.samples.chaos;
+
+import dev.troupe.testkit.ProcessCluster.NodeProcess;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
+
+/**
+ * The fault scenarios of FAULTS.md that run on loopback without root (topology L). Each starts its
+ * own cluster and database, applies its faults, lets the workload run on, and returns what it
+ * measured plus the offline checker's verdict.
+ */
+final class Scenarios {
+  /** Options shared by the scenarios. */
+  record Options(long seed, int rounds, Duration pause) {}
+
+  static final Map<String, Function<Options, Outcome>> ALL = new LinkedHashMap<>();
+
+  static {
+    ALL.put("kill-oldest", o -> killOldest());
+    ALL.put("term-oldest", o -> termOldest());
+    ALL.put("stop-oldest", Scenarios::stopOldest);
+    ALL.put("pg-restart", o -> pgRestart());
+    ALL.put("random-failovers", Scenarios::randomFailovers);
+    ALL.put("rolling-restart", Scenarios::rollingRestart);
+  }
+
+  static final List<String> TIER_A =
+      List.of("kill-oldest", "term-oldest", "stop-oldest", "pg-restart");
+  static final List<String> TIER_B =
+      List.of(
+          "kill-oldest",
+          "term-oldest",
+          "stop-oldest",
+          "pg-restart",
+          "random-failovers",
+          "rolling-restart");
+
+  private Scenarios() {}
+
+  /** M1 + D1 + W1: SIGKILL the oldest of 3 (the host of the daemon leader and cron scheduler). */
+  static Outcome killOldest() {
+    try (ChaosRun run = ChaosRun.start("kill-oldest", 3)) {
+      List<NodeProcess> nodes = run.cluster.aliveNodes();
+      long t0 = run.fault("kill", nodes.get(0));
+      long removed = run.awaitMembers(nodes.subList(1, 3));
+      long whole = run.awaitRecovered(t0);
+      run.awaitTicks(5);
+      return new Outcome(
+          "kill-oldest",
+          "SIGKILL the oldest of 3",
+          List.of(
+              Outcome.seconds("survivors see it removed", removed - t0, 15),
+              Outcome.seconds("every daemon and cron job back", whole - t0, 25)),
+          run.check(),
+          run.dir.toString());
+    }
+  }
+
+  /** M7: SIGTERM (graceful leave) the oldest of 3. */
+  static Outcome termOldest() {
+    try (ChaosRun run = ChaosRun.start("term-oldest", 3)) {
+      List<NodeProcess> nodes = run.cluster.aliveNodes();
+      long t0 = run.fault("term", nodes.get(0));
+      nodes.get(0).awaitExit(ChaosRun.TIMEOUT);
+      long exited = System.currentTimeMillis();
+      long removed = run.awaitMembers(nodes.subList(1, 3));
+      long whole = run.awaitRecovered(t0);
+      run.awaitTicks(5);
+      Checker.Result check = run.check();
+      return new Outcome(
+          "term-oldest",
+          "SIGTERM (graceful leave) the oldest of 3",
+          List.of(
+              Outcome.seconds("the node has left and exited", exited - t0, 0),
+              Outcome.seconds("survivors see it removed", removed - t0, 0),
+              Outcome.seconds("every daemon and cron job back", whole - t0, 0),
+              Outcome.seconds("longest daemon gap (hand-over)", check.maxDaemonGapMillis(), 5),
+              Outcome.seconds("longest cron gap (hand-over)", check.maxCronGapMillis(), 5)),
+          check,
+          run.dir.toString());
+    }
+  }
+
+  /** M2 + D2: SIGSTOP the oldest for 30 s, then SIGCONT: it must down itself and exit. */
+  static Outcome stopOldest(Options options) {
+    try (ChaosRun run = ChaosRun.start("stop-oldest", 3)) {
+      List<NodeProcess> nodes = run.cluster.aliveNodes();
+      NodeProcess paused = nodes.get(0);
+      long t0 = run.fault("stop", paused);
+      long removed = run.awaitMembers(nodes.subList(1, 3));
+      long whole = run.awaitRecovered(t0);
+      long resumeAt = t0 + options.pause().toMillis();
+      while (System.currentTimeMillis() < resumeAt) { // the fault lasts this long
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(resumeAt - System.currentTimeMillis()));
+      }
+      long t1 = run.fault("cont", paused);
+      paused.awaitExit(ChaosRun.TIMEOUT);
+      long exited = System.currentTimeMillis();
+      run.awaitTicks(5);
+      return new Outcome(
+          "stop-oldest",
+          "SIGSTOP the oldest of 3 for " + options.pause().toSeconds() + " s, then SIGCONT",
+          List.of(
+              Outcome.seconds("survivors see it removed", removed - t0, 15),
+              Outcome.seconds("every daemon and cron job back", whole - t0, 25),
+              Outcome.seconds("resumed node gone after SIGCONT", exited - t1, 5)),
+          run.check(),
+          run.dir.toString());
+    }
+  }
+
+  /** W/L/D4: PostgreSQL restarted (fast mode) under load. */
+  static Outcome pgRestart() {
+    try (ChaosRun run = ChaosRun.start("pg-restart", 3)) {
+      if (!run.database.postgres()) {
+        return skipped(
+            "pg-restart",
+            "PostgreSQL restart",
+            "the run is on H2: PostgreSQL is not reachable",
+            run);
+      }
+      List<String> restart = pgRestartCommand();
+      if (restart.isEmpty()) {
+        return skipped(
+            "pg-restart", "PostgreSQL restart", "pg_ctlcluster is not available or not root", run);
+      }
+      long t0 = System.currentTimeMillis();
+      run.driver("pg-restart", "postgresql", t0);
+      exec(restart);
+      long up = System.currentTimeMillis();
+      run.driver("pg-up", "postgresql", up);
+      long ack = run.awaitAck(up);
+      long whole = run.awaitRecovered(up);
+      run.awaitTicks(5);
+      return new Outcome(
+          "pg-restart",
+          "PostgreSQL restarted (pg_ctlcluster restart, fast) under load",
+          List.of(
+              Outcome.seconds("database down and up again", up - t0, 0),
+              Outcome.seconds("first acknowledged write after the database is up", ack - up, 5),
+              Outcome.seconds("every daemon and cron job back after the database", whole - up, 0)),
+          run.check(),
+          run.dir.toString());
+    }
+  }
+
+  /** C1: random failovers (kill, term, stop 15 s) while 10 cron jobs fire every second. */
+  static Outcome randomFailovers(Options options) {
+    Random random = new Random(options.seed());
+    try (ChaosRun run = ChaosRun.start("random-failovers", 3)) {
+      long worstRecovery = 0;
+      List<String> faults = new ArrayList<>();
+      for (int round = 0; round < options.rounds(); round++) {
+        List<NodeProcess> alive = run.cluster.aliveNodes();
+        NodeProcess victim = alive.get(random.nextInt(alive.size()));
+        String fault = List.of("kill", "term", "stop").get(random.nextInt(3));
+        faults.add(fault + " " + victim.name());
+        List<NodeProcess> survivors = new ArrayList<>(alive);
+        survivors.remove(victim);
+        long t0 = run.fault(fault, victim);
+        run.awaitMembers(survivors);
+        worstRecovery = Math.max(worstRecovery, run.awaitRecovered(t0) - t0);
+        if (fault.equals("stop")) {
+          run.fault("cont", victim);
+        }
+        if (!fault.equals("kill")) {
+          victim.awaitExit(ChaosRun.TIMEOUT);
+        }
+        run.addNode();
+        run.awaitTicks(3);
+      }
+      run.awaitTicks(5);
+      return new Outcome(
+          "random-failovers",
+          options.rounds() + " random failovers, seed " + options.seed(),
+          List.of(
+              info("faults", String.join(", ", faults)),
+              Outcome.seconds(
+                  "worst time until every daemon and cron job was back", worstRecovery, 25)),
+          run.check(),
+          run.dir.toString());
+    }
+  }
+
+  /** M8: rolling restart of all nodes, {@code rounds} times, under load. */
+  static Outcome rollingRestart(Options options) {
+    try (ChaosRun run = ChaosRun.start("rolling-restart", 3)) {
+      long worstRejoin = 0;
+      for (int round = 0; round < options.rounds(); round++) {
+        for (NodeProcess node : run.cluster.aliveNodes()) {
+          run.fault("term", node);
+          node.awaitExit(ChaosRun.TIMEOUT);
+          long start = System.currentTimeMillis();
+          run.addNode();
+          worstRejoin = Math.max(worstRejoin, System.currentTimeMillis() - start);
+          run.awaitTicks(2);
+        }
+      }
+      run.awaitTicks(5);
+      Checker.Result check = run.check();
+      return new Outcome(
+          "rolling-restart",
+          options.rounds() + " rolling restarts of 3 nodes (SIGTERM, then a new node)",
+          List.of(
+              Outcome.seconds(
+                  "worst time for a new node to be Up with its workload", worstRejoin, 20),
+              Outcome.seconds("longest daemon gap", check.maxDaemonGapMillis(), 5),
+              Outcome.seconds("longest cron gap", check.maxCronGapMillis(), 5)),
+          check,
+          run.dir.toString());
+    }
+  }
+
+  private static Outcome.Figure info(String metric, String value) {
+    return Outcome.info(metric, value);
+  }
+
+  private static Outcome skipped(String name, String fault, String reason, ChaosRun run) {
+    return new Outcome(name, fault + " — SKIPPED: " + reason, List.of(), null, run.dir.toString());
+  }
+
+  /** pg_ctlcluster restart of the local cluster, when this process may run it. */
+  static List<String> pgRestartCommand() {
+    Path conf = Path.of("/etc/postgresql");
+    if (!Files.isDirectory(conf) || !"0".equals(exec(List.of("id", "-u")).trim())) {
+      return List.of();
+    }
+    try (var versions = Files.list(conf)) {
+      List<Path> list = versions.toList();
+      if (list.size() != 1) {
+        return List.of();
+      }
+      return List.of(
+          "pg_ctlcluster",
+          "--skip-systemctl-redirect",
+          "--mode=fast",
+          list.get(0).getFileName().toString(),
+          "main",
+          "restart");
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  private static String exec(List<String> command) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException(command + " failed: " + out);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new IllegalStateException(command + " cannot run: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
