@@ -49,7 +49,8 @@ public final class Checker {
       int lockHolders,
       int staleLockWrites,
       long maxLockGapMillis,
-      long maxCronGapMillis) {
+      long maxCronGapMillis,
+      long maxAckGapMillis) {
 
     /** The broken guarantees, in words; empty when the run kept every promise. */
     public List<String> violations() {
@@ -116,8 +117,10 @@ public final class Checker {
 
     // Acknowledged writes.
     Set<String> acked = new HashSet<>();
+    List<Long> ackTimes = new ArrayList<>();
     for (JsonNode e : of(events, "write_ack")) {
       acked.add(e.get("id").asText());
+      ackTimes.add(e.get("t").asLong());
     }
     int lost = 0;
     for (String id : acked) {
@@ -191,7 +194,8 @@ public final class Checker {
         holders.size(),
         lock.stale,
         lock.maxGap,
-        cronGap);
+        cronGap,
+        maxGap(ackTimes));
   }
 
   private record Fenced(int accepted, int stale, long maxGap) {}

@@ -52,6 +52,10 @@ record Outcome(
     all.add(
         info("longest daemon gap", String.format("%.1f s", check.maxDaemonGapMillis() / 1000.0)));
     all.add(info("longest cron gap", String.format("%.1f s", check.maxCronGapMillis() / 1000.0)));
+    all.add(
+        info(
+            "longest time without an acknowledged write",
+            String.format("%.1f s", check.maxAckGapMillis() / 1000.0)));
     all.add(info("longest lock gap", String.format("%.1f s", check.maxLockGapMillis() / 1000.0)));
     all.add(
         info("latest cron tick", String.format("%.1f s", check.maxTickLatenessMillis() / 1000.0)));
