@@ -15,7 +15,7 @@ record Database(String url, boolean postgres) {
   static final String PG_BASE =
       System.getenv()
           .getOrDefault(
-              "TROUPE_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+              "TROUPE_TEST_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
 
   static Database forRun(String runId, Path scratch) {
     String schema = "chaos_" + runId.replaceAll("[^a-zA-Z0-9]", "_").toLowerCase();
