@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
@@ -127,9 +128,11 @@ public final class ProcessCluster implements AutoCloseable {
               + (settings.testTimings ? TestCluster.TEST_CONFIG : "")
               + "\n"
               + CHILD_CONFIG
+              + "\n"
+              + settings.nodeConfig.apply(index)
               + "\n",
           StandardCharsets.UTF_8);
-      List<String> command = new ArrayList<>();
+      List<String> command = new ArrayList<>(settings.commandPrefix.apply(index));
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.addAll(settings.jvmArgs);
       command.add("-cp");
@@ -183,6 +186,8 @@ public final class ProcessCluster implements AutoCloseable {
     private String mainClass = ChildNode.class.getName();
     private List<String> mainArgs = List.of();
     private boolean testTimings = true;
+    private IntFunction<String> nodeConfig = i -> "";
+    private IntFunction<List<String>> commandPrefix = i -> List.of();
     private List<String> jvmArgs =
         List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto");
 
@@ -212,6 +217,25 @@ public final class ProcessCluster implements AutoCloseable {
      */
     public Builder testTimings(boolean on) {
       this.testTimings = on;
+      return this;
+    }
+
+    /**
+     * HOCON for the node of start-order index {@code i} only, above {@link #config} (for example
+     * its own canonical hostname).
+     */
+    public Builder nodeConfig(IntFunction<String> perNode) {
+      this.nodeConfig = perNode;
+      return this;
+    }
+
+    /**
+     * Words before {@code java} in the command of node {@code i}, for example {@code ip netns exec
+     * <namespace>} to start it in its own network namespace (the process is still the JVM: {@code
+     * ip netns exec} execs it, so its PID is the one signalled).
+     */
+    public Builder commandPrefix(IntFunction<List<String>> perNode) {
+      this.commandPrefix = perNode;
       return this;
     }
 

@@ -71,12 +71,7 @@ final class AckedWrites {
   /** Starts the client: one write every 50 ms to a random key, each acknowledged one witnessed. */
   static void client(WorkerFleet<Write> fleet, String nodeName, Witness witness) {
     ScheduledExecutorService timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "chaos-writer");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(ChaosNode.daemonThreads("chaos-writer"));
     AtomicLong sequence = new AtomicLong();
     String prefix = nodeName + "-" + ProcessHandle.current().pid() + "-";
     timer.scheduleWithFixedDelay(

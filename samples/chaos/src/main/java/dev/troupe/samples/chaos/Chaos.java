@@ -24,16 +24,19 @@ public final class Chaos {
       System.out.println("scenarios: " + Scenarios.ALL.keySet());
       System.out.println("tier-a: " + Scenarios.TIER_A + " (a few minutes; runs in mvn verify)");
       System.out.println("tier-b: " + Scenarios.TIER_B + " (about 20 minutes)");
+      System.out.println("tier-c: " + Scenarios.TIER_C + " (root: network namespaces)");
       return;
     }
     long seed = System.nanoTime();
     int rounds = -1;
     long pause = 30;
+    long partition = 60;
     for (int i = 1; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--seed" -> seed = Long.parseLong(args[i + 1]);
         case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
         case "--pause-seconds" -> pause = Long.parseLong(args[i + 1]);
+        case "--partition-seconds" -> partition = Long.parseLong(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option [" + args[i] + "]");
       }
     }
@@ -41,6 +44,7 @@ public final class Chaos {
         switch (args[0]) {
           case "tier-a" -> Scenarios.TIER_A;
           case "tier-b" -> Scenarios.TIER_B;
+          case "tier-c" -> Scenarios.TIER_C;
           default -> {
             if (!Scenarios.ALL.containsKey(args[0])) {
               throw new IllegalArgumentException(
@@ -53,7 +57,11 @@ public final class Chaos {
     List<Outcome> outcomes = new ArrayList<>();
     for (String name : names) {
       int r = rounds > 0 ? rounds : name.equals("random-failovers") ? 10 : 3;
-      Outcome outcome = run(name, new Scenarios.Options(seed, r, Duration.ofSeconds(pause)));
+      Outcome outcome =
+          run(
+              name,
+              new Scenarios.Options(
+                  seed, r, Duration.ofSeconds(pause), Duration.ofSeconds(partition)));
       outcomes.add(outcome);
       System.out.println(markdown(List.of(outcome)));
     }

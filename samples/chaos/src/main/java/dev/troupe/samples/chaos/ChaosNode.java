@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -36,7 +37,11 @@ public final class ChaosNode {
 
   public static void main(String[] args) throws Exception {
     ChildNode.run(
-        args, Map.of("workload", ChaosNode::workload, "schedule-cron", ChaosNode::scheduleCron));
+        args,
+        Map.of(
+            "workload", ChaosNode::workload,
+            "schedule-cron", ChaosNode::scheduleCron,
+            "group", ChaosNode::group));
   }
 
   private static void workload(TroupeNode node, String argument) throws Exception {
@@ -44,13 +49,7 @@ public final class ChaosNode {
     Storage storage = Storage.get(node.system());
     Fence.createTables(storage.dataSource());
     Fence fence = new Fence(storage.dataSource());
-    ExecutorService io =
-        Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "chaos-daemon-io");
-              t.setDaemon(true);
-              return t;
-            });
+    ExecutorService io = Executors.newSingleThreadExecutor(daemonThreads("chaos-daemon-io"));
 
     List<DaemonSpec> specs = new ArrayList<>();
     for (int i = 0; i < DAEMONS; i++) {
@@ -82,6 +81,27 @@ public final class ChaosNode {
     LockContender.start(JdbcLockRegistry.get(node.system()), fence, witness);
     AckedWrites.client(AckedWrites.start(node, storage.dataSource()), node.name(), witness);
     ChildNode.emit("WORKLOAD", "ready");
+  }
+
+  /** Threads that do not keep the JVM alive, named {@code name}. */
+  static ThreadFactory daemonThreads(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /**
+   * Prints the nodes of the tick receivers this node's registry lists: {@code TROUPE-GROUP a,b}.
+   */
+  private static void group(TroupeNode node, String argument) {
+    ChildNode.emit(
+        "GROUP",
+        node.registry().workers(TICKS).stream()
+            .map(e -> e.node().toString())
+            .sorted()
+            .collect(java.util.stream.Collectors.joining(",")));
   }
 
   private static void scheduleCron(TroupeNode node, String argument) {

@@ -6,6 +6,7 @@ import dev.troupe.testkit.ProcessCluster;
 import dev.troupe.testkit.ProcessCluster.NodeProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One scenario's cluster: node JVMs running {@link ChaosNode}'s workload on a fresh database, the
@@ -28,40 +31,86 @@ import java.util.function.Predicate;
 final class ChaosRun implements AutoCloseable {
   static final Duration TIMEOUT = Duration.ofSeconds(90);
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern HOST_PORT = Pattern.compile("//([^/:?]+)(:(\\d+))?/");
 
   final String name;
   final Database database;
   final ProcessCluster cluster;
   final Path dir;
 
-  private ChaosRun(String name, Database database, ProcessCluster cluster) {
+  private final TcpProxy proxy; // null on loopback
+
+  private ChaosRun(String name, Database database, ProcessCluster cluster, TcpProxy proxy) {
     this.name = name;
     this.database = database;
     this.cluster = cluster;
+    this.proxy = proxy;
     this.dir = cluster.logDir();
     write("db.url", database.url());
   }
 
   /** Starts {@code size} nodes with the workload, schedules the cron jobs, waits for all of it. */
   static ChaosRun start(String scenario, int size) {
+    return start(scenario, size, null);
+  }
+
+  /**
+   * Like {@link #start(String, int)}; with {@code netns}, node {@code i} runs in namespace {@code
+   * i} and reaches the database through a proxy on the bridge (PostgreSQL only).
+   */
+  static ChaosRun start(String scenario, int size, Netns netns) {
     String id =
         scenario + "_" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMddHHmmssSSS"));
     Database database = Database.forRun(id, Path.of("target", "chaos-db"));
+    TcpProxy proxy = null;
+    String nodeUrl = database.url();
+    if (netns != null) {
+      Matcher m = HOST_PORT.matcher(database.url());
+      if (!database.postgres() || !m.find()) {
+        throw new IllegalStateException(
+            scenario + " needs PostgreSQL (nodes in namespaces cannot share an H2 file)");
+      }
+      try {
+        proxy =
+            new TcpProxy(
+                new InetSocketAddress(Netns.HOST_IP, 0),
+                new InetSocketAddress(
+                    m.group(1), m.group(3) == null ? 5432 : Integer.parseInt(m.group(3))));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      nodeUrl = m.replaceFirst("//" + Netns.HOST_IP + ":" + proxy.port() + "/");
+    }
     String config =
         String.join(
             "\n",
-            "troupe.storage.url = \"" + database.url() + "\"",
+            "troupe.storage.url = \"" + nodeUrl + "\"",
             "troupe.lock.namespace = \"" + id + "\"",
             // FAULTS.md 5.0: SBR keep-majority with stable-after 5 s, default failure detector.
             "pekko.cluster.split-brain-resolver.stable-after = 5s");
-    ProcessCluster cluster =
+    ProcessCluster.Builder builder =
         ProcessCluster.builder()
             .size(size)
             .mainClass(ChaosNode.class)
             .testTimings(false)
-            .config(config)
-            .start();
-    ChaosRun run = new ChaosRun(scenario, database, cluster);
+            .config(config);
+    if (netns != null) {
+      // Nodes started later (after a crash) take the namespaces of the first ones again.
+      builder
+          .commandPrefix(i -> netns.prefix(i % size))
+          .nodeConfig(
+              i -> "pekko.remote.artery.canonical.hostname = \"" + Netns.ip(i % size) + "\"");
+    }
+    ProcessCluster cluster;
+    try {
+      cluster = builder.start();
+    } catch (RuntimeException | Error e) {
+      if (proxy != null) {
+        proxy.close();
+      }
+      throw e;
+    }
+    ChaosRun run = new ChaosRun(scenario, database, cluster, proxy);
     try {
       for (NodeProcess node : cluster.aliveNodes()) {
         run.startWorkload(node);
@@ -134,6 +183,39 @@ final class ChaosRun implements AutoCloseable {
       node.awaitMembers(expected, TIMEOUT);
     }
     return System.currentTimeMillis();
+  }
+
+  /**
+   * Waits until every alive node lists exactly the alive nodes in the worker group {@code
+   * chaos-ticks} (the registry has converged); returns when.
+   */
+  long awaitRegistryConverged() {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (true) {
+      List<NodeProcess> alive = cluster.aliveNodes();
+      Set<String> expected = new TreeSet<>();
+      alive.forEach(n -> expected.add(n.address()));
+      boolean converged = true;
+      for (NodeProcess node : alive) {
+        int from = node.lineCount();
+        node.send("group");
+        String line = node.awaitLineAfter(from, l -> l.startsWith("TROUPE-GROUP"), TIMEOUT);
+        Set<String> seen = new TreeSet<>();
+        for (String address : line.substring("TROUPE-GROUP".length()).trim().split(",")) {
+          if (!address.isBlank()) {
+            seen.add(address);
+          }
+        }
+        converged &= seen.equals(expected);
+      }
+      if (converged) {
+        return System.currentTimeMillis();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(name + ": the registry did not converge in " + TIMEOUT);
+      }
+      LockSupport.parkNanos(100_000_000L);
+    }
   }
 
   /** Witness events of every node so far. */
@@ -220,6 +302,9 @@ final class ChaosRun implements AutoCloseable {
   @Override
   public void close() {
     cluster.close();
+    if (proxy != null) {
+      proxy.close();
+    }
   }
 
   private void write(String file, String content) {

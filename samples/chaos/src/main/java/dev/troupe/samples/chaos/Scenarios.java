@@ -21,7 +21,7 @@ import java.util.function.Function;
  */
 final class Scenarios {
   /** Options shared by the scenarios. */
-  record Options(long seed, int rounds, Duration pause) {}
+  record Options(long seed, int rounds, Duration pause, Duration partition) {}
 
   static final Map<String, Function<Options, Outcome>> ALL = new LinkedHashMap<>();
 
@@ -32,7 +32,11 @@ final class Scenarios {
     ALL.put("pg-restart", o -> pgRestart());
     ALL.put("random-failovers", Scenarios::randomFailovers);
     ALL.put("rolling-restart", Scenarios::rollingRestart);
+    ALL.put("partition-oldest", Scenarios::partitionOldest);
   }
+
+  /** The root tier: network namespaces. */
+  static final List<String> TIER_C = List.of("partition-oldest");
 
   static final List<String> TIER_A =
       List.of("kill-oldest", "term-oldest", "stop-oldest", "pg-restart");
@@ -217,6 +221,61 @@ final class Scenarios {
               Outcome.seconds("longest daemon gap", check.maxDaemonGapMillis(), 5),
               Outcome.seconds("longest cron gap", check.maxCronGapMillis(), 5)),
           check,
+          run.dir.toString());
+    }
+  }
+
+  /**
+   * M3 + R3: the oldest of 3 (daemon leader and cron scheduler host) is cut from the other two —
+   * both still reach the database — for {@code options.partition()}; then the link heals and a node
+   * starts again in the cut namespace. The minority must down itself and stop acting.
+   */
+  static Outcome partitionOldest(Options options) {
+    if (!Netns.available()) {
+      return new Outcome(
+          "partition-oldest",
+          "2+1 partition — SKIPPED: needs root and iproute2 (network namespaces)",
+          List.of(),
+          null,
+          "-");
+    }
+    try (Netns netns = Netns.create(3);
+        ChaosRun run = ChaosRun.start("partition-oldest", 3, netns)) {
+      List<NodeProcess> nodes = run.cluster.aliveNodes();
+      long t0 = System.currentTimeMillis();
+      netns.cut(0, 1);
+      netns.cut(0, 2);
+      run.driver("partition", "{node-0} | {node-1, node-2}", t0);
+      long removed = run.awaitMembers(nodes.subList(1, 3));
+      nodes.get(0).awaitExit(ChaosRun.TIMEOUT);
+      long minorityGone = System.currentTimeMillis();
+      long whole = run.awaitRecovered(t0);
+      long healAt = t0 + options.partition().toMillis();
+      while (System.currentTimeMillis() < healAt) { // the partition lasts this long
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(healAt - System.currentTimeMillis()));
+      }
+      long t1 = System.currentTimeMillis();
+      netns.heal();
+      run.driver("heal", "all links", t1);
+      run.addNode(); // in node-0's namespace again
+      long converged = run.awaitRegistryConverged();
+      run.awaitTicks(5);
+      return new Outcome(
+          "partition-oldest",
+          "2+1 partition for "
+              + options.partition().toSeconds()
+              + " s: the oldest of 3 cut from the others (all still reach the database), then"
+              + " healed",
+          List.of(
+              Outcome.seconds("majority sees the minority removed", removed - t0, 15),
+              Outcome.seconds("minority downed itself and exited", minorityGone - t0, 0),
+              Outcome.seconds("every daemon and cron job back on the majority", whole - t0, 25),
+              Outcome.seconds(
+                  "after the heal: a node restarted in the cut namespace is Up and every registry"
+                      + " agrees",
+                  converged - t1,
+                  0)),
+          run.check(),
           run.dir.toString());
     }
   }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  */
 final class ChaosTierAIT {
   private static final Scenarios.Options OPTIONS =
-      new Scenarios.Options(System.nanoTime(), 3, Duration.ofSeconds(30));
+      new Scenarios.Options(System.nanoTime(), 3, Duration.ofSeconds(30), Duration.ofSeconds(60));
 
   private static void assertPassed(Outcome outcome) {
     String table = Chaos.markdown(java.util.List.of(outcome));

@@ -1,0 +1,123 @@
+package dev.troupe.samples.chaos;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Topology N of FAULTS.md: one network namespace per node ({@code troupe-<i>}, address {@code
+ * 10.77.0.<10+i>}), joined by veth pairs to a bridge in the root namespace ({@code trbr0}, {@code
+ * 10.77.0.1}, where the database proxy listens). A partition between two nodes is a blackhole route
+ * to the other's address inside each namespace: their packets to each other vanish, as on a cut
+ * link, while both still reach the database. Needs root and {@code ip} (iproute2).
+ */
+final class Netns implements AutoCloseable {
+  static final String BRIDGE = "trbr0";
+  static final String HOST_IP = "10.77.0.1";
+  private final int size;
+  private final List<int[]> cuts = new ArrayList<>();
+
+  private Netns(int size) {
+    this.size = size;
+  }
+
+  /** Whether this process may build namespaces: root, with iproute2. */
+  static boolean available() {
+    try {
+      return run(List.of("id", "-u"), false).trim().equals("0")
+          && run(List.of("ip", "-V"), false).contains("iproute2");
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  static String namespace(int i) {
+    return "troupe-" + i;
+  }
+
+  static String ip(int i) {
+    return "10.77.0." + (10 + i);
+  }
+
+  /** Creates {@code size} namespaces and the bridge (removing leftovers of an earlier run). */
+  static Netns create(int size) {
+    Netns netns = new Netns(size);
+    netns.close();
+    ip("link", "add", BRIDGE, "type", "bridge");
+    ip("addr", "add", HOST_IP + "/24", "dev", BRIDGE);
+    ip("link", "set", BRIDGE, "up");
+    for (int i = 0; i < size; i++) {
+      String ns = namespace(i);
+      ip("netns", "add", ns);
+      ip("link", "add", "tv" + i, "type", "veth", "peer", "name", "tp" + i);
+      ip("link", "set", "tv" + i, "master", BRIDGE, "up");
+      ip("link", "set", "tp" + i, "netns", ns);
+      ip("-n", ns, "addr", "add", ip(i) + "/24", "dev", "tp" + i);
+      ip("-n", ns, "link", "set", "tp" + i, "up");
+      ip("-n", ns, "link", "set", "lo", "up");
+    }
+    return netns;
+  }
+
+  /** The words that start a command in node {@code i}'s namespace. */
+  List<String> prefix(int i) {
+    return List.of("ip", "netns", "exec", namespace(i));
+  }
+
+  /** Cuts the link between nodes {@code a} and {@code b} (both directions). */
+  void cut(int a, int b) {
+    ip("-n", namespace(a), "route", "add", "blackhole", ip(b) + "/32");
+    ip("-n", namespace(b), "route", "add", "blackhole", ip(a) + "/32");
+    cuts.add(new int[] {a, b});
+  }
+
+  /** Restores every cut link. */
+  void heal() {
+    for (int[] cut : cuts) {
+      ip("-n", namespace(cut[0]), "route", "del", "blackhole", ip(cut[1]) + "/32");
+      ip("-n", namespace(cut[1]), "route", "del", "blackhole", ip(cut[0]) + "/32");
+    }
+    cuts.clear();
+  }
+
+  @Override
+  public void close() {
+    for (int i = 0; i < Math.max(size, 8); i++) {
+      run(List.of("ip", "netns", "del", namespace(i)), false);
+      run(List.of("ip", "link", "del", "tv" + i), false);
+    }
+    run(List.of("ip", "link", "del", BRIDGE), false);
+  }
+
+  private static void ip(String... args) {
+    List<String> command = new ArrayList<>();
+    command.add("ip");
+    command.addAll(List.of(args));
+    run(command, true);
+  }
+
+  private static String run(List<String> command, boolean check) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException(command + " did not finish");
+      }
+      if (check && p.exitValue() != 0) {
+        throw new IllegalStateException(command + " failed: " + out.trim());
+      }
+      return out;
+    } catch (IOException e) {
+      if (check) {
+        throw new IllegalStateException(command + " cannot run: " + e, e);
+      }
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
