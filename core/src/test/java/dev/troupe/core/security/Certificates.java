@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs {@code scripts/troupe-certs}, the script users run, to make the tests' certificates. */
@@ -25,10 +26,17 @@ final class Certificates {
 
   /** Makes (or reuses) the CA in {@code dir} and a certificate per node; returns the output. */
   static String make(Path dir, String domain, String... nodes) {
+    return make(Map.of(), dir, domain, nodes);
+  }
+
+  /** Like {@link #make(Path, String, String...)} with extra environment (TROUPE_CERT_*). */
+  static String make(Map<String, String> env, Path dir, String domain, String... nodes) {
     List<String> command = new ArrayList<>(List.of(script().toString(), dir.toString(), domain));
     command.addAll(List.of(nodes));
     try {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.environment().putAll(env);
+      Process process = builder.start();
       String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
         throw new IllegalStateException("troupe-certs failed: " + output);

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -30,10 +31,11 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * FAULTS.md S1, S2, S3, S9: under {@code troupe.profile = production} nodes with the cluster's
- * certificates form a cluster, and a node with another CA's certificate, a plaintext node, a node
- * with a same-CA certificate for an unrelated name and a TLS 1.2 node never become members. Checked
- * through membership (every member event the seed ever saw), not logs.
+ * FAULTS.md S1, S2, S3, S5 (expiry), S9: under {@code troupe.profile = production} nodes with the
+ * cluster's certificates form a cluster, and a node with another CA's certificate, a plaintext
+ * node, a node with a same-CA certificate for an unrelated name, a node with an expired certificate
+ * and a TLS 1.2 node never become members. Checked through membership (every member event the seed
+ * ever saw), not logs.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class ProductionProfileIT {
@@ -54,6 +56,11 @@ final class ProductionProfileIT {
   void startSeed() {
     Certificates.make(certs, "chat.troupe.test", "n1", "n2", "n3", "legacy");
     Certificates.make(certs, "unrelated.example", "stranger"); // same CA, unrelated name
+    Certificates.make( // same CA, right name, expired nine days ago
+        Map.of("TROUPE_CERT_START", "-10d", "TROUPE_CERT_DAYS", "1"),
+        certs,
+        "chat.troupe.test",
+        "expired");
     Certificates.make(otherCa, "chat.troupe.test", "n9"); // right name, another CA
     seed = start("n1", production(certs, "n1"), List.of());
     Cluster cluster = Cluster.get(seed.system());
@@ -136,7 +143,9 @@ final class ProductionProfileIT {
                 + "  protocol = TLSv1.2\n"
                 + "  enabled-algorithms = [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n}\n",
             seeds());
-    List<TroupeNode> intruders = List.of(foreignCa, stranger, plaintext, legacy);
+    // S5: the cluster's CA and a valid name, but the certificate has expired.
+    TroupeNode expired = start("expired", production(certs, "expired"), seeds());
+    List<TroupeNode> intruders = List.of(foreignCa, stranger, plaintext, legacy, expired);
 
     // A node with the cluster's certificates that starts after the intruders still joins.
     TroupeNode n3 = start("n3", production(certs, "n3"), seeds());

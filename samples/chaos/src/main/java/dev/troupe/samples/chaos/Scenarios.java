@@ -30,6 +30,7 @@ final class Scenarios {
     ALL.put("term-oldest", o -> termOldest());
     ALL.put("stop-oldest", Scenarios::stopOldest);
     ALL.put("pg-restart", o -> pgRestart());
+    ALL.put("pg-outage", Scenarios::pgOutage);
     ALL.put("random-failovers", Scenarios::randomFailovers);
     ALL.put("rolling-restart", Scenarios::rollingRestart);
     ALL.put("partition-oldest", Scenarios::partitionOldest);
@@ -151,6 +152,50 @@ final class Scenarios {
           "PostgreSQL restarted (pg_ctlcluster restart, fast) under load",
           List.of(
               Outcome.seconds("database down and up again", up - t0, 0),
+              Outcome.seconds("first acknowledged write after the database is up", ack - up, 5),
+              Outcome.seconds("every daemon and cron job back after the database", whole - up, 0)),
+          run.check(),
+          run.dir.toString());
+    }
+  }
+
+  /** C6 + W: PostgreSQL stopped for {@code options.pause()} (default 30 s) across fire times. */
+  static Outcome pgOutage(Options options) {
+    try (ChaosRun run = ChaosRun.start("pg-outage", 3)) {
+      if (!run.database.postgres()) {
+        return skipped(
+            "pg-outage", "PostgreSQL outage", "the run is on H2: PostgreSQL is not reachable", run);
+      }
+      List<String> restart = pgRestartCommand();
+      if (restart.isEmpty()) {
+        return skipped(
+            "pg-outage", "PostgreSQL outage", "pg_ctlcluster is not available or not root", run);
+      }
+      List<String> stop = new ArrayList<>(restart);
+      stop.set(stop.size() - 1, "stop");
+      List<String> start = new ArrayList<>(restart);
+      start.set(start.size() - 1, "start");
+      long t0 = System.currentTimeMillis();
+      run.driver("pg-stop", "postgresql", t0);
+      try {
+        exec(stop);
+        long startAt = t0 + options.pause().toMillis();
+        while (System.currentTimeMillis() < startAt) { // the outage lasts this long
+          LockSupport.parkNanos(
+              TimeUnit.MILLISECONDS.toNanos(startAt - System.currentTimeMillis()));
+        }
+      } finally {
+        exec(start);
+      }
+      long up = System.currentTimeMillis();
+      run.driver("pg-start", "postgresql", up);
+      long ack = run.awaitAck(up);
+      long whole = run.awaitRecovered(up);
+      run.awaitTicks(5);
+      return new Outcome(
+          "pg-outage",
+          "PostgreSQL stopped for " + options.pause().toSeconds() + " s under load, then started",
+          List.of(
               Outcome.seconds("first acknowledged write after the database is up", ack - up, 5),
               Outcome.seconds("every daemon and cron job back after the database", whole - up, 0)),
           run.check(),
