@@ -262,17 +262,24 @@ final class ChaosRun implements AutoCloseable {
 
   /**
    * Waits until every daemon made an accepted write after {@code since} and every job ticked after
-   * it; returns the latest of those first times (the moment the service was whole again).
+   * it, counting only nodes other than {@code excluded} (the faulty one, which may go on acting for
+   * a while when it is cut off); returns the latest of those first times (the moment the service
+   * was whole again without it).
    */
-  long awaitRecovered(long since) {
+  long awaitRecovered(long since, String... excluded) {
+    Set<String> skip = Set.of(excluded);
+    Predicate<JsonNode> counted = e -> !skip.contains(e.path("node").asText());
     await(
         "every daemon and cron job back after the fault",
-        events ->
-            names(after(of(events, "beat"), since, true), "beat", true).size() == ChaosNode.DAEMONS
-                && names(after(of(events, "tick"), since, false), "tick", false).size()
-                    == ChaosNode.JOBS);
+        events -> {
+          List<JsonNode> mine = events.stream().filter(counted).toList();
+          return names(after(of(mine, "beat"), since, true), "beat", true).size()
+                  == ChaosNode.DAEMONS
+              && names(after(of(mine, "tick"), since, false), "tick", false).size()
+                  == ChaosNode.JOBS;
+        });
     long whole = since;
-    List<JsonNode> events = events();
+    List<JsonNode> events = events().stream().filter(counted).toList();
     for (String kind : List.of("beat", "tick")) {
       java.util.Map<String, Long> first = new java.util.HashMap<>();
       for (JsonNode e : after(of(events, kind), since, kind.equals("beat"))) {
@@ -283,6 +290,20 @@ final class ChaosRun implements AutoCloseable {
       }
     }
     return whole;
+  }
+
+  /** The time of {@code node}'s last accepted fenced write or received cron tick. */
+  long lastActionOf(String node) {
+    return events().stream()
+        .filter(e -> e.path("node").asText().equals(node))
+        .filter(
+            e ->
+                e.path("kind").asText().equals("tick")
+                    || (e.path("ok").asBoolean(false)
+                        && List.of("beat", "lock_write").contains(e.path("kind").asText())))
+        .mapToLong(e -> e.get("t").asLong())
+        .max()
+        .orElse(0);
   }
 
   /** Waits for the first acknowledged write after {@code since}; returns its time. */

@@ -58,7 +58,7 @@ final class Scenarios {
       List<NodeProcess> nodes = run.cluster.aliveNodes();
       long t0 = run.fault("kill", nodes.get(0));
       long removed = run.awaitMembers(nodes.subList(1, 3));
-      long whole = run.awaitRecovered(t0);
+      long whole = run.awaitRecovered(t0, nodes.get(0).name());
       run.awaitTicks(5);
       return new Outcome(
           "kill-oldest",
@@ -79,7 +79,7 @@ final class Scenarios {
       nodes.get(0).awaitExit(ChaosRun.TIMEOUT);
       long exited = System.currentTimeMillis();
       long removed = run.awaitMembers(nodes.subList(1, 3));
-      long whole = run.awaitRecovered(t0);
+      long whole = run.awaitRecovered(t0, nodes.get(0).name());
       run.awaitTicks(5);
       Checker.Result check = run.check();
       return new Outcome(
@@ -103,7 +103,7 @@ final class Scenarios {
       NodeProcess paused = nodes.get(0);
       long t0 = run.fault("stop", paused);
       long removed = run.awaitMembers(nodes.subList(1, 3));
-      long whole = run.awaitRecovered(t0);
+      long whole = run.awaitRecovered(t0, nodes.get(0).name());
       long resumeAt = t0 + options.pause().toMillis();
       while (System.currentTimeMillis() < resumeAt) { // the fault lasts this long
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(resumeAt - System.currentTimeMillis()));
@@ -218,7 +218,7 @@ final class Scenarios {
         survivors.remove(victim);
         long t0 = run.fault(fault, victim);
         run.awaitMembers(survivors);
-        worstRecovery = Math.max(worstRecovery, run.awaitRecovered(t0) - t0);
+        worstRecovery = Math.max(worstRecovery, run.awaitRecovered(t0, victim.name()) - t0);
         if (fault.equals("stop")) {
           run.fault("cont", victim);
         }
@@ -294,7 +294,7 @@ final class Scenarios {
       long removed = run.awaitMembers(nodes.subList(1, 3));
       nodes.get(0).awaitExit(ChaosRun.TIMEOUT);
       long minorityGone = System.currentTimeMillis();
-      long whole = run.awaitRecovered(t0);
+      long whole = run.awaitRecovered(t0, nodes.get(0).name());
       long healAt = t0 + options.partition().toMillis();
       while (System.currentTimeMillis() < healAt) { // the partition lasts this long
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(healAt - System.currentTimeMillis()));
@@ -302,6 +302,7 @@ final class Scenarios {
       long t1 = System.currentTimeMillis();
       netns.heal();
       run.driver("heal", "all links", t1);
+      long minorityActed = run.lastActionOf(nodes.get(0).name());
       run.addNode(); // in node-0's namespace again
       long converged = run.awaitRegistryConverged();
       run.awaitTicks(5);
@@ -314,6 +315,10 @@ final class Scenarios {
           List.of(
               Outcome.seconds("majority sees the minority removed", removed - t0, 15),
               Outcome.seconds("minority downed itself and exited", minorityGone - t0, 0),
+              Outcome.seconds(
+                  "minority's last accepted write or received tick after the cut",
+                  Math.max(0, minorityActed - t0),
+                  0),
               Outcome.seconds("every daemon and cron job back on the majority", whole - t0, 25),
               Outcome.seconds(
                   "after the heal: a node restarted in the cut namespace is Up and every registry"
