@@ -11,9 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The chaos harness's command line: {@code samples/chaos/run <scenario|tier-a|tier-b|list> [--seed
- * N] [--rounds N] [--pause-seconds N]}. Runs the scenarios, prints a table per scenario and a
- * summary, writes the same as Markdown to {@code target/chaos/report-<time>.md}, and exits 1 if a
+ * The chaos harness's command line: {@code samples/chaos/run <scenario|tier-a|tier-b|tier-c|list>
+ * [--seed N] [--rounds N] [--pause-seconds N]}. Runs the scenarios, prints a table per scenario and
+ * a summary, writes the same as Markdown to {@code target/chaos/report-<time>.md}, and exits 1 if a
  * guarantee was broken or a goal missed.
  */
 public final class Chaos {
@@ -23,7 +23,7 @@ public final class Chaos {
     if (args.length == 0 || args[0].equals("list")) {
       System.out.println("scenarios: " + Scenarios.ALL.keySet());
       System.out.println("tier-a: " + Scenarios.TIER_A + " (a few minutes; runs in mvn verify)");
-      System.out.println("tier-b: " + Scenarios.TIER_B + " (about 20 minutes)");
+      System.out.println("tier-b: " + Scenarios.TIER_B + " (about 25 minutes)");
       System.out.println("tier-c: " + Scenarios.TIER_C + " (root: network namespaces)");
       return;
     }

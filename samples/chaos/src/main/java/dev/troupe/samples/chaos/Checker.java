@@ -50,7 +50,8 @@ public final class Checker {
       int staleLockWrites,
       long maxLockGapMillis,
       long maxCronGapMillis,
-      long maxAckGapMillis) {
+      long maxAckGapMillis,
+      long maxLifetimeOverlapMillis) {
 
     /** The broken guarantees, in words; empty when the run kept every promise. */
     public List<String> violations() {
@@ -195,7 +196,8 @@ public final class Checker {
         lock.stale,
         lock.maxGap,
         cronGap,
-        maxGap(ackTimes));
+        maxGap(ackTimes),
+        lifetimeOverlap(events));
   }
 
   private record Fenced(int accepted, int stale, long maxGap) {}
@@ -231,6 +233,48 @@ public final class Checker {
       gap = Math.max(gap, maxGap(times));
     }
     return new Fenced(accepted, stale, gap);
+  }
+
+  /**
+   * The longest time two instances of one daemon were both alive by their own witness (start to
+   * stop, or to their last write when the process died): an instance whose node was paused or cut
+   * off still counts as alive, even though the fence refused its writes.
+   */
+  private static long lifetimeOverlap(List<JsonNode> events) {
+    Map<String, long[]> lives = new HashMap<>(); // name|epoch|pid -> {start, end}
+    for (JsonNode e : events) {
+      String kind = e.path("kind").asText();
+      if (!kind.equals("daemon_start") && !kind.equals("daemon_stop") && !kind.equals("beat")) {
+        continue;
+      }
+      String id = e.get("name").asText() + "|" + e.get("epoch").asLong() + "|" + e.get("pid");
+      long t = e.get("t").asLong();
+      long[] life = lives.computeIfAbsent(id, k -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE});
+      if (kind.equals("daemon_start")) {
+        life[0] = Math.min(life[0], t);
+      }
+      life[1] = Math.max(life[1], t);
+    }
+    Map<String, List<long[]>> byName = new HashMap<>();
+    lives.forEach(
+        (id, life) -> {
+          if (life[0] != Long.MAX_VALUE) {
+            byName
+                .computeIfAbsent(id.substring(0, id.indexOf('|')), n -> new ArrayList<>())
+                .add(life);
+          }
+        });
+    long worst = 0;
+    for (List<long[]> list : byName.values()) {
+      for (int i = 0; i < list.size(); i++) {
+        for (int j = i + 1; j < list.size(); j++) {
+          long overlap =
+              Math.min(list.get(i)[1], list.get(j)[1]) - Math.max(list.get(i)[0], list.get(j)[0]);
+          worst = Math.max(worst, overlap);
+        }
+      }
+    }
+    return worst;
   }
 
   private static long maxGap(List<Long> times) {

@@ -47,6 +47,7 @@ final class Scenarios {
           "term-oldest",
           "stop-oldest",
           "pg-restart",
+          "pg-outage",
           "random-failovers",
           "rolling-restart");
 
