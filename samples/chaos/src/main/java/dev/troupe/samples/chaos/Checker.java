@@ -203,9 +203,11 @@ public final class Checker {
   private record Fenced(int accepted, int stale, long maxGap) {}
 
   /**
-   * Per name, in time order: an accepted write whose epoch is below one accepted before is stale
-   * (the fence let a replaced writer through); the gap is the longest time without an accepted
-   * write.
+   * Per name: an accepted write is stale when a write with a larger epoch had already been accepted
+   * (returned) before it was even sent: the fence should have refused it. A write sent before the
+   * newer one returned may legitimately be accepted first (the database orders them), and its own
+   * return can be seen much later (its process paused right after the commit), so "later in the
+   * log" alone is not a violation. The gap is the longest time without an accepted write.
    */
   private static Fenced fenced(List<JsonNode> writes) {
     Map<String, List<JsonNode>> byName = new HashMap<>();
@@ -219,20 +221,45 @@ public final class Checker {
     long gap = 0;
     for (List<JsonNode> list : byName.values()) {
       list.sort(Comparator.comparingLong(e -> e.get("t").asLong()));
+      long[] returned = new long[list.size()];
+      long[] highestSoFar = new long[list.size()];
       long highest = Long.MIN_VALUE;
       List<Long> times = new ArrayList<>();
+      for (int i = 0; i < list.size(); i++) {
+        returned[i] = list.get(i).get("t").asLong();
+        highest = Math.max(highest, list.get(i).get("epoch").asLong());
+        highestSoFar[i] = highest;
+        times.add(returned[i]);
+      }
       for (JsonNode e : list) {
-        long epoch = e.get("epoch").asLong();
-        if (epoch < highest) {
+        long sent = e.path("t0").asLong(e.get("t").asLong());
+        // the last write that returned strictly before this one was sent
+        int before = lastBefore(returned, sent);
+        if (before >= 0 && highestSoFar[before] > e.get("epoch").asLong()) {
           stale++;
         }
-        highest = Math.max(highest, epoch);
-        times.add(e.get("t").asLong());
         accepted++;
       }
       gap = Math.max(gap, maxGap(times));
     }
     return new Fenced(accepted, stale, gap);
+  }
+
+  /** The index of the last element of sorted {@code values} below {@code limit}, or -1. */
+  private static int lastBefore(long[] values, long limit) {
+    int low = 0;
+    int high = values.length - 1;
+    int found = -1;
+    while (low <= high) {
+      int mid = (low + high) >>> 1;
+      if (values[mid] < limit) {
+        found = mid;
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return found;
   }
 
   /**

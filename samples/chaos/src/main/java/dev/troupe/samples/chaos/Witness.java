@@ -8,7 +8,8 @@ import dev.troupe.testkit.ChildNode;
  * A node's witness log: one JSON object per event on standard output, as {@code TROUPE-W {...}},
  * which the harness keeps in the node's log file. Fields: {@code kind}, {@code node}, {@code pid},
  * {@code name}, {@code epoch} (fencing token, or -1), {@code t} (wall-clock millis; all nodes run
- * on one machine, so their clocks agree) and per kind {@code ok}, {@code at}, {@code id}.
+ * on one machine, so their clocks agree; for a write, when it returned), {@code t0} (for a write,
+ * when it was sent) and per kind {@code ok}, {@code at}, {@code id}.
  *
  * <p>Kinds: {@code daemon_start}, {@code daemon_stop}, {@code beat} (a daemon's fenced write, with
  * {@code ok}), {@code tick} (a cron tick received: {@code name} = job, {@code at} = scheduled
@@ -31,7 +32,9 @@ final class Witness {
     event.put("pid", pid);
     event.put("name", name);
     event.put("epoch", epoch);
-    event.put("t", System.currentTimeMillis());
+    long now = System.currentTimeMillis();
+    event.put("t0", now); // when the event began (for a write: before it was sent)
+    event.put("t", now); // when it happened (for a write: set again once it returned)
     return event;
   }
 
