@@ -23,7 +23,7 @@ public final class Chaos {
     if (args.length == 0 || args[0].equals("list")) {
       System.out.println("scenarios: " + Scenarios.ALL.keySet());
       System.out.println("tier-a: " + Scenarios.TIER_A + " (a few minutes; runs in mvn verify)");
-      System.out.println("tier-b: " + Scenarios.TIER_B + " (about 25 minutes)");
+      System.out.println("tier-b: " + Scenarios.TIER_B + " (about 12 minutes)");
       System.out.println("tier-c: " + Scenarios.TIER_C + " (root: network namespaces)");
       return;
     }

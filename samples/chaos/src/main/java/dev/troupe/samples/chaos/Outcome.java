@@ -50,6 +50,10 @@ record Outcome(
             check.staleLockWrites(),
             check.lockWrites() + " accepted, " + check.lockHolders() + " holders"));
     all.add(
+        info(
+            "longest time two instances of a daemon were alive at once (their writes fenced)",
+            String.format("%.1f s", check.maxLifetimeOverlapMillis() / 1000.0)));
+    all.add(
         info("longest daemon gap", String.format("%.1f s", check.maxDaemonGapMillis() / 1000.0)));
     all.add(info("longest cron gap", String.format("%.1f s", check.maxCronGapMillis() / 1000.0)));
     all.add(
