@@ -23,6 +23,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;
@@ -55,6 +56,25 @@ final class StorageTest {
     try (Storage again = Storage.fromUrl(url)) {
       assertEquals(1, countRows(again, "troupe-core"));
     }
+  }
+
+  @Test
+  void anH2FileDatabaseWritesEveryCommitBeforeItReturns(@TempDir Path dir) throws SQLException {
+    String url = "jdbc:h2:file:" + dir.resolve("durable") + ";AUTO_SERVER=TRUE";
+    try (Storage storage = Storage.fromUrl(url);
+        Connection c = storage.dataSource().getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS"
+                    + " WHERE SETTING_NAME = 'WRITE_DELAY'")) {
+      assertTrue(rs.next(), "WRITE_DELAY is listed");
+      assertEquals("0", rs.getString(1));
+    }
+    assertEquals(
+        "jdbc:h2:file:x;WRITE_DELAY=100", Storage.durable("jdbc:h2:file:x;WRITE_DELAY=100"));
+    assertEquals("jdbc:h2:mem:x", Storage.durable("jdbc:h2:mem:x"));
+    assertEquals("jdbc:postgresql://h/db", Storage.durable("jdbc:postgresql://h/db"));
   }
 
   @Test
