@@ -31,7 +31,15 @@ public final class Chaos {
     int rounds = -1;
     long pause = 30;
     long partition = 60;
-    for (int i = 1; i + 1 < args.length; i += 2) {
+    for (int i = 1; i < args.length; i += 2) {
+      if (args[i].equals("--h2")) {
+        System.setProperty("troupe.chaos.h2", "true");
+        i--;
+        continue;
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException("option [" + args[i] + "] needs a value");
+      }
       switch (args[i]) {
         case "--seed" -> seed = Long.parseLong(args[i + 1]);
         case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
@@ -83,7 +91,12 @@ public final class Chaos {
   /** Runs one scenario; a scenario that cannot finish is a failed outcome, not an exception. */
   static Outcome run(String name, Scenarios.Options options) {
     System.out.println("chaos: running " + name);
-    return Scenarios.ALL.get(name).apply(options);
+    try {
+      return Scenarios.ALL.get(name).apply(options);
+    } catch (RuntimeException | AssertionError e) {
+      e.printStackTrace();
+      return Outcome.broken(name, e);
+    }
   }
 
   /** The outcomes as Markdown tables: one per scenario. */

@@ -23,12 +23,24 @@ record Database(String url, boolean postgres) {
     if (pg.isPresent()) {
       return new Database(pg.get(), true);
     }
-    if ("true".equals(System.getenv("CI"))) {
+    if (!Boolean.getBoolean("troupe.chaos.h2") || "true".equals(System.getenv("CI"))) {
       throw new IllegalStateException(
-          "CI=true but PostgreSQL is not reachable at " + PG_BASE + ": the chaos runs need it");
+          "PostgreSQL is not reachable at "
+              + PG_BASE
+              + ": the chaos runs need it (or --h2 for a run on H2 auto-server, outside CI)");
     }
     return new Database(
         "jdbc:h2:file:" + scratch.resolve(runId).toAbsolutePath() + ";AUTO_SERVER=TRUE", false);
+  }
+
+  /** Whether PostgreSQL answers at {@link #PG_BASE}. */
+  static boolean postgresReachable() {
+    DriverManager.setLoginTimeout(3);
+    try (Connection c = DriverManager.getConnection(PG_BASE)) {
+      return c.isValid(3);
+    } catch (SQLException e) {
+      return false;
+    }
   }
 
   private static Optional<String> postgres(String schema) {

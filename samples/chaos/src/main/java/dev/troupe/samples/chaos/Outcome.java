@@ -72,13 +72,22 @@ record Outcome(
 
   /** Whether the scenario could not run here (no PostgreSQL, not root). */
   boolean skipped() {
-    return check == null;
+    return check == null && figures.isEmpty();
+  }
+
+  /** A scenario that could not finish: a failed outcome naming why. */
+  static Outcome broken(String scenario, Throwable error) {
+    return new Outcome(
+        scenario,
+        "did not finish",
+        List.of(new Figure("scenario finished", String.valueOf(error), "yes", false)),
+        null,
+        "-");
   }
 
   /** Whether every guarantee held and every goal was met. */
   boolean passed() {
-    return check == null
-        || check.violations().isEmpty()
-            && figures.stream().noneMatch(f -> Boolean.FALSE.equals(f.met()));
+    return (check == null || check.violations().isEmpty())
+        && figures.stream().noneMatch(f -> Boolean.FALSE.equals(f.met()));
   }
 }

@@ -3,6 +3,8 @@ package dev.troupe.samples.chaos;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,6 +16,15 @@ import org.junit.jupiter.api.Test;
 final class ChaosTierAIT {
   private static final Scenarios.Options OPTIONS =
       new Scenarios.Options(System.nanoTime(), 3, Duration.ofSeconds(30), Duration.ofSeconds(60));
+
+  @BeforeAll
+  static void needsPostgres() {
+    // Like every PostgreSQL test: skipped when it is not reachable, except under CI.
+    if (!"true".equals(System.getenv("CI"))) {
+      Assumptions.assumeTrue(
+          Database.postgresReachable(), "PostgreSQL is not reachable at " + Database.PG_BASE);
+    }
+  }
 
   private static void assertPassed(Outcome outcome) {
     String table = Chaos.markdown(java.util.List.of(outcome));
