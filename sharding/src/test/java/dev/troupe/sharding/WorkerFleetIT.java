@@ -156,9 +156,11 @@ final class WorkerFleetIT {
       messages.put("crash-" + i, TestWorker.Query::new);
       messages.put("silent-" + i, TestWorker.Query::new);
     }
+    // The deadline covers starting 1000 workers on three in-JVM nodes on a busy 2-core machine
+    // (5 s was too short once under CI); the silent workers are reported when it passes.
+    Duration deadline = Duration.ofSeconds(15);
     long start = System.nanoTime();
-    BroadcastResult<String> result =
-        await(fleets.get(2).broadcast(messages, Duration.ofSeconds(5)));
+    BroadcastResult<String> result = await(fleets.get(2).broadcast(messages, deadline));
     long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
     assertEquals(1000, result.size());
@@ -171,7 +173,9 @@ final class WorkerFleetIT {
     }
     assertEquals(50, result.timedOut().size(), "timed out");
     result.timedOut().forEach(k -> assertTrue(k.startsWith("silent-"), k));
-    assertTrue(elapsedMillis < 15_000, "never far past the deadline: " + elapsedMillis + " ms");
+    assertTrue(
+        elapsedMillis < deadline.toMillis() + 10_000,
+        "never far past the deadline: " + elapsedMillis + " ms");
   }
 
   @Test

@@ -18,9 +18,16 @@ final class Netns implements AutoCloseable {
   static final String HOST_IP = "10.77.0.1";
   private final int size;
   private final List<int[]> cuts = new ArrayList<>();
+  private final boolean iptables;
 
   private Netns(int size) {
     this.size = size;
+    this.iptables = !run(List.of("sh", "-c", "command -v iptables"), false).isBlank();
+  }
+
+  /** Whether partitions use iptables rules (else blackhole routes; one-way cuts impossible). */
+  boolean hasIptables() {
+    return iptables;
   }
 
   /** Whether this process may build namespaces: root, with iproute2. */
@@ -68,18 +75,50 @@ final class Netns implements AutoCloseable {
 
   /** Cuts the link between nodes {@code a} and {@code b} (both directions). */
   void cut(int a, int b) {
-    ip("-n", namespace(a), "route", "add", "blackhole", ip(b) + "/32");
-    ip("-n", namespace(b), "route", "add", "blackhole", ip(a) + "/32");
+    if (iptables) {
+      for (int[] side : new int[][] {{a, b}, {b, a}}) {
+        inNamespace(side[0], "iptables", "-A", "INPUT", "-s", ip(side[1]), "-j", "DROP");
+        inNamespace(side[0], "iptables", "-A", "OUTPUT", "-d", ip(side[1]), "-j", "DROP");
+      }
+    } else {
+      ip("-n", namespace(a), "route", "add", "blackhole", ip(b) + "/32");
+      ip("-n", namespace(b), "route", "add", "blackhole", ip(a) + "/32");
+    }
     cuts.add(new int[] {a, b});
+  }
+
+  /**
+   * Node {@code at} drops every packet that comes from node {@code from} (FAULTS.md M4: an
+   * asymmetric fault; {@code at}'s own packets still leave). Needs iptables.
+   */
+  void dropInput(int at, int from) {
+    if (!iptables) {
+      throw new IllegalStateException("a one-way cut needs iptables in the namespaces");
+    }
+    inNamespace(at, "iptables", "-A", "INPUT", "-s", ip(from), "-j", "DROP");
+    cuts.add(new int[] {at, from});
   }
 
   /** Restores every cut link. */
   void heal() {
-    for (int[] cut : cuts) {
-      ip("-n", namespace(cut[0]), "route", "del", "blackhole", ip(cut[1]) + "/32");
-      ip("-n", namespace(cut[1]), "route", "del", "blackhole", ip(cut[0]) + "/32");
+    for (int i = 0; i < size; i++) {
+      if (iptables) {
+        inNamespace(i, "iptables", "-F");
+      }
+    }
+    if (!iptables) {
+      for (int[] cut : cuts) {
+        ip("-n", namespace(cut[0]), "route", "del", "blackhole", ip(cut[1]) + "/32");
+        ip("-n", namespace(cut[1]), "route", "del", "blackhole", ip(cut[0]) + "/32");
+      }
     }
     cuts.clear();
+  }
+
+  private static void inNamespace(int i, String... command) {
+    List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace(i)));
+    full.addAll(List.of(command));
+    run(full, true);
   }
 
   @Override

@@ -34,10 +34,11 @@ final class Scenarios {
     ALL.put("random-failovers", Scenarios::randomFailovers);
     ALL.put("rolling-restart", Scenarios::rollingRestart);
     ALL.put("partition-oldest", Scenarios::partitionOldest);
+    ALL.put("asymmetric", Scenarios::asymmetric);
   }
 
   /** The root tier: network namespaces. */
-  static final List<String> TIER_C = List.of("partition-oldest");
+  static final List<String> TIER_C = List.of("partition-oldest", "asymmetric");
 
   static final List<String> TIER_A =
       List.of("kill-oldest", "term-oldest", "stop-oldest", "pg-restart");
@@ -328,6 +329,55 @@ final class Scenarios {
                   0)),
           run.check(),
           run.dir.toString());
+    }
+  }
+
+  /**
+   * M4: the youngest of 3 drops every packet from the oldest (iptables INPUT only); the middle node
+   * still reaches both. The Split Brain Resolver must down the indirectly connected nodes rather
+   * than let the cluster split.
+   */
+  static Outcome asymmetric(Options options) {
+    if (!Netns.available()) {
+      return new Outcome(
+          "asymmetric",
+          "one-way cut — SKIPPED: needs root and iproute2 (network namespaces)",
+          List.of(),
+          null,
+          "-");
+    }
+    try (Netns netns = Netns.create(3)) {
+      if (!netns.hasIptables()) {
+        return new Outcome(
+            "asymmetric", "one-way cut — SKIPPED: needs iptables", List.of(), null, "-");
+      }
+      try (ChaosRun run = ChaosRun.start("asymmetric", 3, netns)) {
+        List<NodeProcess> nodes = run.cluster.aliveNodes();
+        long t0 = System.currentTimeMillis();
+        netns.dropInput(2, 0);
+        run.driver("drop-input", "node-2 drops every packet from node-0", t0);
+        // Pekko's SBR downs the indirectly connected nodes (0 and 2); node-1 keeps the cluster.
+        long converged = run.awaitMembers(List.of(nodes.get(1)));
+        List<String> exited = new ArrayList<>();
+        for (NodeProcess node : List.of(nodes.get(0), nodes.get(2))) {
+          node.awaitExit(ChaosRun.TIMEOUT);
+          exited.add(node.name());
+        }
+        long gone = System.currentTimeMillis();
+        long whole = run.awaitRecovered(t0, nodes.get(0).name(), nodes.get(2).name());
+        netns.heal();
+        run.awaitTicks(5);
+        return new Outcome(
+            "asymmetric",
+            "one-way cut: node-2 drops every packet from node-0 (the oldest); node-1 reaches both",
+            List.of(
+                Outcome.seconds("the cluster converged on node-1 alone", converged - t0, 15),
+                info("downed and exited", String.join(", ", exited)),
+                Outcome.seconds("both indirectly connected nodes exited", gone - t0, 0),
+                Outcome.seconds("every daemon and cron job back on node-1", whole - t0, 0)),
+            run.check(),
+            run.dir.toString());
+      }
     }
   }
 
