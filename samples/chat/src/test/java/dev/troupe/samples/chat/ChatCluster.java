@@ -23,9 +23,19 @@ final class ChatCluster implements AutoCloseable {
   final List<ChatNode> chats = new ArrayList<>();
 
   ChatCluster(int size) {
+    this(size, "");
+  }
+
+  /** With {@code extraConfig} (HOCON) above the test settings. */
+  ChatCluster(int size, String extraConfig) {
     cluster =
         TestCluster.start(
-            size, "troupe.storage.url = \"" + TestDatabases.freshH2Url() + "\"\n" + CONFIG);
+            size,
+            extraConfig
+                + "\ntroupe.storage.url = \""
+                + TestDatabases.freshH2Url()
+                + "\"\n"
+                + CONFIG);
     for (TroupeNode node : cluster.liveNodes()) {
       chats.add(ChatNode.start(node, ChatSettings.fromConfig(node.system().settings().config())));
     }
