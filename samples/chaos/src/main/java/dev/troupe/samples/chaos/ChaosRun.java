@@ -326,6 +326,7 @@ final class ChaosRun implements AutoCloseable {
     if (proxy != null) {
       proxy.close();
     }
+    database.dropIfAsked();
   }
 
   private void write(String file, String content) {

@@ -33,6 +33,23 @@ record Database(String url, boolean postgres) {
         "jdbc:h2:file:" + scratch.resolve(runId).toAbsolutePath() + ";AUTO_SERVER=TRUE", false);
   }
 
+  /**
+   * Drops the run's PostgreSQL schema (after the check) when {@code -Dtroupe.chaos.drop=true}, as
+   * the tier A test sets; command-line runs keep it so that {@code Checker} can re-check them.
+   */
+  void dropIfAsked() {
+    if (!postgres || !Boolean.getBoolean("troupe.chaos.drop")) {
+      return;
+    }
+    String schema = url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
+    try (Connection c = DriverManager.getConnection(PG_BASE);
+        Statement s = c.createStatement()) {
+      s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    } catch (SQLException e) {
+      System.err.println("chaos: could not drop schema " + schema + ": " + e.getMessage());
+    }
+  }
+
   /** Whether PostgreSQL answers at {@link #PG_BASE}. */
   static boolean postgresReachable() {
     DriverManager.setLoginTimeout(3);

@@ -19,6 +19,7 @@ final class ChaosTierAIT {
 
   @BeforeAll
   static void needsPostgres() {
+    System.setProperty("troupe.chaos.drop", "true"); // drop each run's schema after its check
     // Like every PostgreSQL test: skipped when it is not reachable, except under CI.
     if (!"true".equals(System.getenv("CI"))) {
       Assumptions.assumeTrue(
