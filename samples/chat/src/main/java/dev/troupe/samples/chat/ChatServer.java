@@ -194,11 +194,31 @@ final class ChatServer extends AllDirectives {
       return CompletableFuture.completedFuture(
           bytes > max ? new Gateway.TooBig(bytes) : new Gateway.FromClient(s));
     }
+    // A streamed message is read to its end, keeping at most max bytes: cancelling its stream
+    // early (limitWeighted) tore the whole connection down before the error frame could go out,
+    // depending on how the message happened to arrive in TCP segments.
     return text.getStreamedText()
-        .limitWeighted(max, s -> (long) s.getBytes(StandardCharsets.UTF_8).length)
-        .runFold(new StringBuilder(), StringBuilder::append, materializer)
-        .<Gateway.Command>thenApply(sb -> new Gateway.FromClient(sb.toString()))
+        .runFold(
+            new Capped(new StringBuilder(), new long[1]),
+            (capped, part) -> capped.add(part, max),
+            materializer)
+        .<Gateway.Command>thenApply(
+            capped ->
+                capped.bytes()[0] > max
+                    ? new Gateway.TooBig(capped.bytes()[0])
+                    : new Gateway.FromClient(capped.text().toString()))
         .exceptionally(e -> new Gateway.TooBig(max + 1L));
+  }
+
+  /** The first {@code max} bytes of a streamed message, and how many bytes it had in all. */
+  private record Capped(StringBuilder text, long[] bytes) {
+    Capped add(String part, int max) {
+      bytes[0] += part.getBytes(StandardCharsets.UTF_8).length;
+      if (bytes[0] <= max) {
+        text.append(part);
+      }
+      return this;
+    }
   }
 
   /** The dashboard's feed: the latest snapshot every interval; what the page sends is ignored. */
