@@ -79,7 +79,7 @@ public final class TroupeNode implements AutoCloseable {
     this.core = CoreExtension.get(system);
     org.apache.pekko.cluster.Cluster classic =
         org.apache.pekko.cluster.Cluster.get(system.classicSystem());
-    classic.registerOnMemberUp(() -> up.complete(this));
+    classic.registerOnMemberUp(this::completeUpWhenVisible);
     system
         .getWhenTerminated()
         .thenRun(
@@ -146,6 +146,28 @@ public final class TroupeNode implements AutoCloseable {
           name,
           address());
       cluster.manager().tell(Join.create(address()));
+    }
+  }
+
+  /**
+   * Completes {@link #whenUp()} once {@link #members()} shows this node Up: Pekko runs the
+   * member-up callback before its cluster state view (which {@code members()} reads) has caught up.
+   */
+  private void completeUpWhenVisible() {
+    if (up.isDone()) {
+      return;
+    }
+    if (members().contains(address())) {
+      up.complete(this);
+      return;
+    }
+    try {
+      system
+          .scheduler()
+          .scheduleOnce(
+              Duration.ofMillis(10), this::completeUpWhenVisible, system.executionContext());
+    } catch (IllegalStateException e) {
+      // the system is terminating: getWhenTerminated fails the future
     }
   }
 
