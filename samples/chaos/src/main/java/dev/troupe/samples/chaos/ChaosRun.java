@@ -15,7 +15,9 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.locks.LockSupport;
@@ -39,6 +41,8 @@ final class ChaosRun implements AutoCloseable {
   final Path dir;
 
   private final TcpProxy proxy; // null on loopback
+  private final Map<NodeProcess, List<JsonNode>> witnessed = new HashMap<>();
+  private final Map<NodeProcess, Integer> consumed = new HashMap<>();
 
   private ChaosRun(String name, Database database, ProcessCluster cluster, TcpProxy proxy) {
     this.name = name;
@@ -219,18 +223,24 @@ final class ChaosRun implements AutoCloseable {
   }
 
   /** Witness events of every node so far. */
-  List<JsonNode> events() {
+  synchronized List<JsonNode> events() {
     List<JsonNode> events = new ArrayList<>();
     for (NodeProcess node : cluster.nodes()) {
-      for (String line : node.lines()) {
+      // Node output only grows: parse each line once, not at every 100 ms poll.
+      List<JsonNode> parsed = witnessed.computeIfAbsent(node, n -> new ArrayList<>());
+      List<String> lines = node.lines();
+      int from = consumed.getOrDefault(node, 0);
+      for (String line : lines.subList(from, lines.size())) {
         if (line.startsWith("TROUPE-W ")) {
           try {
-            events.add(JSON.readTree(line.substring(9)));
+            parsed.add(JSON.readTree(line.substring(9)));
           } catch (IOException e) {
             // cut off by a kill
           }
         }
       }
+      consumed.put(node, lines.size());
+      events.addAll(parsed);
     }
     return events;
   }

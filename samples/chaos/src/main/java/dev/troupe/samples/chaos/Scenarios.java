@@ -279,12 +279,7 @@ final class Scenarios {
    */
   static Outcome partitionOldest(Options options) {
     if (!Netns.available()) {
-      return new Outcome(
-          "partition-oldest",
-          "2+1 partition — SKIPPED: needs root and iproute2 (network namespaces)",
-          List.of(),
-          null,
-          "-");
+      return withoutNamespaces("partition-oldest", "2+1 partition");
     }
     try (Netns netns = Netns.create(3);
         ChaosRun run = ChaosRun.start("partition-oldest", 3, netns)) {
@@ -339,12 +334,7 @@ final class Scenarios {
    */
   static Outcome asymmetric(Options options) {
     if (!Netns.available()) {
-      return new Outcome(
-          "asymmetric",
-          "one-way cut — SKIPPED: needs root and iproute2 (network namespaces)",
-          List.of(),
-          null,
-          "-");
+      return withoutNamespaces("asymmetric", "one-way cut");
     }
     try (Netns netns = Netns.create(3)) {
       if (!netns.hasIptables()) {
@@ -379,6 +369,16 @@ final class Scenarios {
             run.dir.toString());
       }
     }
+  }
+
+  /** The outcome of a namespace scenario where this process cannot build namespaces. */
+  private static Outcome withoutNamespaces(String scenario, String fault) {
+    return new Outcome(
+        scenario,
+        fault + " — SKIPPED: needs root and iproute2 (network namespaces)",
+        List.of(),
+        null,
+        "-");
   }
 
   private static Outcome.Figure info(String metric, String value) {
