@@ -3,6 +3,7 @@ package dev.troupe.samples.chat;
 import dev.troupe.core.TroupeSerializable;
 import dev.troupe.core.WorkerGroup;
 import dev.troupe.sharding.WorkerFleet;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,9 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
 
   /** The most rooms one connection may be in. */
   static final int MAX_ROOMS = 20;
+
+  /** How long a gateway closing its connection waits for the stream to end before it stops. */
+  static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
   /** Everything a gateway handles. */
   sealed interface Command {}
@@ -145,7 +149,16 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
                     + "; closing",
                 null)));
     out.tell(new Close());
-    return Behaviors.stopped();
+    // Not Behaviors.stopped(): the connection's sink watches this actor, and its cancellation
+    // completes the outgoing side at once, dropping the error frame if it is still buffered. The
+    // Close above ends the outgoing side after the frame; the stream then ends the incoming side,
+    // whose ClientGone stops this gateway (or the grace timer does, should it never come).
+    getContext().scheduleOnce(CLOSE_GRACE, getContext().getSelf(), new ClientGone());
+    return Behaviors.receive(Command.class)
+        .onMessage(ClientGone.class, gone -> Behaviors.stopped())
+        .onSignal(PostStop.class, signal -> onStop())
+        .onAnyMessage(ignored -> Behaviors.same())
+        .build();
   }
 
   private Behavior<Command> onFromClient(FromClient msg) {

@@ -19,6 +19,7 @@ import java.util.function.Predicate;
 final class WsClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   static final Duration TIMEOUT = Duration.ofSeconds(30);
+  private static final long POLL = TimeUnit.MILLISECONDS.toNanos(100);
 
   private final LinkedBlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
   private final List<JsonNode> all = new ArrayList<>();
@@ -117,13 +118,21 @@ final class WsClient implements AutoCloseable {
       long left = deadline - System.nanoTime();
       JsonNode frame;
       try {
-        frame = left > 0 ? frames.poll(left, TimeUnit.NANOSECONDS) : null;
+        frame = left > 0 ? frames.poll(Math.min(left, POLL), TimeUnit.NANOSECONDS) : null;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new AssertionError(e);
       }
-      if (frame == null) {
+      if (frame == null && closed.isDone() && frames.isEmpty()) {
+        // the listener delivers every frame before the close: nothing more can come
+        throw new AssertionError(
+            "no frame: " + what + " before the close (" + closed.join() + "); seen: " + all);
+      }
+      if (frame == null && left <= 0) {
         throw new AssertionError("no frame: " + what + " within " + TIMEOUT + "; seen: " + all);
+      }
+      if (frame == null) {
+        continue;
       }
       if (match.test(frame)) {
         return frame;
