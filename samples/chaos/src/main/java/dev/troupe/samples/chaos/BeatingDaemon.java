@@ -4,6 +4,7 @@ import dev.troupe.core.TroupeSerializable;
 import dev.troupe.daemons.DaemonSpec;
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -26,6 +27,9 @@ final class BeatingDaemon {
     return Behaviors.setup(
         context -> {
           witness.emit("daemon_start", spec.name(), spec.epoch());
+          // One write at a time: while the database hangs, beats are skipped rather than queued
+          // behind it (a backlog would replay minutes of stale beats once it answers again).
+          AtomicBoolean writing = new AtomicBoolean();
           return Behaviors.withTimers(
               timers -> {
                 timers.startTimerWithFixedDelay(Beat.INSTANCE, INTERVAL);
@@ -33,6 +37,9 @@ final class BeatingDaemon {
                     .onMessage(
                         Beat.class,
                         beat -> {
+                          if (!writing.compareAndSet(false, true)) {
+                            return Behaviors.same();
+                          }
                           io.execute(
                               () -> {
                                 var event = witness.event("beat", spec.name(), spec.epoch());
@@ -43,6 +50,7 @@ final class BeatingDaemon {
                                   event.put("ok", false).put("error", e.toString());
                                 }
                                 event.put("t", System.currentTimeMillis()); // after the write
+                                writing.set(false);
                                 witness.emit(event);
                               });
                           return Behaviors.same();

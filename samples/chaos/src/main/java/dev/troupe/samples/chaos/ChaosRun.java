@@ -63,12 +63,25 @@ final class ChaosRun implements AutoCloseable {
    * i} and reaches the database through a proxy on the bridge (PostgreSQL only).
    */
   static ChaosRun start(String scenario, int size, Netns netns) {
+    return start(scenario, size, netns, null);
+  }
+
+  /**
+   * Like {@link #start(String, int, Netns)}, on the {@link ThrowawayPostgres} {@code pg}, which the
+   * nodes in namespaces reach directly on the bridge rather than through a proxy.
+   */
+  static ChaosRun start(String scenario, int size, Netns netns, ThrowawayPostgres pg) {
     String id =
         scenario + "_" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMddHHmmssSSS"));
-    Database database = Database.forRun(id, Path.of("target", "chaos-db"));
+    Database database =
+        pg == null
+            ? Database.forRun(id, Path.of("target", "chaos-db"))
+            : Database.forRun(id, Path.of("target", "chaos-db"), pg.url());
     TcpProxy proxy = null;
     String nodeUrl = database.url();
-    if (netns != null) {
+    if (netns != null && pg != null) {
+      nodeUrl = database.url().replace("//127.0.0.1:", "//" + Netns.HOST_IP + ":");
+    } else if (netns != null) {
       Matcher m = HOST_PORT.matcher(database.url());
       if (!database.postgres() || !m.find()) {
         throw new IllegalStateException(
@@ -255,6 +268,57 @@ final class ChaosRun implements AutoCloseable {
       }
       LockSupport.parkNanos(100_000_000L);
     }
+  }
+
+  /**
+   * Two live nodes that each list themselves Up, with disjoint member sets: two clusters at once
+   * (split brain). Empty when there is at most one.
+   */
+  java.util.Optional<String> twoClusters() {
+    List<NodeProcess> alive = cluster.aliveNodes();
+    for (int i = 0; i < alive.size(); i++) {
+      for (int j = i + 1; j < alive.size(); j++) {
+        NodeProcess a = alive.get(i);
+        NodeProcess b = alive.get(j);
+        Set<String> ma = a.members();
+        Set<String> mb = b.members();
+        if (ma.contains(a.address())
+            && mb.contains(b.address())
+            && java.util.Collections.disjoint(ma, mb)) {
+          return java.util.Optional.of(a.name() + " " + ma + " | " + b.name() + " " + mb);
+        }
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * Waits until every live node lists exactly the live nodes as its Up members (nodes that down
+   * themselves meanwhile exit and drop out of the expectation); returns when.
+   */
+  long awaitSettled() {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (true) {
+      List<NodeProcess> alive = cluster.aliveNodes();
+      Set<String> expected = new TreeSet<>();
+      alive.forEach(n -> expected.add(n.address()));
+      if (alive.stream().allMatch(n -> n.members().equals(expected))) {
+        return System.currentTimeMillis();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(name + ": the live nodes did not agree in " + TIMEOUT);
+      }
+      LockSupport.parkNanos(100_000_000L);
+    }
+  }
+
+  /** Waits for the first witness event that {@code match} accepts, and returns it. */
+  JsonNode awaitEvent(String what, Predicate<JsonNode> match) {
+    await(what, events -> events.stream().anyMatch(match));
+    return events().stream()
+        .filter(match)
+        .min(java.util.Comparator.comparingLong(e -> e.get("t").asLong()))
+        .orElseThrow();
   }
 
   /** Waits for {@code n} more ticks of job c-0: the run's clock. */

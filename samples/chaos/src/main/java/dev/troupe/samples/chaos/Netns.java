@@ -99,6 +99,54 @@ final class Netns implements AutoCloseable {
     cuts.add(new int[] {at, from});
   }
 
+  /**
+   * Node {@code i} loses its link to the database port {@code port} on the bridge (FAULTS.md D3,
+   * L2): both directions dropped, so neither end hears the other, while its links to the other
+   * nodes stay whole. Needs iptables.
+   */
+  void cutFromDatabase(int i, int port) {
+    if (!iptables) {
+      throw new IllegalStateException("a database-only cut needs iptables in the namespaces");
+    }
+    String p = String.valueOf(port);
+    inNamespace(
+        i, "iptables", "-A", "OUTPUT", "-d", HOST_IP, "-p", "tcp", "--dport", p, "-j", "DROP");
+    inNamespace(
+        i, "iptables", "-A", "INPUT", "-s", HOST_IP, "-p", "tcp", "--sport", p, "-j", "DROP");
+  }
+
+  /**
+   * Every node drops each packet from every other node with probability {@code p} (FAULTS.md M5:
+   * flaky links; iptables' {@code statistic} match). The rule is on INPUT only, so each direction
+   * of each link loses {@code p}; the database link is spared. Needs iptables.
+   */
+  void lossy(double p) {
+    if (!iptables) {
+      throw new IllegalStateException("flaky links need iptables in the namespaces");
+    }
+    for (int at = 0; at < size; at++) {
+      for (int from = 0; from < size; from++) {
+        if (from != at) {
+          inNamespace(
+              at,
+              "iptables",
+              "-A",
+              "INPUT",
+              "-s",
+              ip(from),
+              "-m",
+              "statistic",
+              "--mode",
+              "random",
+              "--probability",
+              String.valueOf(p),
+              "-j",
+              "DROP");
+        }
+      }
+    }
+  }
+
   /** Restores every cut link. */
   void heal() {
     for (int i = 0; i < size; i++) {

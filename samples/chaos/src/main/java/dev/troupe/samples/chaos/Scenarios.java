@@ -1,5 +1,6 @@
 package dev.troupe.samples.chaos;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.troupe.testkit.ProcessCluster.NodeProcess;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,10 +36,13 @@ final class Scenarios {
     ALL.put("rolling-restart", Scenarios::rollingRestart);
     ALL.put("partition-oldest", Scenarios::partitionOldest);
     ALL.put("asymmetric", Scenarios::asymmetric);
+    ALL.put("flaky-links", Scenarios::flakyLinks);
+    ALL.put("db-cut", Scenarios::dbCut);
   }
 
   /** The root tier: network namespaces. */
-  static final List<String> TIER_C = List.of("partition-oldest", "asymmetric");
+  static final List<String> TIER_C =
+      List.of("partition-oldest", "asymmetric", "flaky-links", "db-cut");
 
   static final List<String> TIER_A =
       List.of("kill-oldest", "term-oldest", "stop-oldest", "pg-restart");
@@ -365,6 +369,182 @@ final class Scenarios {
                 info("downed and exited", String.join(", ", exited)),
                 Outcome.seconds("both indirectly connected nodes exited", gone - t0, 0),
                 Outcome.seconds("every daemon and cron job back on node-1", whole - t0, 0)),
+            run.check(),
+            run.dir.toString());
+      }
+    }
+  }
+
+  /**
+   * M5: every link between the 3 nodes loses 30 % of its packets for {@code options.partition()}
+   * (default 60 s); the database link is spared. The Split Brain Resolver may down every node
+   * (down-all when unstable), but two clusters must never live at once. When the loss ends, the
+   * harness acts as the supervisor: it replaces every node that exited.
+   */
+  static Outcome flakyLinks(Options options) {
+    if (!Netns.available()) {
+      return withoutNamespaces("flaky-links", "flaky links");
+    }
+    try (Netns netns = Netns.create(3)) {
+      if (!netns.hasIptables()) {
+        return new Outcome(
+            "flaky-links", "flaky links — SKIPPED: needs iptables", List.of(), null, "-");
+      }
+      try (ChaosRun run = ChaosRun.start("flaky-links", 3, netns)) {
+        List<NodeProcess> nodes = run.cluster.aliveNodes();
+        long t0 = System.currentTimeMillis();
+        netns.lossy(0.3);
+        run.driver("loss", "30 % of the packets between nodes dropped", t0);
+        SplitWatch split = new SplitWatch();
+        long healAt = t0 + options.partition().toMillis();
+        while (System.currentTimeMillis() < healAt) { // the loss lasts this long
+          split.sample(run);
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250));
+        }
+        long t1 = System.currentTimeMillis();
+        netns.heal();
+        run.driver("heal", "all links", t1);
+        List<String> exited = new ArrayList<>();
+        for (NodeProcess node : nodes) {
+          if (!node.isAlive()) {
+            exited.add(node.name());
+          }
+        }
+        run.awaitSettled();
+        split.sample(run);
+        while (run.cluster.aliveNodes().size() < 3) { // the supervisor
+          run.addNode();
+          split.sample(run);
+        }
+        long whole = run.awaitRecovered(t1);
+        long converged = run.awaitRegistryConverged();
+        run.awaitTicks(5);
+        split.sample(run);
+        return new Outcome(
+            "flaky-links",
+            "30 % packet loss on every link between the 3 nodes for "
+                + options.partition().toSeconds()
+                + " s, then healed; exited nodes replaced",
+            List.of(
+                info(
+                    "nodes that downed themselves and exited during the loss",
+                    exited.isEmpty() ? "none" : String.join(", ", exited)),
+                new Outcome.Figure(
+                    "samples (every 250 ms) showing two live clusters at once",
+                    split.splits + " of " + split.samples + split.first,
+                    "0",
+                    split.splits == 0),
+                Outcome.seconds(
+                    "cluster whole again after the loss (3 nodes, every daemon and job)",
+                    Math.max(whole, converged) - t1,
+                    60)),
+            run.check(),
+            run.dir.toString());
+      }
+    }
+  }
+
+  /** Samples of the live nodes' member views, counting those that show two clusters. */
+  private static final class SplitWatch {
+    int samples;
+    int splits;
+    String first = "";
+
+    void sample(ChaosRun run) {
+      samples++;
+      run.twoClusters()
+          .ifPresent(
+              s -> {
+                if (splits++ == 0) {
+                  first = "; first: " + s;
+                }
+              });
+    }
+  }
+
+  /**
+   * D3 + L2: the node that holds the lock {@code chaos-lock} is cut from the database port only
+   * (both directions; its links to the other nodes stay whole) for {@code options.partition()}. The
+   * nodes reach a {@link ThrowawayPostgres} directly, so the server's own TCP keepalive ends the
+   * cut node's sessions and frees the advisory lock. The holder must stop believing it holds the
+   * lock (its heartbeat fails) before the server frees it for a successor.
+   */
+  static Outcome dbCut(Options options) {
+    if (!Netns.available() || ThrowawayPostgres.binaries().isEmpty()) {
+      return withoutNamespaces("db-cut", "node cut from the database");
+    }
+    try (Netns netns = Netns.create(3)) {
+      if (!netns.hasIptables()) {
+        return new Outcome(
+            "db-cut", "database cut — SKIPPED: needs iptables", List.of(), null, "-");
+      }
+      try (ThrowawayPostgres pg = ThrowawayPostgres.start(Netns.HOST_IP, "10.77.0.0/24");
+          ChaosRun run = ChaosRun.start("db-cut", 3, netns, pg)) {
+        long since = System.currentTimeMillis();
+        JsonNode acquired =
+            run.awaitEvent(
+                "a lock acquisition",
+                e -> e.path("kind").asText().equals("lock_acquire") && e.get("t").asLong() > since);
+        String holder = acquired.get("node").asText();
+        long token = acquired.get("epoch").asLong();
+        NodeProcess node =
+            run.cluster.nodes().stream().filter(n -> n.name().equals(holder)).findFirst().get();
+        long t0 = System.currentTimeMillis();
+        netns.cutFromDatabase(node.index() % 3, ThrowawayPostgres.PORT);
+        run.driver("db-cut", holder + " (lock holder, token " + token + ") from the database", t0);
+        long released =
+            run.events().stream()
+                .filter(e -> e.path("kind").asText().equals("lock_release"))
+                .filter(e -> e.path("node").asText().equals(holder))
+                .filter(e -> e.path("epoch").asLong() == token)
+                .mapToLong(e -> e.get("t").asLong())
+                .min()
+                .orElse(Long.MAX_VALUE);
+        if (released < t0) {
+          throw new IllegalStateException(
+              "the holder released the lock before the cut took effect; run again");
+        }
+        long lost =
+            run.awaitEvent(
+                    "the holder's lock_lost",
+                    e ->
+                        e.path("kind").asText().equals("lock_lost")
+                            && e.path("node").asText().equals(holder)
+                            && e.path("epoch").asLong() == token)
+                .get("t")
+                .asLong();
+        long successor =
+            run.awaitEvent(
+                    "another node's lock_acquire",
+                    e ->
+                        e.path("kind").asText().equals("lock_acquire")
+                            && !e.path("node").asText().equals(holder)
+                            && e.get("t").asLong() > t0)
+                .get("t")
+                .asLong();
+        long healAt = t0 + options.partition().toMillis();
+        while (System.currentTimeMillis() < healAt) { // the cut lasts this long
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(healAt - System.currentTimeMillis()));
+        }
+        long t1 = System.currentTimeMillis();
+        netns.heal();
+        run.driver("heal", holder + " reaches the database again", t1);
+        long whole = run.awaitRecovered(t1);
+        run.awaitTicks(5);
+        return new Outcome(
+            "db-cut",
+            "the lock holder cut from the database port for "
+                + options.partition().toSeconds()
+                + " s (links to the other nodes whole), then healed",
+            List.of(
+                Outcome.seconds("holder stopped believing it holds the lock", lost - t0, 0),
+                Outcome.seconds("another node acquired the lock", successor - t0, 15),
+                new Outcome.Figure(
+                    "holder self-fenced before the successor acquired",
+                    String.format("%.1f s before", (successor - lost) / 1000.0),
+                    "yes",
+                    lost < successor),
+                Outcome.seconds("every daemon and cron job beating after the heal", whole - t1, 0)),
             run.check(),
             run.dir.toString());
       }
