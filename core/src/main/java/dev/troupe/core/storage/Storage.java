@@ -175,6 +175,7 @@ public final class Storage implements AutoCloseable {
     HikariConfig config = new HikariConfig();
     config.setPoolName("troupe-storage-" + poolCounter.incrementAndGet());
     config.setJdbcUrl(durable(settings.url()));
+    boundReads(config, settings);
     if (!settings.user().isEmpty()) {
       config.setUsername(settings.user());
     }
@@ -203,6 +204,22 @@ public final class Storage implements AutoCloseable {
               + JdbcUrls.scrub(String.valueOf(cause.getMessage()), secrets),
           JdbcUrls.redactChain(cause, secrets));
     }
+  }
+
+  /**
+   * PostgreSQL: without a socket timeout, a statement sent on a connection whose network path was
+   * cut blocks until TCP gives up or recovers: after a 60 s cut the chaos harness saw statements
+   * hang 46 s past the heal (retransmission back-off). {@code troupe.storage.socket-timeout} fails
+   * them instead, and the pool replaces the connection. A {@code socketTimeout} in the URL wins.
+   */
+  private static void boundReads(HikariConfig config, StorageSettings settings) {
+    String lower = settings.url().toLowerCase(Locale.ROOT);
+    if (!lower.startsWith("jdbc:postgresql:") || lower.contains("sockettimeout=")) {
+      return;
+    }
+    long seconds = (settings.socketTimeout().toMillis() + 999) / 1000;
+    config.addDataSourceProperty("socketTimeout", String.valueOf(seconds));
+    config.addDataSourceProperty("tcpKeepAlive", "true");
   }
 
   /**

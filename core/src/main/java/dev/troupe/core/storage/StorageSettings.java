@@ -43,6 +43,7 @@ public final class StorageSettings {
   private final Duration validationTimeout;
   private final boolean createTables;
   private final Duration schemaLockTimeout;
+  private final Duration socketTimeout;
 
   private StorageSettings(
       String url,
@@ -53,7 +54,8 @@ public final class StorageSettings {
       Duration connectionTimeout,
       Duration validationTimeout,
       boolean createTables,
-      Duration schemaLockTimeout) {
+      Duration schemaLockTimeout,
+      Duration socketTimeout) {
     this.url = requireNonBlank(url, PREFIX + "url");
     this.user = requireNonNull(user, PREFIX + "user");
     this.password = requireNonNull(password, PREFIX + "password");
@@ -70,6 +72,14 @@ public final class StorageSettings {
         schemaLockTimeout.toMillis() >= 1,
         PREFIX + "schema-lock-timeout must be >= 1ms, got: " + schemaLockTimeout.toMillis() + "ms");
     this.schemaLockTimeout = schemaLockTimeout;
+    requireNonNull(socketTimeout, PREFIX + "socket-timeout");
+    requireArgument(
+        socketTimeout.isZero() || socketTimeout.compareTo(Duration.ofSeconds(1)) >= 0,
+        PREFIX
+            + "socket-timeout must be 0 (off) or >= 1s, got: "
+            + socketTimeout.toMillis()
+            + "ms");
+    this.socketTimeout = socketTimeout;
   }
 
   private static Duration requireAtLeast250ms(Duration value, String key) {
@@ -113,7 +123,8 @@ public final class StorageSettings {
         c.getDuration("connection-timeout"),
         c.getDuration("validation-timeout"),
         c.getBoolean("create-tables"),
-        c.getDuration("schema-lock-timeout"));
+        c.getDuration("schema-lock-timeout"),
+        c.getDuration("socket-timeout"));
   }
 
   /** {@code troupe.storage.url}: the JDBC URL; may carry the user and password. */
@@ -188,7 +199,8 @@ public final class StorageSettings {
         connectionTimeout,
         validationTimeout,
         createTables,
-        schemaLockTimeout);
+        schemaLockTimeout,
+        socketTimeout);
   }
 
   /**
@@ -206,7 +218,8 @@ public final class StorageSettings {
         connectionTimeout,
         validationTimeout,
         createTables,
-        schemaLockTimeout);
+        schemaLockTimeout,
+        socketTimeout);
   }
 
   /**
@@ -224,7 +237,8 @@ public final class StorageSettings {
         connectionTimeout,
         validationTimeout,
         createTables,
-        schemaLockTimeout);
+        schemaLockTimeout,
+        socketTimeout);
   }
 
   /**
@@ -242,7 +256,8 @@ public final class StorageSettings {
         connectionTimeout,
         validationTimeout,
         createTables,
-        schemaLockTimeout);
+        schemaLockTimeout,
+        socketTimeout);
   }
 
   /**
@@ -260,7 +275,8 @@ public final class StorageSettings {
         connectionTimeout,
         validationTimeout,
         createTables,
-        schemaLockTimeout);
+        schemaLockTimeout,
+        socketTimeout);
   }
 
   /**
@@ -278,7 +294,8 @@ public final class StorageSettings {
         timeout,
         validationTimeout,
         createTables,
-        schemaLockTimeout);
+        schemaLockTimeout,
+        socketTimeout);
   }
 
   /**
@@ -296,7 +313,8 @@ public final class StorageSettings {
         connectionTimeout,
         timeout,
         createTables,
-        schemaLockTimeout);
+        schemaLockTimeout,
+        socketTimeout);
   }
 
   /**
@@ -314,6 +332,36 @@ public final class StorageSettings {
         connectionTimeout,
         validationTimeout,
         createTables,
+        timeout,
+        socketTimeout);
+  }
+
+  /**
+   * {@code troupe.storage.socket-timeout}: PostgreSQL only, the longest one read from the server
+   * may block (pgJDBC's {@code socketTimeout}) before the statement fails and its connection is
+   * dropped; zero = off. Bounds how long a statement hangs on a connection whose network path was
+   * cut. Ignored when the URL sets {@code socketTimeout} itself.
+   */
+  public Duration socketTimeout() {
+    return socketTimeout;
+  }
+
+  /**
+   * Returns a copy with {@code troupe.storage.socket-timeout} set to {@code timeout}.
+   *
+   * @throws IllegalArgumentException if {@code timeout} is null, or neither zero nor at least 1 s
+   */
+  public StorageSettings withSocketTimeout(Duration timeout) {
+    return new StorageSettings(
+        url,
+        user,
+        password,
+        maximumPoolSize,
+        minimumIdle,
+        connectionTimeout,
+        validationTimeout,
+        createTables,
+        schemaLockTimeout,
         timeout);
   }
 
@@ -328,7 +376,8 @@ public final class StorageSettings {
         connectionTimeout,
         validationTimeout,
         createTables,
-        schemaLockTimeout);
+        schemaLockTimeout,
+        socketTimeout);
   }
 
   /** Shows every setting but the password; the URL with any password removed. */
@@ -352,6 +401,8 @@ public final class StorageSettings {
         + createTables
         + ", schema-lock-timeout="
         + schemaLockTimeout.toMillis()
+        + "ms, socket-timeout="
+        + socketTimeout.toMillis()
         + "ms)";
   }
 }

@@ -12,7 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.troupe.testkit.TestDatabases;
 import dev.troupe.testkit.TestDatabases.TestDatabase;
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,6 +69,38 @@ final class StoragePostgresTest {
       second.ensureSchema(invoices(1));
       assertEquals(1, countRows(db.storage(), "troupe-core"));
       assertEquals(1, countRows(db.storage(), "troupe-test-invoices"));
+    }
+  }
+
+  @Test
+  void aReadLongerThanTheSocketTimeoutFailsInsteadOfHanging() throws SQLException {
+    StorageSettings oneSecond =
+        StorageSettings.defaults().withUrl(db.url()).withSocketTimeout(Duration.ofSeconds(1));
+    try (Storage storage = Storage.create(oneSecond)) {
+      long start = System.nanoTime();
+      SQLException timedOut =
+          assertThrows(
+              SQLException.class,
+              () -> {
+                try (Connection c = storage.dataSource().getConnection();
+                    Statement s = c.createStatement()) {
+                  s.execute("SELECT pg_sleep(10)");
+                }
+              });
+      long tookMillis = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(tookMillis < 8_000, "failed after " + tookMillis + " ms: " + timedOut);
+      assertEquals(1, count(storage, "SELECT 1"), "the pool replaced the connection");
+    }
+  }
+
+  @Test
+  void aSocketTimeoutInTheUrlWinsOverTheSetting() throws SQLException {
+    StorageSettings urlSays30 =
+        StorageSettings.defaults()
+            .withUrl(db.url() + "&socketTimeout=30")
+            .withSocketTimeout(Duration.ofSeconds(1));
+    try (Storage storage = Storage.create(urlSays30)) {
+      assertEquals(1, count(storage, "SELECT 1 FROM (SELECT pg_sleep(2)) AS slept"));
     }
   }
 

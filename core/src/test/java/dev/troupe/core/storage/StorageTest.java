@@ -209,6 +209,8 @@ final class StorageTest {
     assertEquals("jdbc:h2:mem:x", settings.url());
     assertEquals(3, settings.maximumPoolSize());
     assertEquals(Duration.ofSeconds(5), settings.connectionTimeout());
+    assertEquals(Duration.ofSeconds(15), settings.socketTimeout());
+    assertEquals(Duration.ZERO, settings.withSocketTimeout(Duration.ZERO).socketTimeout());
   }
 
   @Test
@@ -228,6 +230,9 @@ final class StorageTest {
     assertInvalid(
         "troupe.storage.schema-lock-timeout must be >= 1ms, got: 0ms",
         () -> defaults.withSchemaLockTimeout(Duration.ZERO));
+    assertInvalid(
+        "troupe.storage.socket-timeout must be 0 (off) or >= 1s, got: 500ms",
+        () -> defaults.withSocketTimeout(Duration.ofMillis(500)));
     assertInvalid("troupe.storage.url must not be empty, got: [ ]", () -> defaults.withUrl(" "));
     assertInvalid("troupe.storage.url must not be null", () -> defaults.withUrl(null));
     assertInvalid("troupe.storage.password must not be null", () -> defaults.withPassword(null));

@@ -44,6 +44,9 @@ public final class SchemaInstaller {
    * insert of the same row by another process.
    */
 
+  /** How much longer than the lock timeout the schema transaction's reads may block. */
+  private static final long NETWORK_MARGIN_MILLIS = 30_000;
+
   /** {@code pg_advisory_xact_lock} key: "troupe" in ASCII, then 0x0001 for schema creation. */
   public static final long ADVISORY_LOCK_KEY = 0x7472_6f75_7065_0001L;
 
@@ -158,6 +161,13 @@ public final class SchemaInstaller {
   private List<String> applyInLockedTransaction(List<StorageSchema> schemas) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       connection.setAutoCommit(false);
+      // The lock wait may outlast troupe.storage.socket-timeout: give this connection a read
+      // timeout beyond the lock timeout (the pool restores its own when the connection returns).
+      if (connection.getNetworkTimeout() > 0) {
+        connection.setNetworkTimeout(
+            Runnable::run,
+            (int) Math.min(Integer.MAX_VALUE, lockTimeout.toMillis() + NETWORK_MARGIN_MILLIS));
+      }
       try {
         try (Statement statement = connection.createStatement()) {
           statement.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
