@@ -41,6 +41,7 @@ public final class ChaosNode {
         Map.of(
             "workload", ChaosNode::workload,
             "schedule-cron", ChaosNode::scheduleCron,
+            "ticks", ChaosNode::ticksOnly,
             "group", ChaosNode::group));
   }
 
@@ -63,6 +64,23 @@ public final class ChaosNode {
                     spec -> BeatingDaemon.create(spec, fence, witness, io))
                 .withRecovery(() -> List.of(specs).iterator()));
 
+    receiveTicks(node, witness);
+
+    LockContender.start(JdbcLockRegistry.get(node.system()), fence, witness);
+    AckedWrites.client(AckedWrites.start(node, storage.dataSource()), node.name(), witness);
+    ChildNode.emit("WORKLOAD", "ready");
+  }
+
+  /**
+   * The tick receiver alone (a witness {@code tick} per delivery, with its scheduled instant), for
+   * runs whose jobs come from configuration, such as the clock scenario under libfaketime.
+   */
+  private static void ticksOnly(TroupeNode node, String argument) {
+    receiveTicks(node, new Witness(node.name()));
+    ChildNode.emit("TICKS", "ready");
+  }
+
+  private static void receiveTicks(TroupeNode node, Witness witness) {
     ActorRef<CronTick> ticks =
         node.system()
             .systemActorOf(
@@ -77,10 +95,6 @@ public final class ChaosNode {
                 Props.empty());
     node.registry().register(TICKS, ticks).toCompletableFuture().join();
     Cron.get(node);
-
-    LockContender.start(JdbcLockRegistry.get(node.system()), fence, witness);
-    AckedWrites.client(AckedWrites.start(node, storage.dataSource()), node.name(), witness);
-    ChildNode.emit("WORKLOAD", "ready");
   }
 
   /** Threads that do not keep the JVM alive, named {@code name}. */

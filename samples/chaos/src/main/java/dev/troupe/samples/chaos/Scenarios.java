@@ -38,6 +38,7 @@ final class Scenarios {
     ALL.put("asymmetric", Scenarios::asymmetric);
     ALL.put("flaky-links", Scenarios::flakyLinks);
     ALL.put("db-cut", Scenarios::dbCut);
+    ALL.put("dst-faketime", ClockScenario::run);
   }
 
   /** The root tier: network namespaces. */
@@ -54,7 +55,8 @@ final class Scenarios {
           "pg-restart",
           "pg-outage",
           "random-failovers",
-          "rolling-restart");
+          "rolling-restart",
+          "dst-faketime");
 
   private Scenarios() {}
 
