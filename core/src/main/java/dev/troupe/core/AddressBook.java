@@ -33,9 +33,22 @@ import org.apache.pekko.actor.typed.ActorRef;
  * #lookup}, {@link #resolve}, {@link #snapshot}): no actor round trip. {@link #resolve} tells
  * "absent" from "this node cannot tell yet"; {@link #query} reads from a majority of nodes.
  *
+ * <p><b>Limits.</b> A name is at most {@value #MAX_NAME_BYTES} bytes in UTF-8: every name travels
+ * in the replicated Distributed Data value, whose keys must stay well below Artery's frame size
+ * ({@code pekko.remote.artery.advanced.maximum-frame-size}, 256 KiB) for gossip to reach every
+ * node; a longer name is refused by {@code register} with an {@link IllegalArgumentException}.
+ * Tested with 100 000 names on three nodes (FAULTS.md R5); see {@code
+ * troupe.core.address-book.distributed-key-count} for more.
+ *
  * @since 0.1.0
  */
 public interface AddressBook {
+  /**
+   * The longest name {@code register} accepts, in UTF-8 bytes: {@value}.
+   *
+   * @since 0.1.0
+   */
+  int MAX_NAME_BYTES = 256;
 
   /**
    * Names {@code ref}, an actor of this node, {@code name} cluster-wide, without a protocol check
@@ -43,7 +56,9 @@ public interface AddressBook {
    *
    * @return a stage completed when the registration is in this node's replica, or failed with
    *     {@link IllegalArgumentException} if {@code ref} is not an actor of this node
-   * @throws IllegalArgumentException if {@code name} is null or blank, or {@code ref} is null
+   * @throws IllegalArgumentException if {@code name} is null, blank or longer than {@value
+   *     #MAX_NAME_BYTES} UTF-8 bytes, or {@code ref} is null; the message names the limit and the
+   *     name
    */
   CompletionStage<Done> register(String name, ActorRef<?> ref);
 
@@ -51,7 +66,8 @@ public interface AddressBook {
    * Names {@code ref} {@code name} cluster-wide with its protocol: {@link #lookup} with another
    * class fails. If an older live holder of {@code name} exists, {@code ref} is stopped.
    *
-   * @throws IllegalArgumentException if an argument is null or {@code name} blank
+   * @throws IllegalArgumentException if an argument is null, or {@code name} is blank or longer
+   *     than {@value #MAX_NAME_BYTES} UTF-8 bytes; the message names the limit and the name
    */
   <T> CompletionStage<Done> register(String name, ActorRef<T> ref, Class<T> protocol);
 
@@ -59,7 +75,8 @@ public interface AddressBook {
    * Like {@link #register(String, ActorRef, Class)}, but a younger duplicate is told {@code
    * onDuplicate} instead of being stopped, so that it can finish its work and stop itself.
    *
-   * @throws IllegalArgumentException if an argument is null or {@code name} blank
+   * @throws IllegalArgumentException if an argument is null, or {@code name} is blank or longer
+   *     than {@value #MAX_NAME_BYTES} UTF-8 bytes; the message names the limit and the name
    */
   <T> CompletionStage<Done> register(
       String name, ActorRef<T> ref, Class<T> protocol, T onDuplicate);
@@ -70,7 +87,8 @@ public interface AddressBook {
    * whose freshness a coordinator knows better than the clock, such as a daemon placed again with a
    * larger epoch while its old instance sat on an unreachable node.
    *
-   * @throws IllegalArgumentException if an argument is null or {@code name} blank
+   * @throws IllegalArgumentException if an argument is null, or {@code name} is blank or longer
+   *     than {@value #MAX_NAME_BYTES} UTF-8 bytes; the message names the limit and the name
    */
   <T> CompletionStage<Done> registerRanked(
       String name, ActorRef<T> ref, Class<T> protocol, long rank);

@@ -46,6 +46,14 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
    * adds and removes only the entries of its own actors; any node removes the entries of a node
    * that was removed from the cluster (observed-remove makes that safe).
    *
+   * Batching: commands only change this actor's state and ask for a batch (a Batch message to
+   * itself, so it runs once the messages already in the mailbox are handled). The batch converts the
+   * keys whose replica changed, rebuilds the published view once, settles duplicates, sends one
+   * Update per key with the batch's writes to it (at most MAX_CHANGES_PER_UPDATE each, so that no
+   * delta nears the frame size), and only then acknowledges the batch's
+   * registrations. A burst of n registrations thus costs a few view rebuilds and Updates, not n of
+   * each (rebuilding the view per registration made 100k registrations quadratic).
+   *
    * Writes go to all reachable nodes at once (WriteAll, write-timeout). Replicators notify their
    * subscribers only on a timer, so once a write is acknowledged this actor sends a Flush hint to
    * the address-book actor of every other Up member, whose replicator then notifies at once
@@ -63,6 +71,12 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
    * Membership comes from cluster events; the view records when it last changed so that resolve()
    * can answer Unknown, not Absent, while replicas are converging (settle-time).
    */
+
+  /**
+   * The most changes one Update carries: its delta goes to every node in one message (about 340
+   * bytes a change, at most about 2 KiB), which must stay well below Artery's 256 KiB frame.
+   */
+  static final int MAX_CHANGES_PER_UPDATE = 32;
 
   /** The protocol of the address-book actor. */
   public sealed interface Command {}
@@ -103,6 +117,10 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     INSTANCE
   }
 
+  private enum Batch implements Command {
+    INSTANCE
+  }
+
   /** A name held by an actor of this node. */
   private record Local(
       String name, NameEntry entry, ActorRef<Object> ref, Optional<Object> onDup) {}
@@ -134,6 +152,16 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   // ref string -> registration of this node, and name -> its local registrations
   private final Map<String, Local> localByRef = new HashMap<>();
   private final Map<ActorRef<Object>, Set<String>> refsWatched = new HashMap<>();
+  // the same registrations by data-key index, and the ones the replica has shown (ref#name)
+  private final List<Map<String, Local>> localsByKey = new ArrayList<>();
+  private final Set<String> seenInReplica = new HashSet<>();
+  // the current batch: replicas to convert, writes per data-key index, registrations to answer
+  private final List<ORMultiMap<String, NameEntry>> changedData = new ArrayList<>();
+  private final Map<
+          Integer, List<Function<ORMultiMap<String, NameEntry>, ORMultiMap<String, NameEntry>>>>
+      pendingWrites = new TreeMap<>();
+  private final List<ActorRef<StatusReply<Done>>> pendingAcks = new ArrayList<>();
+  private boolean batchRequested;
 
   private AddressBookActor(
       ActorContext<Command> ctx,
@@ -156,6 +184,8 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
       Key<ORMultiMap<String, NameEntry>> key = ORMultiMapKey.create("troupe-names-" + i);
       dataKeys.add(key);
       replica.add(Map.of());
+      localsByKey.add(new HashMap<>());
+      changedData.add(null);
       replicator.subscribe(key, Changed::new);
     }
     Cluster.get(ctx.getSystem())
@@ -193,6 +223,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
         .onMessage(Written.class, this::onWritten)
         .onMessageEquals(Flush.INSTANCE, this::onFlush)
         .onMessageEquals(Sweep.INSTANCE, this::onSweep)
+        .onMessageEquals(Batch.INSTANCE, this::onBatch)
         .build();
   }
 
@@ -205,19 +236,16 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
       NameEntry entry =
           new NameEntry(ref, self.toString(), clock.millis(), cmd.protocol(), cmd.rank());
       Local registration = new Local(cmd.name(), entry, cmd.ref(), cmd.onDuplicate());
-      localByRef.put(ref + "#" + cmd.name(), registration);
+      addLocal(registration);
       if (refsWatched.computeIfAbsent(cmd.ref(), r -> new HashSet<>()).isEmpty()) {
         getContext().watchWith(cmd.ref(), new HolderTerminated(cmd.ref()));
       }
       refsWatched.get(cmd.ref()).add(cmd.name());
-      write(
-          cmd.name(),
-          settings.writeAll(),
-          map -> map.addBinding(selfUniqueAddress, cmd.name(), entry));
+      write(cmd.name(), map -> map.addBinding(selfUniqueAddress, cmd.name(), entry));
       getContext().getLog().debug("Name [{}] registered to [{}]", cmd.name(), cmd.ref());
-      publishNames();
     }
-    cmd.replyTo().tell(StatusReply.ack());
+    pendingAcks.add(cmd.replyTo());
+    requestBatch();
     return this;
   }
 
@@ -226,31 +254,86 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     if (names != null) {
       String ref = resolver.toSerializationFormat(msg.ref());
       for (String name : names) {
-        Local removed = localByRef.remove(ref + "#" + name);
+        Local removed = removeLocal(ref + "#" + name);
         if (removed != null) {
-          removeBinding(name, removed.entry(), settings.writeAll());
+          removeBinding(name, removed.entry());
         }
       }
-      publishNames();
+      requestBatch();
     }
     return this;
   }
 
-  private void removeBinding(
-      String name, NameEntry entry, Replicator.WriteConsistency consistency) {
-    write(name, consistency, map -> map.removeBinding(selfUniqueAddress, name, entry));
+  private void addLocal(Local local) {
+    String id = local.entry().ref() + "#" + local.name();
+    localByRef.put(id, local);
+    localsByKey.get(keyIndex(local.name())).put(id, local);
   }
 
+  private Local removeLocal(String id) {
+    Local removed = localByRef.remove(id);
+    if (removed != null) {
+      localsByKey.get(keyIndex(removed.name())).remove(id);
+      seenInReplica.remove(id);
+    }
+    return removed;
+  }
+
+  private void removeBinding(String name, NameEntry entry) {
+    write(name, map -> map.removeBinding(selfUniqueAddress, name, entry));
+  }
+
+  /** Adds a WriteAll change of {@code name}'s key to the batch. */
   private void write(
-      String name,
-      Replicator.WriteConsistency consistency,
-      Function<ORMultiMap<String, NameEntry>, ORMultiMap<String, NameEntry>> modify) {
-    Key<ORMultiMap<String, NameEntry>> key = dataKey(name);
+      String name, Function<ORMultiMap<String, NameEntry>, ORMultiMap<String, NameEntry>> modify) {
+    pendingWrites.computeIfAbsent(keyIndex(name), i -> new ArrayList<>()).add(modify);
+    requestBatch();
+  }
+
+  private void requestBatch() {
+    if (!batchRequested) {
+      batchRequested = true;
+      getContext().getSelf().tell(Batch.INSTANCE);
+    }
+  }
+
+  private Behavior<Command> onBatch() {
+    batchRequested = false;
+    applyChangedData();
+    publishNames();
+    pendingWrites.forEach(
+        (index, all) -> {
+          for (int from = 0; from < all.size(); from += MAX_CHANGES_PER_UPDATE) {
+            int to = Math.min(all.size(), from + MAX_CHANGES_PER_UPDATE);
+            update(index, List.copyOf(all.subList(from, to)));
+          }
+        });
+    pendingWrites.clear();
+    pendingAcks.forEach(replyTo -> replyTo.tell(StatusReply.ack()));
+    pendingAcks.clear();
+    return this;
+  }
+
+  /** One WriteAll Update of the key at {@code index} with {@code changes}, in order. */
+  private void update(
+      int index,
+      List<Function<ORMultiMap<String, NameEntry>, ORMultiMap<String, NameEntry>>> changes) {
     replicator.askUpdate(
         replyTo ->
             new Replicator.Update<>(
-                key, ORMultiMap.emptyWithValueDeltas(), consistency, replyTo, modify),
-        response -> new Written(consistency instanceof Replicator.WriteAll));
+                dataKeys.get(index),
+                ORMultiMap.emptyWithValueDeltas(),
+                settings.writeAll(),
+                replyTo,
+                map -> {
+                  ORMultiMap<String, NameEntry> result = map;
+                  for (Function<ORMultiMap<String, NameEntry>, ORMultiMap<String, NameEntry>> c :
+                      changes) {
+                    result = c.apply(result);
+                  }
+                  return result;
+                }),
+        response -> new Written(true));
   }
 
   private Behavior<Command> onWritten(Written msg) {
@@ -271,26 +354,42 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     if (!(msg.rsp() instanceof Replicator.Changed<ORMultiMap<String, NameEntry>> changed)) {
       return this;
     }
-    int index = dataKeys.indexOf(changed.key());
-    Map<String, Set<NameEntry>> entries = new HashMap<>();
-    changed.dataValue().getEntries().forEach((name, set) -> entries.put(name, Set.copyOf(set)));
-    replica.set(index, entries);
-    healOwnEntries(index, entries);
-    publishNames();
+    changedData.set(dataKeys.indexOf(changed.key()), changed.dataValue());
+    requestBatch();
     return this;
   }
 
-  /** Re-adds entries of this node that the replica lost (for example to a mistaken prune). */
-  private void healOwnEntries(int index, Map<String, Set<NameEntry>> entries) {
-    for (Local local : localByRef.values()) {
-      if (dataKeys.indexOf(dataKey(local.name())) == index
-          && !entries.getOrDefault(local.name(), Set.of()).contains(local.entry())) {
-        write(
-            local.name(),
-            settings.writeAll(),
-            map -> map.addBinding(selfUniqueAddress, local.name(), local.entry()));
+  /** Converts the replicas that changed since the last batch. */
+  private void applyChangedData() {
+    for (int index = 0; index < changedData.size(); index++) {
+      ORMultiMap<String, NameEntry> data = changedData.get(index);
+      if (data != null) {
+        changedData.set(index, null);
+        Map<String, Set<NameEntry>> entries = new HashMap<>();
+        data.getEntries().forEach((name, set) -> entries.put(name, Set.copyOf(set)));
+        replica.set(index, entries);
+        healOwnEntries(index, entries);
       }
     }
+  }
+
+  /**
+   * Re-adds entries of this node that the replica showed and then lost (for example to a mistaken
+   * prune). An entry the replica has not shown yet is still on its way there: no write.
+   */
+  private void healOwnEntries(int index, Map<String, Set<NameEntry>> entries) {
+    localsByKey
+        .get(index)
+        .forEach(
+            (id, local) -> {
+              if (entries.getOrDefault(local.name(), Set.of()).contains(local.entry())) {
+                seenInReplica.add(id);
+              } else if (seenInReplica.remove(id)) {
+                write(
+                    local.name(),
+                    map -> map.addBinding(selfUniqueAddress, local.name(), local.entry()));
+              }
+            });
   }
 
   private Behavior<Command> onClusterChanged(ClusterChanged msg) {
@@ -311,7 +410,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
         || !members.equals(view.members())
         || selfUp != view.selfUp()) {
       holder.set(view.withMembership(available, members, selfUp));
-      resolveDuplicates();
+      requestBatch();
     }
     if (msg.event() instanceof ClusterEvent.MemberRemoved removed) {
       prune(removed.member().address().toString(), Long.MAX_VALUE);
@@ -320,6 +419,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   }
 
   private Behavior<Command> onSweep() {
+    applyChangedData();
     AddressBookView view = holder.view();
     long registeredBefore = clock.millis() - settings.pruneGrace().toMillis();
     Set<String> gone = new HashSet<>();
@@ -336,6 +436,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     if (node.equals(self.toString())) {
       return;
     }
+    applyChangedData();
     for (int i = 0; i < dataKeys.size(); i++) {
       Map<String, List<NameEntry>> stale = new HashMap<>();
       replica
@@ -371,6 +472,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
 
   // ---- view and duplicates ----
 
+  /** Rebuilds and publishes the view, then settles duplicates (and rebuilds again if any). */
   private void publishNames() {
     Map<String, Set<NameEntry>> merged = new HashMap<>();
     for (Map<String, Set<NameEntry>> entries : replica) {
@@ -382,7 +484,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     }
     // Entries of this node that it no longer holds (removal on its way to the replica).
     Set<String> ownNode = Set.of(self.toString());
-    Map<String, List<NameEntry>> names = new TreeMap<>();
+    Map<String, List<NameEntry>> names = new HashMap<>();
     merged.forEach(
         (name, set) -> {
           List<NameEntry> sorted = new ArrayList<>();
@@ -422,7 +524,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
               winner.node(),
               loser.onDup().isPresent() ? "telling" : "stopping",
               loser.ref());
-      localByRef.remove(loser.entry().ref() + "#" + loser.name());
+      removeLocal(loser.entry().ref() + "#" + loser.name());
       Set<String> names = refsWatched.get(loser.ref());
       if (names != null) {
         names.remove(loser.name());
@@ -431,7 +533,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
           getContext().unwatch(loser.ref());
         }
       }
-      removeBinding(loser.name(), loser.entry(), settings.writeAll());
+      removeBinding(loser.name(), loser.entry());
       if (loser.onDup().isPresent()) {
         loser.ref().tell(loser.onDup().get());
       } else {
@@ -496,7 +598,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     return this;
   }
 
-  private Key<ORMultiMap<String, NameEntry>> dataKey(String name) {
-    return dataKeys.get(Math.floorMod(name.hashCode(), dataKeys.size()));
+  private int keyIndex(String name) {
+    return Math.floorMod(name.hashCode(), dataKeys.size());
   }
 }

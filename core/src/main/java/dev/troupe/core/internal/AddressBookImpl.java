@@ -1,5 +1,6 @@
 package dev.troupe.core.internal;
 
+import static dev.troupe.core.internal.Preconditions.requireMaxUtf8Bytes;
 import static dev.troupe.core.internal.Preconditions.requireNonBlank;
 import static dev.troupe.core.internal.Preconditions.requireNonNull;
 import static dev.troupe.core.internal.Preconditions.requirePositive;
@@ -76,6 +77,8 @@ public final class AddressBookImpl implements AddressBook {
   private CompletionStage<Done> register(
       String name, ActorRef<?> ref, String protocol, Optional<Object> onDuplicate, long rank) {
     requireNonBlank(name, "AddressBook name");
+    requireMaxUtf8Bytes(
+        name, AddressBook.MAX_NAME_BYTES, "AddressBook name (AddressBook.MAX_NAME_BYTES)");
     requireNonNull(ref, "ref");
     if (!LocalRefs.isLocal(ref)) {
       return CompletableFuture.failedFuture(
@@ -196,20 +199,19 @@ public final class AddressBookImpl implements AddressBook {
 
   @Override
   public Map<Address, Set<String>> snapshot() {
-    Map<Address, Set<String>> byNode = new HashMap<>();
+    Map<String, Set<String>> byNode = new HashMap<>();
     holder
         .view()
         .names()
         .forEach(
             (name, entries) -> {
               for (NameEntry entry : entries) {
-                byNode
-                    .computeIfAbsent(AddressFromURIString.parse(entry.node()), n -> new TreeSet<>())
-                    .add(name);
+                byNode.computeIfAbsent(entry.node(), n -> new TreeSet<>()).add(name);
               }
             });
     Map<Address, Set<String>> result = new HashMap<>();
-    byNode.forEach((node, names) -> result.put(node, Set.copyOf(names)));
+    byNode.forEach(
+        (node, names) -> result.put(AddressFromURIString.parse(node), Set.copyOf(names)));
     return Map.copyOf(result);
   }
 

@@ -43,6 +43,32 @@ public final class Preconditions {
     return value;
   }
 
+  /**
+   * Returns {@code value} if it is at most {@code maxBytes} long in UTF-8; otherwise names {@code
+   * what}, the limit, the length and (for a long value, the start of) the value.
+   */
+  public static String requireMaxUtf8Bytes(String value, int maxBytes, String what) {
+    // a char is at most 3 UTF-8 bytes (a surrogate pair, 2 chars, is 4): skip the count if short
+    if (value.length() * 3L > maxBytes) {
+      int bytes = value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      if (bytes > maxBytes) {
+        String shown = value.length() <= 64 ? value : value.substring(0, 64) + "...";
+        throw new IllegalArgumentException(
+            what
+                + " must be at most "
+                + maxBytes
+                + " bytes in UTF-8, got "
+                + bytes
+                + " bytes ("
+                + value.length()
+                + " chars): ["
+                + shown
+                + "]");
+      }
+    }
+    return value;
+  }
+
   /** Returns {@code value} if it is strictly positive; otherwise names {@code what}. */
   public static Duration requirePositive(Duration value, String what) {
     requireNonNull(value, what);
