@@ -6,16 +6,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.KeyStoreException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.PKIXParameters;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Date;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -42,8 +51,12 @@ public final class ReloadingSslContext {
    * Failures keep the previous context: a file that cannot be read or parsed (missing during a
    * non-atomic replace, caught mid-write: PKCS12 carries a MAC, so a truncated store does not
    * parse), a wrong password, a key store without a private key, a trust store without a
-   * certificate, a certificate that is not valid now, or one the owner's check refuses (the peer
-   * name check). Each distinct failure is logged at WARN once; the files are read again at every
+   * certificate, a certificate that is not valid now, one the node's own (new) trust store does
+   * not trust, or one the owner's check refuses (the peer name check). The own-trust rule assumes
+   * what troupe-certs sets up, one trust store for every node: a certificate the node itself would
+   * refuse, its peers would refuse too. It enforces the rotation order (trust the new CA
+   * everywhere, then swap keys) and skips a store that a tool writing in place has filled only
+   * with a fresh self-signed key pair. Each distinct failure is logged at WARN once; the files are read again at every
    * later check, so a write completed after a half-written read, or a certificate whose start date
    * has come, is picked up without another change.
    *
@@ -75,7 +88,15 @@ public final class ReloadingSslContext {
       String trustStorePassword) {}
 
   private record Loaded(
-      SSLContext context, X509Certificate certificate, byte[] keyDigest, byte[] trustDigest) {}
+      SSLContext context,
+      X509Certificate[] chain,
+      KeyStore trust,
+      byte[] keyDigest,
+      byte[] trustDigest) {
+    X509Certificate certificate() {
+      return chain[0];
+    }
+  }
 
   private final Stores stores;
   private final String protocol;
@@ -182,6 +203,17 @@ public final class ReloadingSslContext {
       next = build(keyBytes, trustBytes);
       X509Certificate own = next.certificate();
       own.checkValidity(Date.from(clock.instant()));
+      try {
+        validate(next.chain(), next.trust());
+      } catch (CertPathValidatorException e) {
+        throw new CertificateException(
+            "this node's new certificate ["
+                + own.getSubjectX500Principal().getName()
+                + "] is not trusted by its own trust store (add its CA to every node's trust"
+                + " store first): "
+                + e.getMessage(),
+            e);
+      }
       Optional<String> refusal = certificateCheck.apply(own);
       if (refusal.isPresent()) {
         throw new CertificateException(refusal.get());
@@ -221,8 +253,8 @@ public final class ReloadingSslContext {
   private Loaded build(byte[] keyBytes, byte[] trustBytes)
       throws IOException, GeneralSecurityException {
     KeyStore keys = load(keyBytes, stores.keyStorePassword());
-    X509Certificate own = PeerNames.keyCertificate(keys);
-    if (own == null) {
+    X509Certificate[] chain = keyChain(keys);
+    if (chain == null) {
       throw new CertificateException(
           "the key store ["
               + stores.keyStore()
@@ -245,7 +277,36 @@ public final class ReloadingSslContext {
     trustManagers.init(trust);
     SSLContext context = SSLContext.getInstance(protocol);
     context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), random);
-    return new Loaded(context, own, digest(keyBytes), digest(trustBytes));
+    return new Loaded(context, chain, trust, digest(keyBytes), digest(trustBytes));
+  }
+
+  /**
+   * PKIX validation of {@code chain} against the certificates of {@code trust}, at the clock's now.
+   */
+  private void validate(X509Certificate[] chain, KeyStore trust) throws GeneralSecurityException {
+    List<X509Certificate> path = new ArrayList<>();
+    for (X509Certificate certificate : chain) {
+      if (trust.getCertificateAlias(certificate) != null) {
+        break; // the anchor ends the path
+      }
+      path.add(certificate);
+    }
+    PKIXParameters parameters = new PKIXParameters(trust);
+    parameters.setRevocationEnabled(false);
+    parameters.setDate(Date.from(clock.instant()));
+    CertPathValidator.getInstance("PKIX")
+        .validate(CertificateFactory.getInstance("X.509").generateCertPath(path), parameters);
+  }
+
+  /** The certificate chain of the first private key entry of {@code keys}, or {@code null}. */
+  private static X509Certificate[] keyChain(KeyStore keys) throws KeyStoreException {
+    for (String alias : Collections.list(keys.aliases())) {
+      Certificate[] chain = keys.isKeyEntry(alias) ? keys.getCertificateChain(alias) : null;
+      if (chain != null && chain.length > 0 && chain[0] instanceof X509Certificate) {
+        return Arrays.copyOf(chain, chain.length, X509Certificate[].class);
+      }
+    }
+    return null;
   }
 
   private static byte[] read(Path file) throws IOException {

@@ -49,6 +49,7 @@ final class CertificateRotationIT {
   @TempDir static Path ca2;
   @TempDir static Path ca3;
   @TempDir static Path bothCas;
+  @TempDir static Path ca1And3;
   @TempDir Path live;
   @TempDir Path db;
 
@@ -59,9 +60,15 @@ final class CertificateRotationIT {
     Certificates.make(ca1, "chat.troupe.test", "n1", "n2", "n3");
     Certificates.make(ca2, "chat.troupe.test", "n5"); // the same names, a second CA
     Certificates.make(ca3, "chat.troupe.test", "n1"); // n1's next certificate, from a third CA
+    combine(bothCas, ca2);
+    combine(ca1And3, ca3);
+  }
+
+  /** Writes {@code into}/truststore.p12 trusting CA1 and the CA of {@code other}. */
+  private static void combine(Path into, Path other) throws Exception {
     KeyStore both = load(ca1.resolve("truststore.p12"));
-    both.setCertificateEntry("ca2", load(ca2.resolve("truststore.p12")).getCertificate("ca"));
-    try (OutputStream out = Files.newOutputStream(bothCas.resolve("truststore.p12"))) {
+    both.setCertificateEntry("other", load(other.resolve("truststore.p12")).getCertificate("ca"));
+    try (OutputStream out = Files.newOutputStream(into.resolve("truststore.p12"))) {
       both.store(out, "changeit".toCharArray());
     }
   }
@@ -120,7 +127,8 @@ final class CertificateRotationIT {
   void aNodeThatJoinsAfterAKeyStoreRotationIsShownTheNewCertificate() throws Exception {
     Path seedKey = live.resolve("n1.p12");
     Files.copy(ca1.resolve("n1.p12"), seedKey);
-    TroupeNode seed = start("n1", seedKey, ca1.resolve("truststore.p12"), List.of());
+    // The seed trusts CA1 and CA3 (the new CA is trusted before any key uses it).
+    TroupeNode seed = start("n1", seedKey, ca1And3.resolve("truststore.p12"), List.of());
     seed.whenUp().toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
 
     // This node trusts only the third CA: it refuses the seed's first certificate, so it can

@@ -10,6 +10,7 @@ import dev.troupe.core.internal.PeerNames;
 import dev.troupe.core.internal.ReloadingSslContext;
 import dev.troupe.testkit.ManualClock;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -37,6 +38,7 @@ final class ReloadingSslContextTest {
   private static final Pattern PEERS = Pattern.compile("[^.]+\\.chat\\.troupe\\.test");
 
   @TempDir static Path certs;
+  @TempDir static Path otherCa;
   @TempDir Path live;
 
   private final ManualClock clock = new ManualClock(Instant.now());
@@ -49,6 +51,7 @@ final class ReloadingSslContextTest {
     Certificates.make(certs, "chat.troupe.test", "n1", "n2");
     Certificates.make(certs, "unrelated.example", "stranger");
     Certificates.make(Map.of("TROUPE_CERT_START", "+2d"), certs, "chat.troupe.test", "early");
+    Certificates.make(otherCa, "chat.troupe.test", "n2"); // a second CA
   }
 
   @BeforeEach
@@ -161,6 +164,30 @@ final class ReloadingSslContextTest {
   }
 
   @Test
+  void aCertificateOfANewCaIsUsedOnlyOnceTheTrustStoreHoldsThatCa() throws Exception {
+    SSLContext first = contexts.current();
+    Path next = live.resolve("next.tmp");
+    Files.copy(otherCa.resolve("n2.p12"), next);
+    Files.move(next, keyStore, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    clock.advance(INTERVAL);
+    assertSame(first, contexts.current(), "a certificate its own trust store refuses was used");
+    assertEquals("n1.chat.troupe.test", ownName());
+
+    KeyStore both = load(trustStore);
+    both.setCertificateEntry("ca2", load(otherCa.resolve("truststore.p12")).getCertificate("ca"));
+    try (OutputStream out = Files.newOutputStream(next)) {
+      both.store(out, "changeit".toCharArray());
+    }
+    Files.move(
+        next, trustStore, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    clock.advance(INTERVAL);
+    assertNotSame(first, contexts.current());
+    assertEquals("n2.chat.troupe.test", ownName());
+    assertEquals(
+        load(otherCa.resolve("n2.p12")).getCertificate("node"), contexts.certificate(), "CA2's n2");
+  }
+
+  @Test
   void storesThatCannotBeReadAtStartAreRefusedNamingTheFile() throws Exception {
     Files.write(trustStore, new byte[] {1, 2, 3});
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, this::create);
@@ -186,10 +213,14 @@ final class ReloadingSslContextTest {
   }
 
   private static X509Certificate certificateOf(String node) throws Exception {
+    return (X509Certificate) load(certs.resolve(node + ".p12")).getCertificate("node");
+  }
+
+  private static KeyStore load(Path file) throws Exception {
     KeyStore store = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(certs.resolve(node + ".p12"))) {
+    try (InputStream in = Files.newInputStream(file)) {
       store.load(in, "changeit".toCharArray());
     }
-    return (X509Certificate) store.getCertificate("node");
+    return store;
   }
 }
