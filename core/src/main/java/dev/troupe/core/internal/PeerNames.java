@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.KeyStoreException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
@@ -100,6 +101,19 @@ public final class PeerNames {
     return false;
   }
 
+  /** The certificate of the first private key entry of {@code store}, or {@code null}. */
+  static X509Certificate keyCertificate(KeyStore store) throws KeyStoreException {
+    for (String alias : Collections.list(store.aliases())) {
+      if (store.isKeyEntry(alias)) {
+        Certificate certificate = store.getCertificate(alias);
+        if (certificate instanceof X509Certificate x509) {
+          return x509;
+        }
+      }
+    }
+    return null;
+  }
+
   private static X509Certificate ownCertificate(Config config) {
     String file = config.getString("pekko.remote.artery.ssl.config-ssl-engine.key-store");
     String password =
@@ -107,13 +121,9 @@ public final class PeerNames {
     try (InputStream in = Files.newInputStream(Path.of(file))) {
       KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
       store.load(in, password.toCharArray());
-      for (String alias : Collections.list(store.aliases())) {
-        if (store.isKeyEntry(alias)) {
-          Certificate certificate = store.getCertificate(alias);
-          if (certificate instanceof X509Certificate x509) {
-            return x509;
-          }
-        }
+      X509Certificate own = keyCertificate(store);
+      if (own != null) {
+        return own;
       }
       throw new IllegalArgumentException(
           "The key store ["

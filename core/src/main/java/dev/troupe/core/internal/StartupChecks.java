@@ -91,6 +91,7 @@ public final class StartupChecks {
                 + "], troupe.profile = production needs TLSv1.3");
       }
       PeerNames.pattern(config); // the key store is readable and a peer pattern exists
+      TlsSettings.fromConfig(config); // troupe.security.tls.reload-interval is positive
     }
   }
 

@@ -10,8 +10,13 @@ import dev.troupe.core.TroupeNode;
 import dev.troupe.core.internal.PeerCheckingSslEngineProvider;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.TestCluster;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,11 +36,11 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * FAULTS.md S1, S2, S3, S5 (expiry), S9: under {@code troupe.profile = production} nodes with the
- * cluster's certificates form a cluster, and a node with another CA's certificate, a plaintext
- * node, a node with a same-CA certificate for an unrelated name, a node with an expired certificate
- * and a TLS 1.2 node never become members. Checked through membership (every member event the seed
- * ever saw), not logs.
+ * FAULTS.md S1, S2, S3, S5 (expired, not yet valid), S9: under {@code troupe.profile = production}
+ * nodes with the cluster's certificates form a cluster, and a node with another CA's certificate, a
+ * plaintext node, a node with a same-CA certificate for an unrelated name, a node with an expired
+ * certificate, one with a certificate that is not valid yet and a TLS 1.2 node never become
+ * members. Checked through membership (every member event the seed ever saw), not logs.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class ProductionProfileIT {
@@ -61,6 +66,8 @@ final class ProductionProfileIT {
         certs,
         "chat.troupe.test",
         "expired");
+    Certificates.make( // same CA, right name, valid only from the day after tomorrow
+        Map.of("TROUPE_CERT_START", "+2d"), certs, "chat.troupe.test", "early");
     Certificates.make(otherCa, "chat.troupe.test", "n9"); // right name, another CA
     seed = start("n1", production(certs, "n1"), List.of());
     Cluster cluster = Cluster.get(seed.system());
@@ -112,6 +119,14 @@ final class ProductionProfileIT {
     return List.of(seed.address().toString());
   }
 
+  private static Instant notBefore(String node) throws Exception {
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(certs.resolve(node + ".p12"))) {
+      store.load(in, "changeit".toCharArray());
+    }
+    return ((X509Certificate) store.getCertificate("node")).getNotBefore().toInstant();
+  }
+
   @Test
   void nodesWithTheClustersCertificatesJoinAndIntrudersNeverDo() throws Exception {
     TroupeNode n2 = start("n2", production(certs, "n2"), seeds());
@@ -145,7 +160,12 @@ final class ProductionProfileIT {
             seeds());
     // S5: the cluster's CA and a valid name, but the certificate has expired.
     TroupeNode expired = start("expired", production(certs, "expired"), seeds());
-    List<TroupeNode> intruders = List.of(foreignCa, stranger, plaintext, legacy, expired);
+    // S5: the cluster's CA and a valid name, but the certificate is not valid yet.
+    assertTrue(
+        notBefore("early").isAfter(Instant.now().plus(Duration.ofDays(1))),
+        "the test's premise: a certificate valid from the day after tomorrow");
+    TroupeNode early = start("early", production(certs, "early"), seeds());
+    List<TroupeNode> intruders = List.of(foreignCa, stranger, plaintext, legacy, expired, early);
 
     // A node with the cluster's certificates that starts after the intruders still joins.
     TroupeNode n3 = start("n3", production(certs, "n3"), seeds());

@@ -12,6 +12,7 @@ import dev.troupe.core.TroupeNode;
 import dev.troupe.core.internal.NodeConfig;
 import dev.troupe.core.internal.PeerNames;
 import dev.troupe.core.internal.StartupChecks;
+import dev.troupe.core.internal.TlsSettings;
 import dev.troupe.core.internal.TwoNodeWarning;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAPublicKey;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -27,7 +29,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What a node refuses to start with (FAULTS.md B8, S4, S6), and the certificate script. */
+/** What a node refuses to start with (FAULTS.md B8, S4, S5, S6), and the certificate script. */
 final class StartupChecksTest {
   private static final String SEED = "pekko://troupe@127.0.0.1:2551";
 
@@ -114,6 +116,29 @@ final class StartupChecksTest {
     assertNames(
         refused(base + "troupe.security.tls.peer-name-pattern = \"[\"", true),
         "troupe.security.tls.peer-name-pattern");
+  }
+
+  @Test
+  void productionRefusesATlsReloadIntervalThatIsNotAPositiveDuration() {
+    String base =
+        Certificates.production(certs, "n1")
+            + "troupe.storage.url = \"jdbc:h2:file:./target/p;AUTO_SERVER=TRUE\"\n";
+    for (String value : List.of("0s", "-5s", "soon")) {
+      IllegalArgumentException e =
+          refused(base + "troupe.security.tls.reload-interval = " + value, true);
+      assertNames(e, "troupe.security.tls.reload-interval");
+    }
+    Config defaults =
+        NodeConfig.build(
+            NodeOptions.builder().config(Certificates.production(certs, "n1")).build());
+    assertEquals(Duration.ofSeconds(10), TlsSettings.fromConfig(defaults).reloadInterval());
+    Config custom =
+        ConfigFactory.parseString("troupe.security.tls.reload-interval = 250ms")
+            .withFallback(defaults);
+    assertEquals(Duration.ofMillis(250), TlsSettings.fromConfig(custom).reloadInterval());
+    assertNames(
+        assertThrows(IllegalArgumentException.class, () -> new TlsSettings(Duration.ZERO)),
+        "troupe.security.tls.reload-interval");
   }
 
   @Test
