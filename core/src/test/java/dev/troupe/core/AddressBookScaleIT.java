@@ -32,9 +32,9 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -43,8 +43,8 @@ import org.slf4j.LoggerFactory;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class AddressBookScaleIT {
-  private static final int NAMES = 100_000;
-  private static final int IN_FLIGHT_PER_NODE = 2_000;
+  private static final int NAMES = Integer.getInteger("troupe.r5.names", 100_000);
+  private static final int IN_FLIGHT_PER_NODE = Integer.getInteger("troupe.r5.in-flight", 2_000);
   private static final Duration REGISTER_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration CONVERGE_TIMEOUT = Duration.ofSeconds(60);
   private static final String LOGGER = "org.apache.pekko.cluster.ddata";
@@ -90,7 +90,11 @@ final class AddressBookScaleIT {
     ((Logger) LoggerFactory.getLogger(LOGGER)).addAppender(log);
     cluster =
         TestCluster.start(
-            3, "pekko.cluster.distributed-data.log-data-size-exceeding = " + LOG_THRESHOLD);
+            3,
+            "pekko.cluster.distributed-data.log-data-size-exceeding = "
+                + LOG_THRESHOLD
+                + "\n"
+                + System.getProperty("troupe.r5.config", ""));
   }
 
   @AfterAll
@@ -174,11 +178,15 @@ final class AddressBookScaleIT {
     }
   }
 
+  /**
+   * Runs only by hand, it does not finish at 100 000 on a 2-core machine yet (docs/RELIABILITY.md,
+   * R5): {@code mvn -B verify -pl core -Dit.test='AddressBookScaleIT#hundred*' -Dtroupe.r5=true}
+   * with optional {@code -Dtroupe.r5.names=10000 -Dtroupe.r5.in-flight=100} and {@code
+   * -Dtroupe.r5.config=<HOCON>}. Measured at 10 000 names, 100 in flight per node: registered in 23
+   * s, every replica complete 42 s later.
+   */
   @Test
-  @Disabled(
-      "R5 open: on a 2-core box the 100k burst does not finish; register asks time out after 10 s"
-          + " while the replicators spend their time serializing full ORMultiMap states (see the R5"
-          + " report). Run it by hand when working on the address book's replication.")
+  @EnabledIfSystemProperty(named = "troupe.r5", matches = "true")
   void hundredThousandNamesReachEveryReplicaAndALateJoinerWithoutOversizeDrops() {
     List<TroupeNode> nodes = cluster.liveNodes();
     Map<Integer, Address> homeOf =
