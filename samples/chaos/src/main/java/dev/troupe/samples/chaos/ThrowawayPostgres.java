@@ -104,6 +104,7 @@ final class ThrowawayPostgres implements AutoCloseable {
   @Override
   public void close() {
     stopQuietly();
+    run(List.of("rm", "-rf", dir.toString()));
   }
 
   private void stopQuietly() {
