@@ -48,13 +48,11 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
    *
    * Batching: commands only change this actor's state and ask for a batch (a Batch message to
    * itself, so it runs once the messages already in the mailbox are handled). The batch converts the
-   * keys whose replica changed (at most every REMOTE_APPLY_INTERVAL_NANOS during a burst), updates
-   * the published view for the names that changed only (a persistent map: publishing it is O(1)),
-   * settles duplicates among those names, sends one Update per key with the batch's writes to it
-   * (at most MAX_CHANGES_PER_UPDATE each, so that no delta nears the frame size), and only then
-   * acknowledges the batch's registrations. A burst of n registrations thus costs O(n log n) in
-   * this actor, not O(n^2) (rebuilding the view of every name per registration, and then per
-   * batch, made 100k registrations quadratic).
+   * keys whose replica changed, rebuilds the published view once, settles duplicates, sends one
+   * Update per key with the batch's writes to it (at most MAX_CHANGES_PER_UPDATE each, so that no
+   * delta nears the frame size), and only then acknowledges the batch's
+   * registrations. A burst of n registrations thus costs a few view rebuilds and Updates, not n of
+   * each (rebuilding the view per registration made 100k registrations quadratic).
    *
    * Writes go to all reachable nodes at once (WriteAll, write-timeout). Replicators notify their
    * subscribers only on a timer, so once a write is acknowledged this actor sends a Flush hint to
@@ -79,19 +77,6 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
    * bytes a change, at most about 2 KiB), which must stay well below Artery's 256 KiB frame.
    */
   static final int MAX_CHANGES_PER_UPDATE = 32;
-
-  /**
-   * The shortest time between two conversions of changed replicas (each costs the size of the
-   * changed keys): during a burst every key changes every few milliseconds, and converting them all
-   * each time made a 10k-name burst CPU-bound. A change after a quiet spell is converted at once.
-   */
-  static final long REMOTE_APPLY_INTERVAL_NANOS = 50_000_000L;
-
-  /**
-   * The shortest time between two flush hints to the other nodes: their replicators notify on a 10
-   * ms timer anyway, so a burst of writes needs no more than one hint per such interval.
-   */
-  static final long FLUSH_GAP_NANOS = 10_000_000L;
 
   /** The protocol of the address-book actor. */
   public sealed interface Command {}
@@ -170,17 +155,6 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   // the same registrations by data-key index, and the ones the replica has shown (ref#name)
   private final List<Map<String, Local>> localsByKey = new ArrayList<>();
   private final Set<String> seenInReplica = new HashSet<>();
-  // the same registrations by name (ref#name -> registration)
-  private final Map<String, Map<String, Local>> localsByName = new HashMap<>();
-  // the published names: a persistent map, updated name by name (a copy of every name per batch
-  // made bursts quadratic); the names whose entries may have changed since the last publication
-  private scala.collection.immutable.HashMap<String, List<NameEntry>> names =
-      scala.collection.immutable.HashMap$.MODULE$.empty();
-  private final Set<String> dirtyNames = new HashSet<>();
-  private boolean allLocalsDirty;
-  private long lastRemoteApplyNanos = System.nanoTime() - REMOTE_APPLY_INTERVAL_NANOS;
-  private boolean remoteApplyScheduled;
-  private long lastFlushNanos = System.nanoTime() - FLUSH_GAP_NANOS;
   // the current batch: replicas to convert, writes per data-key index, registrations to answer
   private final List<ORMultiMap<String, NameEntry>> changedData = new ArrayList<>();
   private final Map<
@@ -294,23 +268,13 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     String id = local.entry().ref() + "#" + local.name();
     localByRef.put(id, local);
     localsByKey.get(keyIndex(local.name())).put(id, local);
-    localsByName.computeIfAbsent(local.name(), n -> new HashMap<>()).put(id, local);
-    dirtyNames.add(local.name());
   }
 
   private Local removeLocal(String id) {
     Local removed = localByRef.remove(id);
     if (removed != null) {
       localsByKey.get(keyIndex(removed.name())).remove(id);
-      Map<String, Local> sameName = localsByName.get(removed.name());
-      if (sameName != null) {
-        sameName.remove(id);
-        if (sameName.isEmpty()) {
-          localsByName.remove(removed.name());
-        }
-      }
       seenInReplica.remove(id);
-      dirtyNames.add(removed.name());
     }
     return removed;
   }
@@ -335,15 +299,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
 
   private Behavior<Command> onBatch() {
     batchRequested = false;
-    if (changedData.stream().anyMatch(java.util.Objects::nonNull)) {
-      long wait = REMOTE_APPLY_INTERVAL_NANOS - (System.nanoTime() - lastRemoteApplyNanos);
-      if (wait <= 0) {
-        applyChangedData();
-      } else if (!remoteApplyScheduled) {
-        remoteApplyScheduled = true;
-        getContext().scheduleOnce(Duration.ofNanos(wait), getContext().getSelf(), Batch.INSTANCE);
-      }
-    }
+    applyChangedData();
     publishNames();
     pendingWrites.forEach(
         (index, all) -> {
@@ -381,9 +337,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   }
 
   private Behavior<Command> onWritten(Written msg) {
-    long now = System.nanoTime();
-    if (msg.flush() && now - lastFlushNanos >= FLUSH_GAP_NANOS) {
-      lastFlushNanos = now;
+    if (msg.flush()) {
       peers.forEach(peer -> peer.tell(Flush.INSTANCE));
     }
     return this;
@@ -405,28 +359,14 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     return this;
   }
 
-  /** Converts the replicas that changed since the last conversion; marks the names that differ. */
+  /** Converts the replicas that changed since the last batch. */
   private void applyChangedData() {
-    lastRemoteApplyNanos = System.nanoTime();
-    remoteApplyScheduled = false;
     for (int index = 0; index < changedData.size(); index++) {
       ORMultiMap<String, NameEntry> data = changedData.get(index);
       if (data != null) {
         changedData.set(index, null);
-        Map<String, Set<NameEntry>> old = replica.get(index);
         Map<String, Set<NameEntry>> entries = new HashMap<>();
         data.getEntries().forEach((name, set) -> entries.put(name, Set.copyOf(set)));
-        entries.forEach(
-            (name, set) -> {
-              if (!set.equals(old.get(name))) {
-                dirtyNames.add(name);
-              }
-            });
-        for (String name : old.keySet()) {
-          if (!entries.containsKey(name)) {
-            dirtyNames.add(name);
-          }
-        }
         replica.set(index, entries);
         healOwnEntries(index, entries);
       }
@@ -470,7 +410,6 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
         || !members.equals(view.members())
         || selfUp != view.selfUp()) {
       holder.set(view.withMembership(available, members, selfUp));
-      allLocalsDirty = true; // a holder elsewhere may have become available (or gone)
       requestBatch();
     }
     if (msg.event() instanceof ClusterEvent.MemberRemoved removed) {
@@ -533,55 +472,45 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
 
   // ---- view and duplicates ----
 
-  /**
-   * Publishes the names whose entries may have changed (the replica's and this node's own), then
-   * settles duplicates among them (and publishes again if any).
-   */
+  /** Rebuilds and publishes the view, then settles duplicates (and rebuilds again if any). */
   private void publishNames() {
-    if (dirtyNames.isEmpty() && !allLocalsDirty) {
-      return;
+    Map<String, Set<NameEntry>> merged = new HashMap<>();
+    for (Map<String, Set<NameEntry>> entries : replica) {
+      entries.forEach(
+          (name, set) -> merged.computeIfAbsent(name, n -> new HashSet<>()).addAll(set));
     }
-    String ownNode = self.toString();
-    scala.collection.immutable.HashMap<String, List<NameEntry>> next = names;
-    for (String name : dirtyNames) {
-      Set<NameEntry> set = new HashSet<>(replica.get(keyIndex(name)).getOrDefault(name, Set.of()));
-      localsByName.getOrDefault(name, Map.of()).values().forEach(l -> set.add(l.entry()));
-      // Entries of this node that it no longer holds (removal on its way to the replica) drop out.
-      List<NameEntry> sorted = new ArrayList<>();
-      for (NameEntry entry : set) {
-        if (!entry.node().equals(ownNode) || localByRef.containsKey(entry.ref() + "#" + name)) {
-          sorted.add(entry);
-        }
-      }
-      if (sorted.isEmpty()) {
-        next = next.removed(name);
-      } else {
-        sorted.sort(NameEntry.OLDEST_FIRST);
-        next = next.updated(name, List.copyOf(sorted));
-      }
+    for (Local local : localByRef.values()) {
+      merged.computeIfAbsent(local.name(), n -> new HashSet<>()).add(local.entry());
     }
-    names = next;
-    holder.set(holder.view().withNames(scala.jdk.javaapi.CollectionConverters.asJava(next)));
-    List<String> toCheck =
-        allLocalsDirty ? new ArrayList<>(localsByName.keySet()) : new ArrayList<>(dirtyNames);
-    dirtyNames.clear();
-    allLocalsDirty = false;
-    resolveDuplicates(toCheck);
+    // Entries of this node that it no longer holds (removal on its way to the replica).
+    Set<String> ownNode = Set.of(self.toString());
+    Map<String, List<NameEntry>> names = new HashMap<>();
+    merged.forEach(
+        (name, set) -> {
+          List<NameEntry> sorted = new ArrayList<>();
+          for (NameEntry entry : set) {
+            if (!ownNode.contains(entry.node())
+                || localByRef.containsKey(entry.ref() + "#" + name)) {
+              sorted.add(entry);
+            }
+          }
+          if (!sorted.isEmpty()) {
+            sorted.sort(NameEntry.OLDEST_FIRST);
+            names.put(name, List.copyOf(sorted));
+          }
+        });
+    holder.set(holder.view().withNames(Map.copyOf(names)));
+    resolveDuplicates();
   }
 
-  /**
-   * Stops (or tells) every holder of this node, among those of {@code candidates}, that lost its
-   * name to an older available one.
-   */
-  private void resolveDuplicates(List<String> candidates) {
+  /** Stops (or tells) every holder of this node that lost its name to an older available one. */
+  private void resolveDuplicates() {
     AddressBookView view = holder.view();
     List<Local> losers = new ArrayList<>();
-    for (String name : candidates) {
-      for (Local local : localsByName.getOrDefault(name, Map.of()).values()) {
-        Optional<NameEntry> winner = view.winner(local.name());
-        if (winner.isPresent() && !winner.get().equals(local.entry())) {
-          losers.add(local);
-        }
+    for (Local local : localByRef.values()) {
+      Optional<NameEntry> winner = view.winner(local.name());
+      if (winner.isPresent() && !winner.get().equals(local.entry())) {
+        losers.add(local);
       }
     }
     for (Local loser : losers) {
