@@ -182,9 +182,9 @@ final class AddressBookScaleIT {
    * Runs only by hand, it does not finish at 100 000 on a 2-core machine yet (docs/RELIABILITY.md,
    * R5): {@code mvn -B verify -pl core -Dit.test='AddressBookScaleIT#hundred*' -Dtroupe.r5=true}
    * with optional {@code -Dtroupe.r5.names=10000 -Dtroupe.r5.in-flight=100} and {@code
-   * -Dtroupe.r5.config=<HOCON>}. Measured at 10 000 names, 100 in flight per node: registered in 19
-   * s, every replica complete 27.5 s later (with {@code distributed-key-count = 1024}: 23 s and 8.3
-   * s); 100 000 did not register within 500 s.
+   * -Dtroupe.r5.config=<HOCON>}. Measured at 10 000 names, 100 in flight per node: registered in 23
+   * s, every replica complete 42 s later (with {@code distributed-key-count = 256}: 26 s and 21 s);
+   * 100 000 did not register within 60 s.
    */
   @Test
   @EnabledIfSystemProperty(named = "troupe.r5", matches = "true")

@@ -211,15 +211,31 @@ public final class Storage implements AutoCloseable {
    * cut blocks until TCP gives up or recovers: after a 60 s cut the chaos harness saw statements
    * hang 46 s past the heal (retransmission back-off). {@code troupe.storage.socket-timeout} fails
    * them instead, and the pool replaces the connection. A {@code socketTimeout} in the URL wins.
+   *
+   * <p>The server side gets the same bound: each session's TCP keepalive (server defaults: 2 hours)
+   * is set so that the server ends the session of a client that went silent after about a third of
+   * the socket timeout plus 3 s. A client cut off inside a transaction would otherwise keep its row
+   * locks (a fenced write's {@code FOR SHARE} on the epoch row, which the next owner's epoch update
+   * waits for) for hours. A paused client is not ended: its kernel answers the probes. An {@code
+   * options} parameter in the URL wins.
    */
   private static void boundReads(HikariConfig config, StorageSettings settings) {
     String lower = settings.url().toLowerCase(Locale.ROOT);
-    if (!lower.startsWith("jdbc:postgresql:") || lower.contains("sockettimeout=")) {
+    if (!lower.startsWith("jdbc:postgresql:") || settings.socketTimeout().isZero()) {
       return;
     }
     long seconds = (settings.socketTimeout().toMillis() + 999) / 1000;
-    config.addDataSourceProperty("socketTimeout", String.valueOf(seconds));
+    if (!lower.contains("sockettimeout=")) {
+      config.addDataSourceProperty("socketTimeout", String.valueOf(seconds));
+    }
     config.addDataSourceProperty("tcpKeepAlive", "true");
+    if (!lower.contains("options=")) {
+      config.addDataSourceProperty(
+          "options",
+          "-c tcp_keepalives_idle="
+              + Math.max(1, seconds / 3)
+              + " -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3");
+    }
   }
 
   /**

@@ -94,6 +94,23 @@ final class StoragePostgresTest {
   }
 
   @Test
+  void theServerEndsTheSessionOfASilentClientAfterAThirdOfTheSocketTimeoutPlusThreeSeconds()
+      throws SQLException {
+    try (Storage storage = Storage.create(StorageSettings.defaults().withUrl(db.url()))) {
+      assertEquals(5, count(storage, "SELECT current_setting('tcp_keepalives_idle')::int"));
+      assertEquals(1, count(storage, "SELECT current_setting('tcp_keepalives_interval')::int"));
+      assertEquals(3, count(storage, "SELECT current_setting('tcp_keepalives_count')::int"));
+    }
+    StorageSettings off =
+        StorageSettings.defaults().withUrl(db.url()).withSocketTimeout(Duration.ZERO);
+    try (Storage storage = Storage.create(off)) {
+      assertTrue(
+          count(storage, "SELECT current_setting('tcp_keepalives_idle')::int") != 5,
+          "socket-timeout 0 leaves the server's keepalive alone");
+    }
+  }
+
+  @Test
   void aSocketTimeoutInTheUrlWinsOverTheSetting() throws SQLException {
     StorageSettings urlSays30 =
         StorageSettings.defaults()
