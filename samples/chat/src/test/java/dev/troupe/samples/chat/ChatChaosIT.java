@@ -11,10 +11,6 @@ import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.ProcessCluster;
 import dev.troupe.testkit.ProcessCluster.NodeProcess;
 import dev.troupe.testkit.TestDatabases;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -261,21 +257,6 @@ final class ChatChaosIT {
           new Poster("c" + i, List.of(rooms.get(i), rooms.get((i + 1) % rooms.size())), load, i);
       load.posters.add(p);
       p.start();
-    }
-  }
-
-  private static JsonNode dashboard(int port) {
-    try {
-      HttpResponse<String> r =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/dashboard"))
-                      .timeout(Duration.ofSeconds(10))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
-      return JSON.readTree(r.body());
-    } catch (Exception e) {
-      return JSON.createObjectNode(); // not answering yet: the caller asks again
     }
   }
 
@@ -539,7 +520,7 @@ final class ChatChaosIT {
           "the room-stats daemon lists every room on its ring owner, and the dashboard names the"
               + " oldest node",
           () -> {
-            JsonNode d = dashboard(load.ports.get(1));
+            JsonNode d = ChatHttp.dashboard(load.ports.get(1));
             d.path("rooms")
                 .forEach(r -> roomNodes.put(r.path("room").asText(), r.path("node").asText()));
             return rooms.stream().allMatch(r -> ring.pick(r).equals(roomNodes.get(r)))
@@ -605,7 +586,7 @@ final class ChatChaosIT {
           TIMEOUT,
           "a survivor's dashboard lists room-stats on a survivor and every room",
           () -> {
-            JsonNode d = dashboard(load.ports.get(0));
+            JsonNode d = ChatHttp.dashboard(load.ports.get(0));
             boolean daemonOnSurvivor = false;
             for (JsonNode daemon : d.path("daemons")) {
               daemonOnSurvivor |=
@@ -729,7 +710,7 @@ final class ChatChaosIT {
           "the dashboard lists room-stats on a live node",
           () -> {
             boolean found = false;
-            for (JsonNode d : dashboard(load.ports.get(0)).path("daemons")) {
+            for (JsonNode d : ChatHttp.dashboard(load.ports.get(0)).path("daemons")) {
               found |=
                   d.path("name").asText().equals(DAEMON) && live.contains(d.path("node").asText());
             }

@@ -7,9 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -71,13 +68,7 @@ final class ChatIdleIT {
       long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
       assertTrue(seconds <= IDLE.plusSeconds(30).toSeconds(), "closed after " + seconds + " s");
 
-      HttpResponse<String> page =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/alive"))
-                      .timeout(Duration.ofSeconds(10))
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> page = ChatHttp.get(port, "/health/alive");
       assertEquals(200, page.statusCode(), "the node still serves");
     } finally {
       for (Socket socket : slow) {

@@ -9,10 +9,6 @@ import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.ProcessCluster;
 import dev.troupe.testkit.ProcessCluster.NodeProcess;
 import dev.troupe.testkit.TestDatabases;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -80,25 +76,6 @@ final class ChatProcessIT {
     }
   }
 
-  private static JsonNode dashboard(int port) {
-    try {
-      return dashboardOrThrow(port);
-    } catch (Exception e) {
-      return JSON.createObjectNode(); // not answering yet: the caller asks again
-    }
-  }
-
-  private static JsonNode dashboardOrThrow(int port) throws Exception {
-    HttpResponse<String> r =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/dashboard"))
-                    .timeout(Duration.ofSeconds(10))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-    return JSON.readTree(r.body());
-  }
-
   @Test
   void acknowledgedPostsSurviveTheSigkillOfTheRoomsNodeAndClientsCarryOn() throws Exception {
     try (TestDatabases.TestDatabase db = TestDatabases.freshPostgres();
@@ -132,7 +109,7 @@ final class ChatProcessIT {
           TIMEOUT,
           "the room is running and every client has acknowledged posts",
           () -> {
-            for (JsonNode r : dashboard(ports.get(0)).path("rooms")) {
+            for (JsonNode r : ChatHttp.dashboard(ports.get(0)).path("rooms")) {
               if (r.path("room").asText().equals(ROOM)) {
                 host[0] = r.path("node").asText();
               }
