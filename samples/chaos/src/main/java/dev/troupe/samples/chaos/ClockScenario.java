@@ -151,12 +151,19 @@ final class ClockScenario {
         Duration.between(change.start(), change.until()).toMillis() / SPEED
             + ChaosRun.TIMEOUT.toMillis();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(realMillis);
+    Map<String, List<Instant>> ticks = new TreeMap<>();
+    Instant last = Instant.MIN;
+    int consumed = 0;
     while (true) {
-      Map<String, List<Instant>> ticks = ticks(node);
-      boolean done =
-          ticks.values().stream()
-              .flatMap(List::stream)
-              .anyMatch(at -> !at.isBefore(change.until().minus(Duration.ofMinutes(5))));
+      List<String> lines = node.lines(); // output only grows: read each line once
+      for (String line : lines.subList(consumed, lines.size())) {
+        Instant at = addTick(ticks, line);
+        if (at != null && at.isAfter(last)) {
+          last = at;
+        }
+      }
+      consumed = lines.size();
+      boolean done = !last.isBefore(change.until().minus(Duration.ofMinutes(5)));
       if (done || System.nanoTime() > deadline) {
         return ticks;
       }
@@ -164,24 +171,22 @@ final class ClockScenario {
     }
   }
 
-  private static Map<String, List<Instant>> ticks(NodeProcess node) {
-    Map<String, List<Instant>> ticks = new TreeMap<>();
-    for (String line : node.lines()) {
-      if (!line.startsWith("TROUPE-W ")) {
-        continue;
-      }
-      try {
-        JsonNode e = JSON.readTree(line.substring(9));
-        if (e.path("kind").asText().equals("tick")) {
-          ticks
-              .computeIfAbsent(e.get("name").asText(), k -> new ArrayList<>())
-              .add(Instant.ofEpochMilli(e.get("at").asLong()));
-        }
-      } catch (IOException e) {
-        // a line cut off
-      }
+  /** Adds the tick a witness line records to {@code ticks}; returns its instant, or null. */
+  private static Instant addTick(Map<String, List<Instant>> ticks, String line) {
+    if (!line.startsWith("TROUPE-W ")) {
+      return null;
     }
-    return ticks;
+    try {
+      JsonNode e = JSON.readTree(line.substring(9));
+      if (!e.path("kind").asText().equals("tick")) {
+        return null;
+      }
+      Instant at = Instant.ofEpochMilli(e.get("at").asLong());
+      ticks.computeIfAbsent(e.get("name").asText(), k -> new ArrayList<>()).add(at);
+      return at;
+    } catch (IOException e) {
+      return null; // a line cut off
+    }
   }
 
   private static List<Instant> instants(String from, String to) {

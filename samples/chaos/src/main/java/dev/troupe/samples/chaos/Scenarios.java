@@ -113,9 +113,7 @@ final class Scenarios {
       long removed = run.awaitMembers(nodes.subList(1, 3));
       long whole = run.awaitRecovered(t0, nodes.get(0).name());
       long resumeAt = t0 + options.pause().toMillis();
-      while (System.currentTimeMillis() < resumeAt) { // the fault lasts this long
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(resumeAt - System.currentTimeMillis()));
-      }
+      waitUntil(resumeAt); // the fault lasts this long
       long t1 = run.fault("cont", paused);
       paused.awaitExit(ChaosRun.TIMEOUT);
       long exited = System.currentTimeMillis();
@@ -188,10 +186,7 @@ final class Scenarios {
       try {
         exec(stop);
         long startAt = t0 + options.pause().toMillis();
-        while (System.currentTimeMillis() < startAt) { // the outage lasts this long
-          LockSupport.parkNanos(
-              TimeUnit.MILLISECONDS.toNanos(startAt - System.currentTimeMillis()));
-        }
+        waitUntil(startAt); // the outage lasts this long
       } finally {
         exec(start);
       }
@@ -299,9 +294,7 @@ final class Scenarios {
       long minorityGone = System.currentTimeMillis();
       long whole = run.awaitRecovered(t0, nodes.get(0).name());
       long healAt = t0 + options.partition().toMillis();
-      while (System.currentTimeMillis() < healAt) { // the partition lasts this long
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(healAt - System.currentTimeMillis()));
-      }
+      waitUntil(healAt); // the partition lasts this long
       long t1 = System.currentTimeMillis();
       netns.heal();
       run.driver("heal", "all links", t1);
@@ -344,8 +337,7 @@ final class Scenarios {
     }
     try (Netns netns = Netns.create(3)) {
       if (!netns.hasIptables()) {
-        return new Outcome(
-            "asymmetric", "one-way cut — SKIPPED: needs iptables", List.of(), null, "-");
+        return withoutIptables("asymmetric", "one-way cut");
       }
       try (ChaosRun run = ChaosRun.start("asymmetric", 3, netns)) {
         List<NodeProcess> nodes = run.cluster.aliveNodes();
@@ -389,8 +381,7 @@ final class Scenarios {
     }
     try (Netns netns = Netns.create(3)) {
       if (!netns.hasIptables()) {
-        return new Outcome(
-            "flaky-links", "flaky links — SKIPPED: needs iptables", List.of(), null, "-");
+        return withoutIptables("flaky-links", "flaky links");
       }
       try (ChaosRun run = ChaosRun.start("flaky-links", 3, netns)) {
         List<NodeProcess> nodes = run.cluster.aliveNodes();
@@ -477,8 +468,7 @@ final class Scenarios {
     }
     try (Netns netns = Netns.create(3)) {
       if (!netns.hasIptables()) {
-        return new Outcome(
-            "db-cut", "database cut — SKIPPED: needs iptables", List.of(), null, "-");
+        return withoutIptables("db-cut", "database cut");
       }
       try (ThrowawayPostgres pg = ThrowawayPostgres.start(Netns.HOST_IP, "10.77.0.0/24");
           ChaosRun run = ChaosRun.start("db-cut", 3, netns, pg)) {
@@ -525,9 +515,7 @@ final class Scenarios {
                 .get("t")
                 .asLong();
         long healAt = t0 + options.partition().toMillis();
-        while (System.currentTimeMillis() < healAt) { // the cut lasts this long
-          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(healAt - System.currentTimeMillis()));
-        }
+        waitUntil(healAt); // the cut lasts this long
         long t1 = System.currentTimeMillis();
         netns.heal();
         run.driver("heal", holder + " reaches the database again", t1);
@@ -551,6 +539,18 @@ final class Scenarios {
             run.dir.toString());
       }
     }
+  }
+
+  /** Returns at wall time {@code at} (the end of a timed fault). */
+  private static void waitUntil(long at) {
+    while (System.currentTimeMillis() < at) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(at - System.currentTimeMillis()));
+    }
+  }
+
+  /** The outcome of a namespace scenario whose namespaces have no iptables. */
+  private static Outcome withoutIptables(String scenario, String fault) {
+    return new Outcome(scenario, fault + " — SKIPPED: needs iptables", List.of(), null, "-");
   }
 
   /** The outcome of a namespace scenario where this process cannot build namespaces. */
@@ -594,7 +594,7 @@ final class Scenarios {
     }
   }
 
-  private static String exec(List<String> command) {
+  static String exec(List<String> command) {
     try {
       Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes());

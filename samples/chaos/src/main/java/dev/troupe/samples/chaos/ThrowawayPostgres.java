@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -53,9 +52,9 @@ final class ThrowawayPostgres implements AutoCloseable {
     Path dir = Path.of("/tmp", "troupe-chaos-pg");
     ThrowawayPostgres pg = new ThrowawayPostgres(bin, dir);
     pg.stopQuietly(); // a server an earlier run left behind
-    run(List.of("rm", "-rf", dir.toString()));
-    run(List.of("mkdir", "-p", dir.toString()));
-    run(List.of("chown", "postgres", dir.toString()));
+    Scenarios.exec(List.of("rm", "-rf", dir.toString()));
+    Scenarios.exec(List.of("mkdir", "-p", dir.toString()));
+    Scenarios.exec(List.of("chown", "postgres", dir.toString()));
     Path data = dir.resolve("data");
     asPostgres(
         bin.resolve("initdb").toString(),
@@ -104,7 +103,7 @@ final class ThrowawayPostgres implements AutoCloseable {
   @Override
   public void close() {
     stopQuietly();
-    run(List.of("rm", "-rf", dir.toString()));
+    Scenarios.exec(List.of("rm", "-rf", dir.toString()));
   }
 
   private void stopQuietly() {
@@ -127,21 +126,6 @@ final class ThrowawayPostgres implements AutoCloseable {
   private static void asPostgres(String... command) {
     List<String> full = new ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
     full.addAll(List.of(command));
-    run(full);
-  }
-
-  private static void run(List<String> command) {
-    try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException(command + " failed: " + out.trim());
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException(command + " cannot run: " + e, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    Scenarios.exec(full);
   }
 }
