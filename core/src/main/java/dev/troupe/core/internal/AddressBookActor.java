@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.Done;
@@ -22,6 +23,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
@@ -46,19 +48,35 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
    * adds and removes only the entries of its own actors; any node removes the entries of a node
    * that was removed from the cluster (observed-remove makes that safe).
    *
-   * Batching: commands only change this actor's state and ask for a batch (a Batch message to
-   * itself, so it runs once the messages already in the mailbox are handled). The batch converts the
-   * keys whose replica changed, rebuilds the published view once, settles duplicates, sends one
-   * Update per key with the batch's writes to it (at most MAX_CHANGES_PER_UPDATE each, so that no
-   * delta nears the frame size), and only then acknowledges the batch's
-   * registrations. A burst of n registrations thus costs a few view rebuilds and Updates, not n of
-   * each (rebuilding the view per registration made 100k registrations quadratic).
+   * Batching: commands only change this actor's state, mark the names they touch and ask for a
+   * batch (a Batch message to itself, so it runs once the messages already in the mailbox are
+   * handled). The batch converts the keys whose replica changed, republishes only the names that
+   * changed, settles duplicates among this node's holders of those names (of every name after a
+   * membership change), sends one Update per key with the batch's writes to it (at most
+   * MAX_CHANGES_PER_UPDATE each, so that no delta nears the frame size), and only then
+   * acknowledges the batch's registrations. A burst of n registrations thus costs a few Updates
+   * and O(n) view work, not n Updates and n view rebuilds (rebuilding the view per registration
+   * made 100k registrations quadratic).
    *
-   * Writes go to all reachable nodes at once (WriteAll, write-timeout). Replicators notify their
-   * subscribers only on a timer, so once a write is acknowledged this actor sends a Flush hint to
-   * the address-book actor of every other Up member, whose replicator then notifies at once
-   * (FlushChanges): a new name is visible everywhere within milliseconds. This node's own
+   * Pacing: converting a changed replica costs the size of its key, so during a burst, when other
+   * nodes' writes change every key every few milliseconds, converting at each batch would again
+   * be quadratic. After a conversion that took t, the next one waits at least 2t (a timer makes
+   * sure it happens); this node's own registrations never wait for it. In quiet times t is well
+   * below a millisecond and remote changes show at once.
+   *
+   * The published view's name map is a ConcurrentHashMap that only this actor writes, one name at
+   * a time; readers see each name's holders replaced atomically.
+   *
+   * Writes go to all reachable nodes at once (WriteAll, write-timeout). This actor does not
+   * subscribe to its keys: the replicator computes a digest of a subscribed key (a serialization of
+   * the whole key) at every change, which made a burst of 100k names quadratic. It polls instead:
+   * a local Get of every key (a key whose data is the same object as at the last poll is
+   * skipped) when its own write completes, when another node's address-book actor sends a Flush
+   * hint (sent once a write of that node is acknowledged, so a new name is visible everywhere
+   * within milliseconds), and every poll-interval for changes that came by gossip. This node's own
    * registrations are in its view as soon as register completes (read-your-writes).
+   *
+   * Limit: register of a name new to the view fails once the view holds max-names names.
    *
    * One holder per name: the entry on an available (Up, reachable) node with the highest rank wins
    * (0 unless registered with a rank, such as a daemon's epoch), then the oldest by registration
@@ -102,8 +120,12 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
 
   private record HolderTerminated(ActorRef<Object> ref) implements Command {}
 
-  private record Changed(Replicator.SubscribeResponse<ORMultiMap<String, NameEntry>> rsp)
+  private record Polled(Replicator.GetResponse<ORMultiMap<String, NameEntry>> rsp)
       implements Command {}
+
+  private enum Poll implements Command {
+    INSTANCE
+  }
 
   private record ClusterChanged(ClusterEvent.ClusterDomainEvent event) implements Command {}
 
@@ -120,6 +142,9 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   private enum Batch implements Command {
     INSTANCE
   }
+
+  /** The timer key of a replica conversion that waits for its turn (see Pacing). */
+  private static final Object CONVERT_TIMER = "convert";
 
   /** A name held by an actor of this node. */
   private record Local(
@@ -139,6 +164,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   }
 
   private final AddressBookViewHolder holder;
+  private final TimerScheduler<Command> timers;
   private final AddressBookSettings settings;
   private final Clock clock;
   private final ActorRefResolver resolver;
@@ -149,14 +175,31 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   private final Peers<Command> peers;
   private final List<Key<ORMultiMap<String, NameEntry>>> dataKeys = new ArrayList<>();
   private final List<Map<String, Set<NameEntry>>> replica = new ArrayList<>();
-  // ref string -> registration of this node, and name -> its local registrations
+  // the published names: written by this actor only, one name at a time
+  private final Map<String, List<NameEntry>> names = new ConcurrentHashMap<>();
+  // ref string#name -> registration of this node, by name and by data-key index, and the ones the
+  // replica has shown
   private final Map<String, Local> localByRef = new HashMap<>();
+  private final Map<String, Map<String, Local>> localsByName = new HashMap<>();
   private final Map<ActorRef<Object>, Set<String>> refsWatched = new HashMap<>();
-  // the same registrations by data-key index, and the ones the replica has shown (ref#name)
   private final List<Map<String, Local>> localsByKey = new ArrayList<>();
   private final Set<String> seenInReplica = new HashSet<>();
-  // the current batch: replicas to convert, writes per data-key index, registrations to answer
+  // the current batch: replicas to convert, names to republish, writes per data-key index,
+  // registrations to answer
   private final List<ORMultiMap<String, NameEntry>> changedData = new ArrayList<>();
+  // polling the replicator: the data each key had at the last poll, answers still due, and
+  // whether another poll was asked for meanwhile
+  private final List<ORMultiMap<String, NameEntry>> lastPolled = new ArrayList<>();
+  private final ActorRef<Replicator.GetResponse<ORMultiMap<String, NameEntry>>> pollReplies;
+  private int pollAnswersDue;
+  private boolean pollAgain;
+  private int changedKeys;
+  private long nextConversionNanos = System.nanoTime();
+  private final Set<String> dirtyNames = new HashSet<>();
+  private boolean membershipChanged;
+  // names new to the view registered since the last batch (the view has them after it)
+  private int newNamesInBatch;
+  private boolean flushPeers;
   private final Map<
           Integer, List<Function<ORMultiMap<String, NameEntry>, ORMultiMap<String, NameEntry>>>>
       pendingWrites = new TreeMap<>();
@@ -165,12 +208,14 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
 
   private AddressBookActor(
       ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
       AddressBookViewHolder holder,
       AddressBookSettings settings,
       ActorRef<Replicator.Command> replicatorRef,
       Clock clock) {
     super(ctx);
     this.holder = holder;
+    this.timers = timers;
     this.settings = settings;
     this.clock = clock;
     this.resolver = ActorRefResolver.get(ctx.getSystem());
@@ -180,14 +225,20 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
         new ReplicatorMessageAdapter<>(ctx, replicatorRef, settings.writeTimeout().multipliedBy(5));
     this.replicatorRef = replicatorRef;
     this.peers = new Peers<>(ctx.getSystem(), ctx.getSelf().path().name());
+    @SuppressWarnings("unchecked")
+    Class<Replicator.GetResponse<ORMultiMap<String, NameEntry>>> getResponse =
+        (Class<Replicator.GetResponse<ORMultiMap<String, NameEntry>>>)
+            (Class<?>) Replicator.GetResponse.class;
+    this.pollReplies = ctx.messageAdapter(getResponse, Polled::new);
     for (int i = 0; i < settings.distributedKeyCount(); i++) {
       Key<ORMultiMap<String, NameEntry>> key = ORMultiMapKey.create("troupe-names-" + i);
       dataKeys.add(key);
       replica.add(Map.of());
       localsByKey.add(new HashMap<>());
       changedData.add(null);
-      replicator.subscribe(key, Changed::new);
+      lastPolled.add(null);
     }
+    holder.set(holder.view().withNames(names));
     Cluster.get(ctx.getSystem())
         .subscriptions()
         .tell(
@@ -207,7 +258,8 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
             Behaviors.withTimers(
                 timers -> {
                   timers.startTimerWithFixedDelay(Sweep.INSTANCE, settings.pruneInterval());
-                  return new AddressBookActor(ctx, holder, settings, replicator, clock);
+                  timers.startTimerWithFixedDelay(Poll.INSTANCE, settings.pollInterval());
+                  return new AddressBookActor(ctx, timers, holder, settings, replicator, clock);
                 }));
   }
 
@@ -218,7 +270,8 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
         .onMessage(Query.class, this::onQuery)
         .onMessage(QueryPart.class, this::onQueryPart)
         .onMessage(HolderTerminated.class, this::onHolderTerminated)
-        .onMessage(Changed.class, this::onChanged)
+        .onMessage(Polled.class, this::onPolled)
+        .onMessageEquals(Poll.INSTANCE, this::onPoll)
         .onMessage(ClusterChanged.class, this::onClusterChanged)
         .onMessage(Written.class, this::onWritten)
         .onMessageEquals(Flush.INSTANCE, this::onFlush)
@@ -232,7 +285,23 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   private Behavior<Command> onRegister(Register cmd) {
     String ref = resolver.toSerializationFormat(cmd.ref());
     Local existing = localByRef.get(ref + "#" + cmd.name());
+    boolean newName = !names.containsKey(cmd.name()) && !localsByName.containsKey(cmd.name());
+    if (existing == null && newName && nameCount() + newNamesInBatch >= settings.maxNames()) {
+      cmd.replyTo()
+          .tell(
+              StatusReply.error(
+                  new IllegalStateException(
+                      "AddressBook.register: the address book holds its limit of "
+                          + settings.maxNames()
+                          + " names (troupe.core.address-book.max-names); name ["
+                          + cmd.name()
+                          + "] refused")));
+      return this;
+    }
     if (existing == null) {
+      if (newName) {
+        newNamesInBatch++;
+      }
       NameEntry entry =
           new NameEntry(ref, self.toString(), clock.millis(), cmd.protocol(), cmd.rank());
       Local registration = new Local(cmd.name(), entry, cmd.ref(), cmd.onDuplicate());
@@ -247,6 +316,19 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     pendingAcks.add(cmd.replyTo());
     requestBatch();
     return this;
+  }
+
+  /**
+   * The names the book holds as far as this node knows: the published view, or the replica with the
+   * changes not converted yet (see Pacing) if that has more.
+   */
+  private int nameCount() {
+    int inReplica = 0;
+    for (int index = 0; index < replica.size(); index++) {
+      ORMultiMap<String, NameEntry> pending = changedData.get(index);
+      inReplica += pending != null ? pending.size() : replica.get(index).size();
+    }
+    return Math.max(names.size(), inReplica);
   }
 
   private Behavior<Command> onHolderTerminated(HolderTerminated msg) {
@@ -267,14 +349,22 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   private void addLocal(Local local) {
     String id = local.entry().ref() + "#" + local.name();
     localByRef.put(id, local);
+    localsByName.computeIfAbsent(local.name(), n -> new HashMap<>()).put(id, local);
     localsByKey.get(keyIndex(local.name())).put(id, local);
+    dirtyNames.add(local.name());
   }
 
   private Local removeLocal(String id) {
     Local removed = localByRef.remove(id);
     if (removed != null) {
+      Map<String, Local> sameName = localsByName.get(removed.name());
+      sameName.remove(id);
+      if (sameName.isEmpty()) {
+        localsByName.remove(removed.name());
+      }
       localsByKey.get(keyIndex(removed.name())).remove(id);
       seenInReplica.remove(id);
+      dirtyNames.add(removed.name());
     }
     return removed;
   }
@@ -299,7 +389,15 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
 
   private Behavior<Command> onBatch() {
     batchRequested = false;
-    applyChangedData();
+    newNamesInBatch = 0;
+    if (changedKeys > 0) {
+      long wait = nextConversionNanos - System.nanoTime();
+      if (wait <= 0) {
+        applyChangedData();
+      } else if (!timers.isTimerActive(CONVERT_TIMER)) {
+        timers.startSingleTimer(CONVERT_TIMER, Batch.INSTANCE, Duration.ofNanos(wait));
+      }
+    }
     publishNames();
     pendingWrites.forEach(
         (index, all) -> {
@@ -311,6 +409,10 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     pendingWrites.clear();
     pendingAcks.forEach(replyTo -> replyTo.tell(StatusReply.ack()));
     pendingAcks.clear();
+    if (flushPeers) {
+      flushPeers = false;
+      peers.forEach(peer -> peer.tell(Flush.INSTANCE));
+    }
     return this;
   }
 
@@ -336,41 +438,99 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
         response -> new Written(true));
   }
 
+  /**
+   * A write is in this node's replica and, if {@code flush}, reached the other nodes: poll, and the
+   * batch tells the others to poll (one hint a batch).
+   */
   private Behavior<Command> onWritten(Written msg) {
     if (msg.flush()) {
-      peers.forEach(peer -> peer.tell(Flush.INSTANCE));
+      flushPeers = true;
+      requestBatch();
     }
+    poll();
     return this;
   }
 
+  /** From another node: its write is in this node's replica. */
   private Behavior<Command> onFlush() {
-    replicatorRef.tell(Replicator.flushChanges());
+    poll();
     return this;
   }
 
   // ---- replicated state ----
 
-  private Behavior<Command> onChanged(Changed msg) {
-    if (!(msg.rsp() instanceof Replicator.Changed<ORMultiMap<String, NameEntry>> changed)) {
-      return this;
-    }
-    changedData.set(dataKeys.indexOf(changed.key()), changed.dataValue());
-    requestBatch();
+  private Behavior<Command> onPoll() {
+    poll();
     return this;
   }
 
-  /** Converts the replicas that changed since the last batch. */
+  /** Reads every key from the local replica, or asks for another round if one is under way. */
+  private void poll() {
+    if (pollAnswersDue > 0) {
+      pollAgain = true;
+      return;
+    }
+    pollAnswersDue = dataKeys.size();
+    for (Key<ORMultiMap<String, NameEntry>> key : dataKeys) {
+      replicatorRef.tell(new Replicator.Get<>(key, Replicator.readLocal(), pollReplies));
+    }
+  }
+
+  private Behavior<Command> onPolled(Polled msg) {
+    if (msg.rsp() instanceof Replicator.GetSuccess<ORMultiMap<String, NameEntry>> success) {
+      int index = dataKeys.indexOf(success.key());
+      ORMultiMap<String, NameEntry> data = success.dataValue();
+      if (data != lastPolled.get(index)) {
+        lastPolled.set(index, data);
+        if (changedData.set(index, data) == null) {
+          changedKeys++;
+        }
+        requestBatch();
+      }
+    }
+    if (--pollAnswersDue == 0 && pollAgain) {
+      pollAgain = false;
+      poll();
+    }
+    return this;
+  }
+
+  /**
+   * Converts the replicas that changed since the last conversion, marks the names whose holders
+   * changed, and sets when the next conversion may run (see Pacing).
+   */
   private void applyChangedData() {
+    if (changedKeys == 0) {
+      return;
+    }
+    long start = System.nanoTime();
     for (int index = 0; index < changedData.size(); index++) {
       ORMultiMap<String, NameEntry> data = changedData.get(index);
       if (data != null) {
         changedData.set(index, null);
         Map<String, Set<NameEntry>> entries = new HashMap<>();
         data.getEntries().forEach((name, set) -> entries.put(name, Set.copyOf(set)));
-        replica.set(index, entries);
+        Map<String, Set<NameEntry>> previous = replica.set(index, entries);
+        entries.forEach(
+            (name, set) -> {
+              if (!set.equals(previous.get(name))) {
+                dirtyNames.add(name);
+              }
+            });
+        previous
+            .keySet()
+            .forEach(
+                name -> {
+                  if (!entries.containsKey(name)) {
+                    dirtyNames.add(name);
+                  }
+                });
         healOwnEntries(index, entries);
       }
     }
+    changedKeys = 0;
+    long end = System.nanoTime();
+    nextConversionNanos = end + 2 * (end - start);
   }
 
   /**
@@ -410,6 +570,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
         || !members.equals(view.members())
         || selfUp != view.selfUp()) {
       holder.set(view.withMembership(available, members, selfUp));
+      membershipChanged = true;
       requestBatch();
     }
     if (msg.event() instanceof ClusterEvent.MemberRemoved removed) {
@@ -420,6 +581,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
 
   private Behavior<Command> onSweep() {
     applyChangedData();
+    requestBatch();
     AddressBookView view = holder.view();
     long registeredBefore = clock.millis() - settings.pruneGrace().toMillis();
     Set<String> gone = new HashSet<>();
@@ -472,79 +634,89 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
 
   // ---- view and duplicates ----
 
-  /** Rebuilds and publishes the view, then settles duplicates (and rebuilds again if any). */
+  /**
+   * Republishes the names marked since the last batch, then settles duplicates among this node's
+   * holders of those names (of every name after a membership change), which marks more.
+   */
   private void publishNames() {
-    Map<String, Set<NameEntry>> merged = new HashMap<>();
-    for (Map<String, Set<NameEntry>> entries : replica) {
-      entries.forEach(
-          (name, set) -> merged.computeIfAbsent(name, n -> new HashSet<>()).addAll(set));
+    List<Local> candidates = new ArrayList<>();
+    if (membershipChanged) {
+      membershipChanged = false;
+      candidates.addAll(localByRef.values());
     }
-    for (Local local : localByRef.values()) {
-      merged.computeIfAbsent(local.name(), n -> new HashSet<>()).add(local.entry());
-    }
-    // Entries of this node that it no longer holds (removal on its way to the replica).
-    Set<String> ownNode = Set.of(self.toString());
-    Map<String, List<NameEntry>> names = new HashMap<>();
-    merged.forEach(
-        (name, set) -> {
-          List<NameEntry> sorted = new ArrayList<>();
-          for (NameEntry entry : set) {
-            if (!ownNode.contains(entry.node())
-                || localByRef.containsKey(entry.ref() + "#" + name)) {
-              sorted.add(entry);
-            }
-          }
-          if (!sorted.isEmpty()) {
-            sorted.sort(NameEntry.OLDEST_FIRST);
-            names.put(name, List.copyOf(sorted));
-          }
-        });
-    holder.set(holder.view().withNames(Map.copyOf(names)));
-    resolveDuplicates();
+    do {
+      for (String name : dirtyNames) {
+        publish(name);
+        candidates.addAll(localsByName.getOrDefault(name, Map.of()).values());
+      }
+      dirtyNames.clear();
+      // A stopped duplicate marks its name again; the next round republishes it.
+      resolveDuplicates(candidates);
+      candidates.clear();
+    } while (!dirtyNames.isEmpty());
   }
 
-  /** Stops (or tells) every holder of this node that lost its name to an older available one. */
-  private void resolveDuplicates() {
-    AddressBookView view = holder.view();
-    List<Local> losers = new ArrayList<>();
-    for (Local local : localByRef.values()) {
-      Optional<NameEntry> winner = view.winner(local.name());
-      if (winner.isPresent() && !winner.get().equals(local.entry())) {
-        losers.add(local);
+  /**
+   * Publishes the holders of {@code name}: the replica's, less the entries of this node it no
+   * longer holds (removal on its way to the replica), plus this node's own (read-your-writes).
+   */
+  private void publish(String name) {
+    List<NameEntry> holders = new ArrayList<>();
+    String selfNode = self.toString();
+    for (NameEntry entry : replica.get(keyIndex(name)).getOrDefault(name, Set.of())) {
+      if (!entry.node().equals(selfNode) || localByRef.containsKey(entry.ref() + "#" + name)) {
+        holders.add(entry);
       }
     }
-    for (Local loser : losers) {
-      NameEntry winner = view.winner(loser.name()).orElseThrow();
+    for (Local local : localsByName.getOrDefault(name, Map.of()).values()) {
+      if (!holders.contains(local.entry())) {
+        holders.add(local.entry());
+      }
+    }
+    if (holders.isEmpty()) {
+      names.remove(name);
+    } else {
+      holders.sort(NameEntry.OLDEST_FIRST);
+      names.put(name, List.copyOf(holders));
+    }
+  }
+
+  /** Stops (or tells) each of {@code candidates} that lost its name to an older available one. */
+  private void resolveDuplicates(List<Local> candidates) {
+    AddressBookView view = holder.view();
+    for (Local local : candidates) {
+      String id = local.entry().ref() + "#" + local.name();
+      Optional<NameEntry> winner = view.winner(local.name());
+      if (localByRef.get(id) != local || winner.isEmpty() || winner.get().equals(local.entry())) {
+        continue;
+      }
       getContext()
           .getLog()
           .info(
               "Name [{}] is held by an older actor [{}] on [{}]; {} the younger duplicate [{}]",
-              loser.name(),
-              winner.ref(),
-              winner.node(),
-              loser.onDup().isPresent() ? "telling" : "stopping",
-              loser.ref());
-      removeLocal(loser.entry().ref() + "#" + loser.name());
-      Set<String> names = refsWatched.get(loser.ref());
-      if (names != null) {
-        names.remove(loser.name());
-        if (names.isEmpty()) {
-          refsWatched.remove(loser.ref());
-          getContext().unwatch(loser.ref());
+              local.name(),
+              winner.get().ref(),
+              winner.get().node(),
+              local.onDup().isPresent() ? "telling" : "stopping",
+              local.ref());
+      removeLocal(id);
+      Set<String> watchedNames = refsWatched.get(local.ref());
+      if (watchedNames != null) {
+        watchedNames.remove(local.name());
+        if (watchedNames.isEmpty()) {
+          refsWatched.remove(local.ref());
+          getContext().unwatch(local.ref());
         }
       }
-      removeBinding(loser.name(), loser.entry());
-      if (loser.onDup().isPresent()) {
-        loser.ref().tell(loser.onDup().get());
+      removeBinding(local.name(), local.entry());
+      if (local.onDup().isPresent()) {
+        local.ref().tell(local.onDup().get());
       } else {
-        org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(loser.ref())
+        org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(local.ref())
             .tell(
                 org.apache.pekko.actor.PoisonPill.getInstance(),
                 org.apache.pekko.actor.ActorRef.noSender());
       }
-    }
-    if (!losers.isEmpty()) {
-      publishNames();
     }
   }
 

@@ -15,13 +15,17 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
  * @param pruneInterval {@code troupe.core.address-book.prune-interval}
  * @param pruneGrace {@code troupe.core.address-book.prune-grace}
  * @param distributedKeyCount {@code troupe.core.address-book.distributed-key-count}
+ * @param pollInterval {@code troupe.core.address-book.poll-interval}
+ * @param maxNames {@code troupe.core.address-book.max-names}
  */
 public record AddressBookSettings(
     Duration writeTimeout,
     Duration settleTime,
     Duration pruneInterval,
     Duration pruneGrace,
-    int distributedKeyCount) {
+    int distributedKeyCount,
+    Duration pollInterval,
+    int maxNames) {
 
   /** Validates; every message names the key. */
   public AddressBookSettings {
@@ -30,6 +34,8 @@ public record AddressBookSettings(
     requirePositive(pruneInterval, "troupe.core.address-book.prune-interval");
     requirePositive(pruneGrace, "troupe.core.address-book.prune-grace");
     requireRange(distributedKeyCount, 1, 1024, "troupe.core.address-book.distributed-key-count");
+    requirePositive(pollInterval, "troupe.core.address-book.poll-interval");
+    requireRange(maxNames, 1, 1_000_000, "troupe.core.address-book.max-names");
   }
 
   /** Reads {@code troupe.core.address-book} of {@code config} (the whole configuration). */
@@ -40,7 +46,9 @@ public record AddressBookSettings(
         c.getDuration("settle-time"),
         c.getDuration("prune-interval"),
         c.getDuration("prune-grace"),
-        c.getInt("distributed-key-count"));
+        c.getInt("distributed-key-count"),
+        c.getDuration("poll-interval"),
+        c.getInt("max-names"));
   }
 
   /** WriteAll with the write timeout. */
