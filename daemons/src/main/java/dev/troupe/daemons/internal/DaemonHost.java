@@ -26,12 +26,15 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
   /*
    * Protocol with the leader:
    * - Start(launcher, spec with epoch): idempotent per (name, epoch). A running instance of the
-   *   name with an older epoch is stopped first (the leader moved it back here); one with the same
-   *   or a newer epoch is answered as Started. The daemon runs as a child named after name and
+   *   name with an older epoch is stopped first (the leader moved it back here), and the new one
+   *   starts only once the old one has ended; one with the same or a newer epoch is answered as
+   *   Started. The daemon runs as a child named after name and
    *   epoch, supervised with restartWithBackoff (a daemon that keeps failing restarts at most
    *   about 6 times a minute by default), and is registered in the address book under its name.
    *   An unknown launcher is answered StartFailed: the leader reports it and places nothing.
-   * - Stop(name, epoch): stops the instance if its epoch is not newer; answered Stopped either way.
+   * - Stop(name, epoch): stops the instance if its epoch is not newer; answered Stopped either way,
+   *   but only once the instance (or one of the name still stopping) has ended: the leader starts
+   *   the daemon elsewhere on Stopped, so an earlier answer would let two instances overlap.
    * - Report: every instance running here, so that a new leader adopts them instead of restarting
    *   them, and so that re-scans find duplicates and silently stopped daemons.
    * - A daemon that stops without a Stop (it stopped itself, or the address book stopped it as a
@@ -77,11 +80,15 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
   /** A running daemon of this node. */
   private record Hosted(String launcher, DaemonSpec spec, ActorRef<Object> ref) {}
 
+  /** An instance asked to stop that has not ended yet, and what waits for its end. */
+  private record Stopping(long epoch, List<Stop> stops, List<Start> starts) {}
+
   private final TroupeNode node;
   private final Map<String, Launcher<?>> launchers;
   private final Function<String, ActorRef<DaemonLeader.Command>> leader;
   private final DaemonsSettings settings;
   private final Map<String, Hosted> running = new HashMap<>();
+  private final Map<String, Stopping> stopping = new HashMap<>();
 
   private DaemonHost(
       ActorContext<Command> ctx,
@@ -127,7 +134,11 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       return this;
     }
     if (current != null) {
-      stopChild(name, current); // an older instance: the newer one replaces it
+      stopChild(name, current); // an older instance: the newer one replaces it once it has ended
+    }
+    if (stopping.containsKey(name)) {
+      stopping.get(name).starts().add(cmd);
+      return this;
     }
     Launcher<?> launcher = launchers.get(cmd.launcher());
     if (launcher == null) {
@@ -190,15 +201,21 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       stopChild(cmd.name(), current);
       getContext()
           .getLog()
-          .info("Daemon [{}] (epoch {}) stopped", cmd.name(), current.spec().epoch());
+          .info("Daemon [{}] (epoch {}) stopping", cmd.name(), current.spec().epoch());
     }
-    cmd.replyTo().tell(new Stopped(cmd.name(), cmd.epoch()));
+    Stopping ending = stopping.get(cmd.name());
+    if (ending != null) {
+      ending.stops().add(cmd); // answered when it has ended
+    } else {
+      cmd.replyTo().tell(new Stopped(cmd.name(), cmd.epoch()));
+    }
     return this;
   }
 
+  /** Stops {@code hosted}; its ChildStopped then answers what waits for its end. */
   private void stopChild(String name, Hosted hosted) {
     running.remove(name);
-    getContext().unwatch(hosted.ref());
+    stopping.put(name, new Stopping(hosted.spec().epoch(), new ArrayList<>(), new ArrayList<>()));
     getContext().stop(hosted.ref());
   }
 
@@ -213,6 +230,14 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
   }
 
   private Behavior<Command> onChildStopped(ChildStopped msg) {
+    Stopping ended = stopping.get(msg.name());
+    if (ended != null && ended.epoch() == msg.epoch()) {
+      stopping.remove(msg.name());
+      getContext().getLog().info("Daemon [{}] (epoch {}) stopped", msg.name(), msg.epoch());
+      ended.stops().forEach(stop -> stop.replyTo().tell(new Stopped(stop.name(), stop.epoch())));
+      ended.starts().forEach(this::onStart);
+      return this;
+    }
     Hosted current = running.get(msg.name());
     if (current != null && current.spec().epoch() == msg.epoch()) {
       running.remove(msg.name());

@@ -1,0 +1,161 @@
+package dev.troupe.daemons.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.troupe.core.TroupeNode;
+import dev.troupe.daemons.DaemonSpec;
+import dev.troupe.daemons.Launcher;
+import dev.troupe.testkit.TestCluster;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The host answers Stop, and starts a newer instance of a name, only once the old instance has
+ * ended: the leader starts a moved daemon elsewhere on Stopped, so an earlier answer let two
+ * instances overlap.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+final class DaemonHostIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(20);
+
+  /** How long the test gives an answer that must not come before the daemon ended. */
+  private static final Duration NOT_BEFORE_END = Duration.ofMillis(500);
+
+  /** Makes the daemon busy until {@code release}: a stop waits for the message to finish. */
+  private record Block(CountDownLatch entered, CountDownLatch release) {}
+
+  private TestCluster cluster;
+  private TroupeNode node;
+  private ActorRef<DaemonHost.Command> host;
+  private final ConcurrentLinkedQueue<String> lifecycle = new ConcurrentLinkedQueue<>();
+
+  private Behavior<Object> blocker(DaemonSpec spec) {
+    return Behaviors.setup(
+        ctx -> {
+          lifecycle.add("start " + spec.epoch());
+          return Behaviors.receive(Object.class)
+              .onMessage(
+                  Block.class,
+                  block -> {
+                    block.entered().countDown();
+                    assertTrue(block.release().await(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+                    return Behaviors.same();
+                  })
+              .onSignal(
+                  PostStop.class,
+                  signal -> {
+                    lifecycle.add("end " + spec.epoch());
+                    return Behaviors.same();
+                  })
+              .build();
+        });
+  }
+
+  @BeforeAll
+  void start() {
+    cluster = TestCluster.start(1);
+    node = cluster.node(0);
+    Map<String, Launcher<?>> launchers =
+        Map.of("blocker", Launcher.of(Object.class, this::blocker));
+    host =
+        node.system()
+            .systemActorOf(
+                DaemonHost.create(
+                    node,
+                    launchers,
+                    role -> node.system().ignoreRef(),
+                    DaemonsSettings.fromConfig(node.system().settings().config())),
+                "test-daemon-host",
+                Props.empty());
+  }
+
+  @AfterAll
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private DaemonHost.Started startEpoch(String name, long epoch) throws Exception {
+    return (DaemonHost.Started) startAsync(name, epoch).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  private CompletableFuture<DaemonHost.StartResult> startAsync(String name, long epoch) {
+    return AskPattern.<DaemonHost.Command, DaemonHost.StartResult>ask(
+            host,
+            replyTo ->
+                new DaemonHost.Start("blocker", DaemonSpec.of(name).withEpoch(epoch), replyTo),
+            TIMEOUT,
+            node.system().scheduler())
+        .toCompletableFuture();
+  }
+
+  /** Starts {@code name} at {@code epoch} and keeps it busy until the returned latch opens. */
+  private CountDownLatch startBusy(String name, long epoch) throws Exception {
+    DaemonHost.Started started = startEpoch(name, epoch);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    started.ref().tell(new Block(entered, release));
+    assertTrue(entered.await(TIMEOUT.toSeconds(), TimeUnit.SECONDS), "the daemon is busy");
+    return release;
+  }
+
+  @Test
+  void stopIsAnsweredOnlyOnceTheInstanceHasEnded() throws Exception {
+    lifecycle.clear();
+    CountDownLatch release = startBusy("moved", 1);
+    CompletableFuture<DaemonHost.Stopped> stopped =
+        AskPattern.<DaemonHost.Command, DaemonHost.Stopped>ask(
+                host,
+                replyTo -> new DaemonHost.Stop("moved", 1, replyTo),
+                TIMEOUT,
+                node.system().scheduler())
+            .toCompletableFuture();
+    assertThrows(
+        TimeoutException.class,
+        () -> stopped.get(NOT_BEFORE_END.toMillis(), TimeUnit.MILLISECONDS),
+        "Stopped before the daemon ended");
+    assertFalse(lifecycle.contains("end 1"));
+
+    release.countDown();
+    assertEquals(new DaemonHost.Stopped("moved", 1), stopped.get(20, TimeUnit.SECONDS));
+    assertEquals(List.of("start 1", "end 1"), List.copyOf(lifecycle));
+  }
+
+  @Test
+  void aNewerEpochStartsOnlyOnceTheOlderInstanceHasEnded() throws Exception {
+    lifecycle.clear();
+    CountDownLatch release = startBusy("replaced", 1);
+    CompletableFuture<DaemonHost.StartResult> newer = startAsync("replaced", 2);
+    assertThrows(
+        TimeoutException.class,
+        () -> newer.get(NOT_BEFORE_END.toMillis(), TimeUnit.MILLISECONDS),
+        "the newer instance started before the older one ended");
+
+    release.countDown();
+    DaemonHost.Started started =
+        assertInstanceOf(DaemonHost.Started.class, newer.get(20, TimeUnit.SECONDS));
+    assertEquals(2, started.epoch());
+    assertEquals(List.of("start 1", "end 1", "start 2"), List.copyOf(lifecycle));
+  }
+}
