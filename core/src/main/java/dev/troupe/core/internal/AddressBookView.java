@@ -11,8 +11,10 @@ import java.util.Set;
 import org.apache.pekko.actor.Address;
 
 /**
- * INTERNAL API. An immutable view of the address book and of the node set, published by {@link
- * AddressBookActor} and read without locking.
+ * INTERNAL API. A view of the address book and of the node set, published by {@link
+ * AddressBookActor} and read without locking. Everything but {@code names} is immutable; {@code
+ * names} is the actor's concurrent map, which it updates one name at a time (each name's holders
+ * are replaced atomically), shared by every view it publishes.
  *
  * @param names every name with its holders, oldest first (duplicates included)
  * @param available the Up and reachable members
