@@ -13,7 +13,9 @@ import dev.troupe.sharding.FleetSpec;
 import dev.troupe.sharding.Repository;
 import dev.troupe.sharding.WorkerFleet;
 import java.time.Clock;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Props;
@@ -45,6 +47,22 @@ final class ChatNode implements AutoCloseable {
     this.binding = binding;
   }
 
+  /**
+   * Asks every running room to tell {@code instance} its counts (a room-stats instance that just
+   * started). Best effort: a room that stops meanwhile is simply not listed.
+   */
+  private static void askRoomsForCounts(
+      WorkerFleet<Room.Command> rooms, ActorRef<RoomStats.Command> instance) {
+    rooms
+        .activeKeys()
+        .thenAccept(
+            keys -> {
+              Map<String, Room.Command> ask = new HashMap<>();
+              keys.forEach(key -> ask.put(key, new Room.ReportStats(instance)));
+              rooms.publish(ask);
+            });
+  }
+
   static ChatNode start(TroupeNode node, ChatSettings settings) {
     Storage storage = Storage.get(node.system());
     ChatStore store = new ChatStore(storage);
@@ -69,7 +87,9 @@ final class ChatNode implements AutoCloseable {
     Daemons daemons = Daemons.get(node);
     daemons.registerLauncher(
         RoomStats.NAME,
-        Launcher.of(RoomStats.Command.class, spec -> RoomStats.create())
+        Launcher.of(
+                RoomStats.Command.class,
+                spec -> RoomStats.create(instance -> askRoomsForCounts(rooms, instance)))
             .withRecovery(Launcher.singletonDaemon(RoomStats.NAME, List.of())));
 
     ActorRef<CronTick> sweeper =

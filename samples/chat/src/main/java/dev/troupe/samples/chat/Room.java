@@ -50,6 +50,12 @@ final class Room extends AbstractBehavior<Room.Command> {
   /** Closes the room, telling its participants, if nobody posted for {@code idleMillis}. */
   record CloseIfIdle(long idleMillis) implements Command {}
 
+  /**
+   * Tells {@code to} (a room-stats instance that just started) the room's counts, which it
+   * otherwise sends only when they change.
+   */
+  record ReportStats(ActorRef<RoomStats.Command> to) implements Command {}
+
   private record Loaded(Versioned<RoomState> state) implements Command {}
 
   private record LoadFailed(String reason) implements Command {}
@@ -154,6 +160,12 @@ final class Room extends AbstractBehavior<Room.Command> {
         .onMessage(Saved.class, this::onSaved)
         .onMessage(SaveFailed.class, this::onSaveFailed)
         .onMessage(CloseIfIdle.class, this::onCloseIfIdle)
+        .onMessage(
+            ReportStats.class,
+            msg -> {
+              msg.to().tell(counts());
+              return this;
+            })
         .build();
   }
 
@@ -268,14 +280,16 @@ final class Room extends AbstractBehavior<Room.Command> {
   }
 
   private void report() {
-    env.stats()
-        .accept(
-            new RoomStats.Update(
-                id,
-                env.node(),
-                participants.size(),
-                state.value().nextSeq() - 1,
-                state.value().lastPostAt(),
-                true));
+    env.stats().accept(counts());
+  }
+
+  private RoomStats.Update counts() {
+    return new RoomStats.Update(
+        id,
+        env.node(),
+        participants.size(),
+        state.value().nextSeq() - 1,
+        state.value().lastPostAt(),
+        true);
   }
 }

@@ -4,6 +4,7 @@ import dev.troupe.core.TroupeSerializable;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -37,8 +38,17 @@ final class RoomStats {
 
   record Snapshot(List<Update> rooms) implements TroupeSerializable {}
 
-  static Behavior<Command> create() {
-    return running(new TreeMap<>());
+  /**
+   * An instance that first asks, through {@code askRooms}, every running room for its counts: an
+   * instance that starts after a move or a restart would otherwise list only the rooms that change
+   * from then on.
+   */
+  static Behavior<Command> create(Consumer<ActorRef<Command>> askRooms) {
+    return Behaviors.setup(
+        ctx -> {
+          askRooms.accept(ctx.getSelf());
+          return running(new TreeMap<>());
+        });
   }
 
   private static Behavior<Command> running(Map<String, Update> rooms) {

@@ -134,6 +134,38 @@ final class RoomTest {
   }
 
   @Test
+  void aRoomTellsItsCountsToARoomStatsInstanceThatAsks() {
+    ActorRef<Room.Command> room = room("counted");
+    TestProbe<Gateway.Event> ann = gateway();
+    room.tell(new Room.Join("ann", ann.ref()));
+    room.tell(new Room.Post("ann", "a1", "one", ann.ref()));
+    room.tell(new Room.Post("ann", "a2", "two", ann.ref()));
+    expect(ann, Gateway.Acked.class, a -> a.seq() == 2);
+
+    TestProbe<RoomStats.Command> instance = kit.createTestProbe();
+    room.tell(new Room.ReportStats(instance.ref()));
+    RoomStats.Update counts = instance.expectMessageClass(RoomStats.Update.class, TIMEOUT);
+    assertEquals("counted", counts.room());
+    assertEquals("node-a", counts.node());
+    assertEquals(1, counts.participants());
+    assertEquals(2, counts.messages());
+    assertTrue(counts.open());
+  }
+
+  @Test
+  void aStartingRoomStatsInstanceAsksForTheCountsAndListsTheAnswers() {
+    TestProbe<ActorRef<RoomStats.Command>> asked = kit.createTestProbe();
+    ActorRef<RoomStats.Command> instance = kit.spawn(RoomStats.create(asked.ref()::tell));
+    assertEquals(instance, asked.expectMessageClass(ActorRef.class, TIMEOUT));
+    instance.tell(new RoomStats.Update("lobby", "node-a", 3, 7, 0, true));
+    TestProbe<RoomStats.Snapshot> reply = kit.createTestProbe();
+    instance.tell(new RoomStats.Get(reply.ref()));
+    assertEquals(
+        List.of(new RoomStats.Update("lobby", "node-a", 3, 7, 0, true)),
+        reply.expectMessageClass(RoomStats.Snapshot.class, TIMEOUT).rooms());
+  }
+
+  @Test
   void anIdleRoomClosesWithANoticeAndABusyOneStays() {
     ActorRef<Room.Command> room = room("idle");
     TestProbe<Gateway.Event> ann = gateway();
