@@ -333,6 +333,13 @@ final class WorkerFleetIT {
 
     Set<Address> four = new HashSet<>();
     cluster.liveNodes().forEach(n -> four.add(n.address()));
+    // Until every node's ring holds the new node, a key's owner on the stale ring is where it
+    // already runs, and the check below would pass with nothing moved.
+    Eventually.awaitAssert(
+        Duration.ofSeconds(30),
+        "every node's ring holds the four nodes",
+        () ->
+            cluster.liveNodes().forEach(n -> assertEquals(four, n.addressBook().availableNodes())));
     Eventually.awaitAssert(
         Duration.ofSeconds(90),
         "every key on its owner of the four-node ring",
