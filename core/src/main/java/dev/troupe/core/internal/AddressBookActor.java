@@ -460,6 +460,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   // ---- replicated state ----
 
   private Behavior<Command> onPoll() {
+    refreshMembership();
     poll();
     return this;
   }
@@ -553,6 +554,20 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   }
 
   private Behavior<Command> onClusterChanged(ClusterChanged msg) {
+    refreshMembership();
+    if (msg.event() instanceof ClusterEvent.MemberRemoved removed) {
+      prune(removed.member().address().toString(), Long.MAX_VALUE);
+    }
+    return this;
+  }
+
+  /**
+   * Publishes the membership of the cluster's state if it differs from the view's. Called on every
+   * cluster event and at every poll tick: the cluster's state is updated by its own subscriber, so
+   * an event can arrive here before the state shows it, and with no later event the view would keep
+   * the stale membership (a joined node missing from its own ring).
+   */
+  private void refreshMembership() {
     Cluster cluster = Cluster.get(getContext().getSystem());
     Set<Address> unreachable = new HashSet<>();
     cluster.state().getUnreachable().forEach(m -> unreachable.add(m.address()));
@@ -573,10 +588,6 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
       membershipChanged = true;
       requestBatch();
     }
-    if (msg.event() instanceof ClusterEvent.MemberRemoved removed) {
-      prune(removed.member().address().toString(), Long.MAX_VALUE);
-    }
-    return this;
   }
 
   private Behavior<Command> onSweep() {
