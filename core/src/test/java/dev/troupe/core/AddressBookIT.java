@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.troupe.testkit.Eventually;
+import dev.troupe.testkit.Stages;
 import dev.troupe.testkit.TestCluster;
 import java.time.Duration;
 import java.util.List;
@@ -13,7 +14,6 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -47,17 +47,7 @@ final class AddressBookIT {
   }
 
   private static <T> T await(CompletionStage<T> stage) {
-    try {
-      return stage.toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("stage did not complete", e);
-    }
-  }
-
-  private static Throwable failure(CompletionStage<?> stage) {
-    CompletionException e =
-        assertThrows(CompletionException.class, () -> stage.toCompletableFuture().join());
-    return e.getCause();
+    return Stages.await(stage, TIMEOUT);
   }
 
   private void awaitLocated(String name, Address expected) {
@@ -195,7 +185,7 @@ final class AddressBookIT {
           TIMEOUT,
           "short-lived absent on " + node.name(),
           () -> assertInstanceOf(Location.Absent.class, node.addressBook().resolve("short-lived")));
-      Throwable sendFailure = failure(node.send("short-lived", EchoWorker.Stop.INSTANCE));
+      Throwable sendFailure = Stages.failure(node.send("short-lived", EchoWorker.Stop.INSTANCE));
       assertInstanceOf(NoSuchElementException.class, sendFailure);
       assertTrue(sendFailure.getMessage().contains("[short-lived]"), sendFailure.getMessage());
     }
@@ -240,17 +230,18 @@ final class AddressBookIT {
   void callAndSendFailClearlyForAnUnknownNameAndCallTimesOut() {
     TroupeNode a = cluster.node(0);
     Throwable unknown =
-        failure(
+        Stages.failure(
             a.<EchoWorker.Command, String>call(
                 "nobody", replyTo -> new EchoWorker.Echo("x", replyTo), TIMEOUT));
     assertInstanceOf(NoSuchElementException.class, unknown);
     assertTrue(unknown.getMessage().contains("[nobody]"), unknown.getMessage());
-    assertInstanceOf(NoSuchElementException.class, failure(a.send("nobody", "x")));
+    assertInstanceOf(NoSuchElementException.class, Stages.failure(a.send("nobody", "x")));
 
     ActorRef<String> silent = a.system().systemActorOf(Behaviors.ignore(), "silent", Props.empty());
     await(a.addressBook().register("silent", silent));
     Throwable timedOut =
-        failure(a.<String, String>call("silent", replyTo -> "hello?", Duration.ofMillis(300)));
+        Stages.failure(
+            a.<String, String>call("silent", replyTo -> "hello?", Duration.ofMillis(300)));
     assertInstanceOf(TimeoutException.class, timedOut);
     assertTrue(timedOut.getMessage().contains("[silent]"), timedOut.getMessage());
   }
@@ -293,7 +284,7 @@ final class AddressBookIT {
     await(cluster.node(1).addressBook().register("remote-holder", remote));
     awaitLocated("remote-holder", cluster.node(1).address());
     ActorRef<Object> remoteSeenFromA = book.lookup("remote-holder", Object.class).orElseThrow();
-    Throwable notLocal = failure(book.register("stolen", remoteSeenFromA));
+    Throwable notLocal = Stages.failure(book.register("stolen", remoteSeenFromA));
     assertInstanceOf(IllegalArgumentException.class, notLocal);
     assertTrue(notLocal.getMessage().contains("only actors of this node"), notLocal.getMessage());
   }

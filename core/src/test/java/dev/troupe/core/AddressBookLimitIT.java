@@ -6,15 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.troupe.testkit.Eventually;
+import dev.troupe.testkit.Stages;
 import dev.troupe.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,17 +44,7 @@ final class AddressBookLimitIT {
   }
 
   private static <T> T await(CompletionStage<T> stage) {
-    try {
-      return stage.toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("stage did not complete", e);
-    }
-  }
-
-  private static Throwable failure(CompletionStage<?> stage) {
-    CompletionException e =
-        assertThrows(CompletionException.class, () -> stage.toCompletableFuture().join());
-    return e.getCause();
+    return Stages.await(stage, TIMEOUT);
   }
 
   private static int namesIn(TroupeNode node) {
@@ -82,12 +71,12 @@ final class AddressBookLimitIT {
 
     ActorRef<EchoWorker.Command> extraOnA = EchoWorker.spawn(a, "extra-a");
     assertRefused(
-        failure(a.addressBook().register("extra-a", extraOnA, EchoWorker.Command.class)),
+        Stages.failure(a.addressBook().register("extra-a", extraOnA, EchoWorker.Command.class)),
         "extra-a");
     Eventually.awaitAssert(TIMEOUT, "b sees every name", () -> assertEquals(LIMIT, namesIn(b)));
     ActorRef<EchoWorker.Command> extraOnB = EchoWorker.spawn(b, "extra-b");
     assertRefused(
-        failure(b.addressBook().register("extra-b", extraOnB, EchoWorker.Command.class)),
+        Stages.failure(b.addressBook().register("extra-b", extraOnB, EchoWorker.Command.class)),
         "extra-b");
 
     // Re-registering a holder is no new name; the refusals took nothing down.
