@@ -108,11 +108,13 @@ final class AddressBookLimitIT {
                 new dev.troupe.core.internal.AddressBookSettings(
                     Duration.ofSeconds(2),
                     Duration.ofSeconds(3),
-                    Duration.ofSeconds(30),
-                    Duration.ofSeconds(60),
-                    32,
-                    Duration.ofMillis(100),
-                    0));
+                    0,
+                    new dev.troupe.core.internal.ReplicationSettings(
+                        Duration.ofMillis(500),
+                        Duration.ofSeconds(2),
+                        64 * 1024,
+                        Duration.ofSeconds(30),
+                        Duration.ofSeconds(60))));
     assertTrue(e.getMessage().contains("troupe.core.address-book.max-names"), e.getMessage());
   }
 }

@@ -11,19 +11,15 @@ import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
-import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorSettings;
 
 /**
- * INTERNAL API. Core's per-node services: Troupe's Distributed Data replicator, the worker
- * registry, the address book and the watch helper, created once per actor system.
+ * INTERNAL API. Core's per-node services: the worker registry, the address book and the watch
+ * helper, created once per actor system.
  */
 public final class CoreExtension implements Extension {
   /*
-   * Troupe runs its own replicator (system actor troupeReplicator, settings
-   * troupe.core.distributed-data) rather than Pekko's default one so that its notify interval can
-   * be short without changing what sharding and user code get from the default replicator. Its
-   * path is the same on every node, which is how replicators find each other.
+   * The registry and the address book are system actors with fixed names (troupeRegistry,
+   * troupeAddressBook): the same path on every node, which is how they find their peers.
    *
    * The registry's drain runs in CoordinatedShutdown's first phase (before-service-unbind), so a
    * leaving node's workers are DRAINING on the other nodes before the node starts to leave.
@@ -38,19 +34,11 @@ public final class CoreExtension implements Extension {
 
   private CoreExtension(ActorSystem<?> system) {
     Config config = system.settings().config();
-    ActorRef<Replicator.Command> replicator =
-        system.systemActorOf(
-            Replicator.behavior(
-                ReplicatorSettings.create(config.getConfig("troupe.core.distributed-data"))),
-            "troupeReplicator",
-            Props.empty());
-
     RegistrySettings registrySettings = RegistrySettings.fromConfig(config);
     RegistryViews views = new RegistryViews();
     ActorRef<RegistryActor.Command> registryActor =
         system.systemActorOf(
-            Behaviors.supervise(
-                    RegistryActor.create(views, registrySettings, replicator, Clock.systemUTC()))
+            Behaviors.supervise(RegistryActor.create(views, registrySettings, Clock.systemUTC()))
                 .onFailure(SupervisorStrategy.resume()),
             "troupeRegistry",
             Props.empty());
@@ -60,8 +48,7 @@ public final class CoreExtension implements Extension {
     AddressBookViewHolder holder = new AddressBookViewHolder();
     ActorRef<AddressBookActor.Command> bookActor =
         system.systemActorOf(
-            Behaviors.supervise(
-                    AddressBookActor.create(holder, bookSettings, replicator, Clock.systemUTC()))
+            Behaviors.supervise(AddressBookActor.create(holder, bookSettings, Clock.systemUTC()))
                 .onFailure(SupervisorStrategy.resume()),
             "troupeAddressBook",
             Props.empty());

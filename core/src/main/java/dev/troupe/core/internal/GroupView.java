@@ -26,14 +26,29 @@ public final class GroupView {
    * equal arrays, so the benign race needs no lock.
    */
 
-  /** One registration with what the readers need of it. */
+  /**
+   * One registration with what the readers need of it.
+   *
+   * @param entry the entry readers see
+   * @param protocol the protocol class name
+   * @param node the worker's node address, as a string
+   * @param path the worker's path on its node ({@code /user/a#123}); node + path names the worker
+   *     alike on every node
+   * @param reachable whether the worker's node is reachable
+   */
   public record Member(
-      WorkerEntry<Object> entry, String protocol, String refKey, boolean reachable) {}
+      WorkerEntry<Object> entry, String protocol, String node, String path, boolean reachable) {
+
+    /** The worker's ref string, the same on every node: its ring member name. */
+    String refKey() {
+      return node + path;
+    }
+  }
 
   private static final Comparator<Member> OLDEST_FIRST =
       Comparator.<Member>comparingLong(m -> m.entry().registeredAt().toEpochMilli())
-          .thenComparing(m -> m.entry().node().toString())
-          .thenComparing(Member::refKey);
+          .thenComparing(Member::node)
+          .thenComparing(Member::path);
 
   private final String name;
   private final Map<String, ProtocolView> byProtocol;
@@ -94,7 +109,7 @@ public final class GroupView {
   public static final class ProtocolView {
     private final List<WorkerEntry<Object>> reachable;
     private final ActorRef<Object>[] active;
-    private final String[] activeKeys;
+    private final Member[] activeMembers;
     private final AtomicLong next;
     private volatile ActorRef<Object>[] ring; // owner of every ring partition, on first pick(key)
 
@@ -112,10 +127,9 @@ public final class GroupView {
       }
       this.reachable = List.copyOf(reachableEntries);
       this.active = new ActorRef[activeMembers.size()];
-      this.activeKeys = new String[activeMembers.size()];
+      this.activeMembers = activeMembers.toArray(new Member[0]);
       for (int i = 0; i < active.length; i++) {
         active[i] = activeMembers.get(i).entry().ref();
-        activeKeys[i] = activeMembers.get(i).refKey();
       }
       this.next = next;
     }
@@ -125,7 +139,7 @@ public final class GroupView {
     private ActorRef<Object>[] ownersByPartition() {
       Map<String, ActorRef<Object>> refs = new HashMap<>();
       for (int i = 0; i < active.length; i++) {
-        refs.put(activeKeys[i], active[i]);
+        refs.put(activeMembers[i].refKey(), active[i]);
       }
       HashRing hashRing = HashRing.of(refs.keySet());
       ActorRef<Object>[] owners = new ActorRef[HashRing.PARTITIONS];

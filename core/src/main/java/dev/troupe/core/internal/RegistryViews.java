@@ -10,9 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * INTERNAL API. The registry's published state: an immutable map of group views that {@link
- * RegistryActor} replaces on every change and readers on any thread read without locking, plus the
- * subscribers that the actor calls.
+ * INTERNAL API. The registry's published state: a concurrent map of immutable group views in which
+ * {@link RegistryActor} replaces the views of the groups that changed and readers on any thread
+ * read without locking, plus the subscribers that the actor calls.
  */
 public final class RegistryViews {
   /*
@@ -23,10 +23,11 @@ public final class RegistryViews {
    */
   private static final Logger log = LoggerFactory.getLogger(RegistryViews.class);
 
-  private volatile Map<String, GroupView> views = Map.of();
+  // written by the actor only, one group at a time
+  private final Map<String, GroupView> views = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<String, List<Subscriber>> subscribers = new HashMap<>(); // actor only
 
-  /** The current views by group name. */
+  /** The current views by group name: a live concurrent map, each group replaced atomically. */
   public Map<String, GroupView> views() {
     return views;
   }
@@ -82,16 +83,14 @@ public final class RegistryViews {
     if (changed.isEmpty()) {
       return;
     }
-    Map<String, GroupView> next = new HashMap<>(views);
     changed.forEach(
         (name, view) -> {
           if (view == null || view.isEmpty()) {
-            next.remove(name);
+            views.remove(name);
           } else {
-            next.put(name, view);
+            views.put(name, view);
           }
         });
-    views = Map.copyOf(next);
     for (String name : changed.keySet()) {
       List<Subscriber> list = subscribers.get(name);
       if (list != null) {

@@ -16,7 +16,7 @@ final class AddressBookViewTest {
   private static final Address C = new Address("pekko", "troupe", "10.0.0.3", 1);
 
   private static NameEntry entry(Address node, long at) {
-    return new NameEntry(node + "/user/x#" + at, node.toString(), at, "", 0);
+    return new NameEntry(node.toString(), "/user/x#" + at, at, "", 0);
   }
 
   private static AddressBookView view(Set<Address> available, List<NameEntry> holders) {
@@ -63,8 +63,8 @@ final class AddressBookViewTest {
 
   @Test
   void aHigherRankWinsOverAnOlderRegistration() {
-    NameEntry older = new NameEntry(B + "/user/x#1", B.toString(), 100, "", 3);
-    NameEntry newerRanked = new NameEntry(A + "/user/x#2", A.toString(), 200, "", 4);
+    NameEntry older = new NameEntry(B.toString(), "/user/x#1", 100, "", 3);
+    NameEntry newerRanked = new NameEntry(A.toString(), "/user/x#2", 200, "", 4);
     assertEquals(
         Optional.of(newerRanked), view(Set.of(A, B, C), List.of(older, newerRanked)).winner("n"));
   }

@@ -48,7 +48,8 @@ final class GroupViewTest {
       boolean reachable,
       String protocol) {
     WorkerEntry<Object> entry = new WorkerEntry<>("g", node, ref, Instant.ofEpochMilli(at), state);
-    return new GroupView.Member(entry, protocol, ref.path().toString(), reachable);
+    return new GroupView.Member(
+        entry, protocol, node.toString(), ref.path().toStringWithoutAddress(), reachable);
   }
 
   @Test

@@ -1,0 +1,661 @@
+package dev.troupe.core.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
+
+/**
+ * INTERNAL API. The replication core of the worker registry and the address book, after Erlang's
+ * {@code pg}: every node owns the entries of its own actors and sends their changes straight to
+ * every peer; a peer's entries are replaced by a full copy when the peer connects (or a message
+ * went missing) and dropped when the peer is removed. Pure and single-threaded: the owning actor
+ * calls it and sends what it hands to the {@link Outbox}.
+ */
+public final class OwnedReplicas {
+  /*
+   * Design notes.
+   *
+   * Cost. A change costs O(1) here and one message per peer per batch (the actor flushes once per
+   * batch of commands, so a burst of n registrations is n/chunk messages per peer, not n); a
+   * receiver applies a message in O(entries in it). Nothing per change grows with the total size;
+   * a full copy, O(own entries), is sent only when a peer connects or lost a message. Compare
+   * Distributed Data, where a change to a key re-serializes and gossips the whole key.
+   *
+   * Streams. Each sender numbers its messages to each receiver (seq, no gaps; Artery keeps the
+   * order of messages between two actors and may drop some on overload or reconnect). A receiver
+   * applies a change only in order; at a gap it keeps what it has, asks for a full copy
+   * (SyncRequest) and ignores changes until the copy arrives. A periodic Status with the last seq
+   * sent shows a loss at the tail of a stream. A copy is sent in parts, all in one go, so that no
+   * change of the sender can come between its parts.
+   *
+   * Peers. A node learns of a peer from membership (discover) and asks it for a copy; a node that
+   * is asked for a copy adds the asker to the peers it sends its changes to. A peer is (address,
+   * incarnation uid): a restarted node at the same address is a new peer, and a removed peer's
+   * late messages are ignored (tombstones), so a removed node's entries never come back.
+   *
+   * Messages stay below maxBytes (UTF-8 bytes of their strings plus 24 per entry), well below
+   * Artery's frame (256 KiB).
+   */
+
+  /** A peer: a node address and its incarnation. */
+  public record Peer(String node, long uid) {}
+
+  /** Where the core's messages go. */
+  public interface Outbox {
+    void send(Peer to, ReplicaMessage message);
+  }
+
+  /** The entries of one key on one node, by path; the bucket holds the canonical key string. */
+  private static final class Bucket {
+    final String key;
+    final HashMap<String, ReplicaEntry> byPath = new HashMap<>(4);
+
+    Bucket(String key) {
+      this.key = key;
+    }
+  }
+
+  /** What this node holds of one peer's entries. */
+  private static final class Inbound {
+    final long uid;
+    final long createdNanos;
+    Map<String, Bucket> entries = new HashMap<>();
+    int size;
+    long lastSeq;
+    boolean synced;
+    boolean requested;
+    long requestedNanos;
+    Map<String, Bucket> staging;
+    int stagingSize;
+
+    Inbound(long uid, long nowNanos) {
+      this.uid = uid;
+      this.createdNanos = nowNanos;
+    }
+  }
+
+  /** This node's stream to one peer. */
+  private static final class Outbound {
+    final long uid;
+    long seq;
+    long acked;
+
+    Outbound(long uid) {
+      this.uid = uid;
+    }
+  }
+
+  private record Id(String key, String path) {}
+
+  private static final int TOMBSTONES = 10_000;
+
+  private final String self;
+  private final long selfUid;
+  private final int maxBytes;
+  private final long resyncAfterNanos;
+  private final Map<String, Bucket> local = new HashMap<>();
+  private int localSize;
+  private final LinkedHashMap<Id, ReplicaEntry> pending = new LinkedHashMap<>(); // null: removed
+  private final Map<String, Inbound> inbound = new HashMap<>();
+  private final Map<String, Outbound> outbound = new HashMap<>();
+  private final Map<String, String> protocols = new HashMap<>();
+  private final Set<String> dirty = new LinkedHashSet<>();
+  private final Set<String> completedSyncs = new HashSet<>();
+  private final Map<Peer, Boolean> tombstones =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Peer, Boolean> eldest) {
+          return size() > TOMBSTONES;
+        }
+      };
+
+  /**
+   * @param self this node's address
+   * @param selfUid this node's incarnation
+   * @param maxBytes the most bytes of strings (plus 24 per entry) one message carries
+   * @param resyncAfterNanos how long a request for a full copy may go unanswered before it is sent
+   *     again
+   */
+  public OwnedReplicas(String self, long selfUid, int maxBytes, long resyncAfterNanos) {
+    if (maxBytes < 1024) {
+      throw new IllegalArgumentException("maxBytes must be at least 1024, was " + maxBytes);
+    }
+    this.self = self;
+    this.selfUid = selfUid;
+    this.maxBytes = maxBytes;
+    this.resyncAfterNanos = resyncAfterNanos;
+  }
+
+  /** This node's address. */
+  public String self() {
+    return self;
+  }
+
+  // ---- this node's entries ----
+
+  /** Adds or replaces an entry of this node; sent to the peers at the next {@link #flush}. */
+  public void put(ReplicaEntry entry) {
+    Bucket bucket = local.computeIfAbsent(entry.key(), Bucket::new);
+    if (bucket.byPath.put(entry.path(), entry) == null) {
+      localSize++;
+    }
+    pending.put(new Id(bucket.key, entry.path()), entry);
+    dirty.add(bucket.key);
+  }
+
+  /** Removes an entry of this node; returns it, or null if there was none. */
+  public ReplicaEntry remove(String key, String path) {
+    Bucket bucket = local.get(key);
+    ReplicaEntry removed = bucket == null ? null : bucket.byPath.remove(path);
+    if (removed != null) {
+      localSize--;
+      if (bucket.byPath.isEmpty()) {
+        local.remove(key);
+      }
+      pending.put(new Id(key, path), null);
+      dirty.add(key);
+    }
+    return removed;
+  }
+
+  /** This node's entry {@code (key, path)}, or null. */
+  public ReplicaEntry localEntry(String key, String path) {
+    Bucket bucket = local.get(key);
+    return bucket == null ? null : bucket.byPath.get(path);
+  }
+
+  /** How many entries this node owns. */
+  public int localSize() {
+    return localSize;
+  }
+
+  /** Sends the changes since the last flush to every peer. */
+  public void flush(Outbox outbox) {
+    if (pending.isEmpty() || outbound.isEmpty()) {
+      pending.clear();
+      return;
+    }
+    List<Chunk> chunks = new ArrayList<>();
+    Chunk chunk = new Chunk();
+    for (Map.Entry<Id, ReplicaEntry> change : pending.entrySet()) {
+      if (chunk.full(maxBytes)) {
+        chunks.add(chunk);
+        chunk = new Chunk();
+      }
+      if (change.getValue() == null) {
+        chunk.remove(change.getKey().key(), change.getKey().path());
+      } else {
+        chunk.put(change.getValue());
+      }
+    }
+    chunks.add(chunk);
+    pending.clear();
+    outbound.forEach(
+        (node, stream) -> {
+          Peer peer = new Peer(node, stream.uid);
+          for (Chunk c : chunks) {
+            outbox.send(peer, c.message(self, selfUid, ++stream.seq, 0, 0));
+          }
+        });
+  }
+
+  /** Sends a full copy of this node's entries to {@code node}'s stream. */
+  private void sendCopy(String node, Outbound stream, Outbox outbox) {
+    List<Chunk> chunks = new ArrayList<>();
+    Chunk chunk = new Chunk();
+    for (Bucket bucket : local.values()) {
+      for (ReplicaEntry entry : bucket.byPath.values()) {
+        if (chunk.full(maxBytes)) {
+          chunks.add(chunk);
+          chunk = new Chunk();
+        }
+        chunk.put(entry);
+      }
+    }
+    chunks.add(chunk);
+    Peer peer = new Peer(node, stream.uid);
+    for (int i = 0; i < chunks.size(); i++) {
+      outbox.send(peer, chunks.get(i).message(self, selfUid, ++stream.seq, i, chunks.size()));
+    }
+  }
+
+  // ---- peers ----
+
+  /**
+   * A member this node should hold the entries of: asks it for a full copy unless this node has one
+   * (or asked for one recently).
+   */
+  public void discover(Peer peer, Outbox outbox, long nowNanos) {
+    if (peer.node().equals(self) || tombstones.containsKey(peer)) {
+      return;
+    }
+    Inbound in = inbound.get(peer.node());
+    if (in != null && in.uid == peer.uid()) {
+      if (!in.synced && (!in.requested || nowNanos - in.requestedNanos > resyncAfterNanos)) {
+        request(peer, in, outbox, nowNanos);
+      }
+      return;
+    }
+    in = replaceInbound(peer.node(), peer.uid(), nowNanos);
+    request(peer, in, outbox, nowNanos);
+  }
+
+  /** Asks {@code peer} for a fresh full copy now, whatever this node holds of it. */
+  public void requestCopy(Peer peer, Outbox outbox, long nowNanos) {
+    if (peer.node().equals(self) || tombstones.containsKey(peer)) {
+      return;
+    }
+    Inbound in = inbound.get(peer.node());
+    if (in == null || in.uid != peer.uid()) {
+      in = replaceInbound(peer.node(), peer.uid(), nowNanos);
+    }
+    request(peer, in, outbox, nowNanos);
+  }
+
+  /**
+   * The peer {@code (node, uid)} was removed from the cluster: drops its entries and stops sending
+   * to it; its late messages are ignored.
+   *
+   * @return how many entries were dropped
+   */
+  public int removePeer(String node, long uid) {
+    tombstones.put(new Peer(node, uid), Boolean.TRUE);
+    Outbound out = outbound.get(node);
+    if (out != null && out.uid == uid) {
+      outbound.remove(node);
+    }
+    Inbound in = inbound.get(node);
+    if (in != null && in.uid == uid) {
+      return dropInbound(node);
+    }
+    return 0;
+  }
+
+  /** Drops the entries held of {@code node}, whatever its incarnation (the prune sweep). */
+  public int dropNode(String node) {
+    outbound.remove(node);
+    return inbound.containsKey(node) ? dropInbound(node) : 0;
+  }
+
+  private int dropInbound(String node) {
+    Inbound in = inbound.remove(node);
+    dirty.addAll(in.entries.keySet());
+    return in.size;
+  }
+
+  private Inbound replaceInbound(String node, long uid, long nowNanos) {
+    if (inbound.containsKey(node)) {
+      dropInbound(node);
+    }
+    Inbound in = new Inbound(uid, nowNanos);
+    inbound.put(node, in);
+    return in;
+  }
+
+  private void request(Peer peer, Inbound in, Outbox outbox, long nowNanos) {
+    in.requested = true;
+    in.requestedNanos = nowNanos;
+    in.synced = false;
+    in.staging = null;
+    outbox.send(peer, new ReplicaMessage.SyncRequest(self, selfUid));
+  }
+
+  /** Periodic: tells every peer the last seq sent to it, and asks again for overdue copies. */
+  public void tick(Outbox outbox, long nowNanos) {
+    outbound.forEach(
+        (node, stream) ->
+            outbox.send(
+                new Peer(node, stream.uid), new ReplicaMessage.Status(self, selfUid, stream.seq)));
+    inbound.forEach(
+        (node, in) -> {
+          if (!in.synced && (!in.requested || nowNanos - in.requestedNanos > resyncAfterNanos)) {
+            request(new Peer(node, in.uid), in, outbox, nowNanos);
+          }
+        });
+  }
+
+  // ---- messages from peers ----
+
+  /** Handles a message of another node's core. */
+  public void receive(ReplicaMessage message, Outbox outbox, long nowNanos) {
+    if (message.from().equals(self)
+        || tombstones.containsKey(new Peer(message.from(), message.fromUid()))) {
+      return;
+    }
+    if (message instanceof ReplicaMessage.Entries entries) {
+      onEntries(entries, outbox, nowNanos);
+    } else if (message instanceof ReplicaMessage.SyncRequest request) {
+      Outbound stream = outbound.get(request.from());
+      if (stream == null || stream.uid != request.fromUid()) {
+        stream = new Outbound(request.fromUid());
+        outbound.put(request.from(), stream);
+      }
+      sendCopy(request.from(), stream, outbox);
+    } else if (message instanceof ReplicaMessage.Status status) {
+      Inbound in = inbound.get(status.from());
+      Peer peer = new Peer(status.from(), status.fromUid());
+      if (in == null || in.uid != status.fromUid()) {
+        discover(peer, outbox, nowNanos);
+      } else if (in.synced && status.lastSeq() > in.lastSeq) {
+        request(peer, in, outbox, nowNanos); // the tail of the stream was lost
+      }
+    } else if (message instanceof ReplicaMessage.Ack ack) {
+      Outbound stream = outbound.get(ack.from());
+      if (stream != null && stream.uid == ack.fromUid()) {
+        stream.acked = Math.max(stream.acked, ack.seq());
+      }
+    }
+  }
+
+  private void onEntries(ReplicaMessage.Entries msg, Outbox outbox, long nowNanos) {
+    Peer peer = new Peer(msg.from(), msg.fromUid());
+    Inbound in = inbound.get(msg.from());
+    if (in == null || in.uid != msg.fromUid()) {
+      if (!msg.isSync() || msg.part() != 0) {
+        discover(peer, outbox, nowNanos); // changes from a peer this node holds nothing of
+        return;
+      }
+      in = replaceInbound(msg.from(), msg.fromUid(), nowNanos);
+    }
+    if (msg.isSync()) {
+      if (msg.part() == 0) {
+        in.staging = new HashMap<>();
+        in.stagingSize = 0;
+      } else if (in.staging == null || msg.seq() != in.lastSeq + 1) {
+        in.lastSeq = Math.max(in.lastSeq, msg.seq());
+        if (!in.requested || nowNanos - in.requestedNanos > resyncAfterNanos) {
+          request(peer, in, outbox, nowNanos);
+        }
+        return;
+      }
+      in.lastSeq = msg.seq();
+      in.stagingSize += apply(msg, in.staging, null);
+      if (msg.part() == msg.parts() - 1) {
+        completeCopy(in);
+        completedSyncs.add(msg.from());
+        outbox.send(peer, new ReplicaMessage.Ack(self, selfUid, msg.seq()));
+      }
+      return;
+    }
+    if (!in.synced || msg.seq() != in.lastSeq + 1) {
+      if (in.synced) {
+        logGap(msg, in);
+        request(peer, in, outbox, nowNanos);
+      }
+      return;
+    }
+    in.lastSeq = msg.seq();
+    in.size += apply(msg, in.entries, dirty);
+    outbox.send(peer, new ReplicaMessage.Ack(self, selfUid, msg.seq()));
+  }
+
+  private static void logGap(ReplicaMessage.Entries msg, Inbound in) {
+    org.slf4j.LoggerFactory.getLogger(OwnedReplicas.class)
+        .debug(
+            "Message {} of [{}] follows {}: asking for a full copy",
+            msg.seq(),
+            msg.from(),
+            in.lastSeq);
+  }
+
+  /** Swaps in a completed copy, marking the keys that changed and keeping unchanged entries. */
+  private void completeCopy(Inbound in) {
+    Map<String, Bucket> old = in.entries;
+    Map<String, Bucket> copy = in.staging;
+    for (Bucket bucket : copy.values()) {
+      Bucket before = old.get(bucket.key);
+      boolean changed = before == null || before.byPath.size() != bucket.byPath.size();
+      for (Map.Entry<String, ReplicaEntry> e : bucket.byPath.entrySet()) {
+        ReplicaEntry previous = before == null ? null : before.byPath.get(e.getKey());
+        if (e.getValue().sameAs(previous)) {
+          e.setValue(previous); // keeps its cached view
+        } else {
+          changed = true;
+        }
+      }
+      if (changed) {
+        dirty.add(bucket.key);
+      }
+    }
+    for (String key : old.keySet()) {
+      if (!copy.containsKey(key)) {
+        dirty.add(key);
+      }
+    }
+    in.entries = copy;
+    in.size = in.stagingSize;
+    in.staging = null;
+    in.synced = true;
+    in.requested = false;
+  }
+
+  /** Applies the puts and removals of {@code msg} to {@code entries}; returns the size change. */
+  private int apply(ReplicaMessage.Entries msg, Map<String, Bucket> entries, Set<String> marks) {
+    int delta = 0;
+    List<String> keys = msg.keys();
+    List<String> paths = msg.paths();
+    String[] canonicalProtocols = new String[msg.protocols().size()];
+    for (int i = 0; i < canonicalProtocols.length; i++) {
+      String p = msg.protocols().get(i);
+      canonicalProtocols[i] = protocols.computeIfAbsent(p, x -> x);
+    }
+    for (int i = 0; i < paths.size(); i++) {
+      Bucket bucket = entries.computeIfAbsent(keys.get(msg.keyIndex()[i]), Bucket::new);
+      ReplicaEntry entry =
+          new ReplicaEntry(
+              bucket.key,
+              canonicalProtocols[msg.protocolIndex()[i]],
+              paths.get(i),
+              msg.registeredAt()[i],
+              msg.extra()[i]);
+      ReplicaEntry previous = bucket.byPath.put(entry.path(), entry);
+      if (previous == null) {
+        delta++;
+      }
+      if (marks != null && !entry.sameAs(previous)) {
+        marks.add(bucket.key);
+      }
+    }
+    List<String> removedPaths = msg.removedPaths();
+    for (int i = 0; i < removedPaths.size(); i++) {
+      String key = keys.get(msg.removedKeyIndex()[i]);
+      Bucket bucket = entries.get(key);
+      if (bucket != null && bucket.byPath.remove(removedPaths.get(i)) != null) {
+        delta--;
+        if (bucket.byPath.isEmpty()) {
+          entries.remove(key);
+        }
+        if (marks != null) {
+          marks.add(bucket.key);
+        }
+      }
+    }
+    return delta;
+  }
+
+  // ---- reads for the owning actor ----
+
+  /** Calls {@code action} with every entry of {@code key}: this node's, then each peer's. */
+  public void forEach(String key, BiConsumer<String, ReplicaEntry> action) {
+    Bucket own = local.get(key);
+    if (own != null) {
+      own.byPath.values().forEach(e -> action.accept(self, e));
+    }
+    inbound.forEach(
+        (node, in) -> {
+          Bucket bucket = in.entries.get(key);
+          if (bucket != null) {
+            bucket.byPath.values().forEach(e -> action.accept(node, e));
+          }
+        });
+  }
+
+  /** The keys that changed since the last call, and forgets them. */
+  public Set<String> takeDirty() {
+    if (dirty.isEmpty()) {
+      return Set.of();
+    }
+    Set<String> taken = new LinkedHashSet<>(dirty);
+    dirty.clear();
+    return taken;
+  }
+
+  /** Marks every key {@code node} holds entries of as changed (its reachability changed). */
+  public void markNode(String node) {
+    Inbound in = inbound.get(node);
+    if (in != null) {
+      dirty.addAll(in.entries.keySet());
+    }
+  }
+
+  /** The nodes a full copy arrived from since the last call, and forgets them. */
+  public Set<String> takeCompletedSyncs() {
+    if (completedSyncs.isEmpty()) {
+      return Set.of();
+    }
+    Set<String> taken = Set.copyOf(completedSyncs);
+    completedSyncs.clear();
+    return taken;
+  }
+
+  /** The nodes this node holds entries of, with when it first heard of each. */
+  public Map<String, Long> heldNodes() {
+    Map<String, Long> result = new HashMap<>();
+    inbound.forEach((node, in) -> result.put(node, in.createdNanos));
+    return result;
+  }
+
+  /** How many entries this node holds of {@code node}; 0 if none. */
+  public int heldSize(String node) {
+    Inbound in = inbound.get(node);
+    return in == null ? 0 : in.size;
+  }
+
+  /** The nodes this node sends its changes to, with the last seq sent to each. */
+  public Map<String, Long> sent() {
+    Map<String, Long> result = new HashMap<>();
+    outbound.forEach((node, stream) -> result.put(node, stream.seq));
+    return result;
+  }
+
+  /** The last seq {@code node} acknowledged; -1 if this node does not send to it. */
+  public long acked(String node) {
+    Outbound stream = outbound.get(node);
+    return stream == null ? -1 : stream.acked;
+  }
+
+  /** The distinct keys this node holds entries of, its own included. */
+  public Collection<String> keys() {
+    Set<String> all = new HashSet<>(local.keySet());
+    inbound.values().forEach(in -> all.addAll(in.entries.keySet()));
+    return all;
+  }
+
+  // ---- message building ----
+
+  /** One message's worth of changes, as columns. */
+  private static final class Chunk {
+    final List<String> keys = new ArrayList<>();
+    final Map<String, Integer> keyIndexes = new HashMap<>();
+    final List<String> protocols = new ArrayList<>();
+    final Map<String, Integer> protocolIndexes = new HashMap<>();
+    int[] keyIndex = new int[16];
+    int[] protocolIndex = new int[16];
+    final List<String> paths = new ArrayList<>();
+    long[] registeredAt = new long[16];
+    long[] extra = new long[16];
+    int puts;
+    int[] removedKeyIndex = new int[16];
+    final List<String> removedPaths = new ArrayList<>();
+    int removes;
+    int bytes;
+
+    boolean full(int maxBytes) {
+      return bytes >= maxBytes - HEADROOM;
+    }
+
+    private int key(String key) {
+      Integer index = keyIndexes.get(key);
+      if (index == null) {
+        index = keys.size();
+        keys.add(key);
+        keyIndexes.put(key, index);
+        bytes += utf8Length(key) + 4;
+      }
+      return index;
+    }
+
+    void put(ReplicaEntry entry) {
+      if (puts == paths.size() && puts == keyIndex.length) {
+        keyIndex = Arrays.copyOf(keyIndex, puts * 2);
+        protocolIndex = Arrays.copyOf(protocolIndex, puts * 2);
+        registeredAt = Arrays.copyOf(registeredAt, puts * 2);
+        extra = Arrays.copyOf(extra, puts * 2);
+      }
+      keyIndex[puts] = key(entry.key());
+      Integer p = protocolIndexes.get(entry.protocol());
+      if (p == null) {
+        p = protocols.size();
+        protocols.add(entry.protocol());
+        protocolIndexes.put(entry.protocol(), p);
+        bytes += utf8Length(entry.protocol()) + 4;
+      }
+      protocolIndex[puts] = p;
+      paths.add(entry.path());
+      registeredAt[puts] = entry.registeredAt();
+      extra[puts] = entry.extra();
+      puts++;
+      bytes += utf8Length(entry.path()) + 24;
+    }
+
+    void remove(String key, String path) {
+      if (removes == removedKeyIndex.length) {
+        removedKeyIndex = Arrays.copyOf(removedKeyIndex, removes * 2);
+      }
+      removedKeyIndex[removes++] = key(key);
+      removedPaths.add(path);
+      bytes += utf8Length(path) + 8;
+    }
+
+    ReplicaMessage.Entries message(String from, long uid, long seq, int part, int parts) {
+      return new ReplicaMessage.Entries(
+          from,
+          uid,
+          seq,
+          part,
+          parts,
+          List.copyOf(keys),
+          List.copyOf(protocols),
+          Arrays.copyOf(keyIndex, puts),
+          Arrays.copyOf(protocolIndex, puts),
+          List.copyOf(paths),
+          Arrays.copyOf(registeredAt, puts),
+          Arrays.copyOf(extra, puts),
+          Arrays.copyOf(removedKeyIndex, removes),
+          List.copyOf(removedPaths));
+    }
+  }
+
+  /** Room a chunk leaves below its limit for one more entry (a key and a path of 2 KiB each). */
+  private static final int HEADROOM = 4096 + 64;
+
+  /** UTF-8 length of {@code s} without encoding it (ASCII fast path). */
+  static int utf8Length(String s) {
+    int n = s.length();
+    for (int i = 0; i < n; i++) {
+      if (s.charAt(i) >= 0x80) {
+        return s.getBytes(StandardCharsets.UTF_8).length;
+      }
+    }
+    return n;
+  }
+}
