@@ -10,7 +10,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
@@ -74,7 +76,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
       String protocol,
       Optional<Object> onDuplicate,
       long rank,
-      ActorRef<StatusReply<Done>> replyTo)
+      CompletableFuture<Done> reply)
       implements Command {}
 
   /** Reads every name from a majority and replies with the holder of every name. */
@@ -117,6 +119,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   private final PeerLink<Command> link;
   private final OwnedReplicas core;
   private final OwnedReplicas.Outbox outbox;
+  private final Executor executor;
   private final String self;
   // the published names: written by this actor only, one name at a time
   private final Map<String, List<NameEntry>> names = new ConcurrentHashMap<>();
@@ -145,6 +148,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     this.link = new PeerLink<>(ctx, timers, settings.replication(), this::requestBatch);
     this.core = link.core();
     this.outbox = link.outbox();
+    this.executor = ctx.getExecutionContext();
     this.self = link.selfAddress().toString();
     holder.set(holder.view().withNames(names));
   }
@@ -177,15 +181,14 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     if (holders == null || !holders.containsKey(path)) {
       boolean newName = holders == null && !names.containsKey(cmd.name());
       if (newName && names.size() + unpublishedNewNames >= settings.maxNames()) {
-        cmd.replyTo()
-            .tell(
-                StatusReply.error(
-                    new IllegalStateException(
-                        "AddressBook.register: the address book holds its limit of "
-                            + settings.maxNames()
-                            + " names (troupe.core.address-book.max-names); name ["
-                            + cmd.name()
-                            + "] refused")));
+        IllegalStateException e =
+            new IllegalStateException(
+                "AddressBook.register: the address book holds its limit of "
+                    + settings.maxNames()
+                    + " names (troupe.core.address-book.max-names); name ["
+                    + cmd.name()
+                    + "] refused");
+        executor.execute(() -> cmd.reply().completeExceptionally(e));
         return this;
       }
       if (newName) {
@@ -204,7 +207,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
       }
       watched.add(cmd.name());
     }
-    afterPublish.add(() -> cmd.replyTo().tell(StatusReply.ack()));
+    afterPublish.add(() -> cmd.reply().complete(Done.getInstance()));
     requestBatch();
     return this;
   }
@@ -259,9 +262,10 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     long end = System.nanoTime();
     nextPublishNanos = end + (end - now);
     if (!afterPublish.isEmpty()) {
+      // Completed off the actor: a caller's callbacks on the stage must not run on it.
       List<Runnable> due = List.copyOf(afterPublish);
       afterPublish.clear();
-      due.forEach(Runnable::run);
+      executor.execute(() -> due.forEach(Runnable::run));
     }
     return this;
   }

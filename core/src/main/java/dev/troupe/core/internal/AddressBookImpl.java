@@ -90,11 +90,10 @@ public final class AddressBookImpl implements AddressBook {
                   + "]"));
     }
     ActorRef<Object> any = ref.unsafeUpcast();
-    return AskPattern.askWithStatus(
-        actor,
-        replyTo -> new AddressBookActor.Register(name, any, protocol, onDuplicate, rank, replyTo),
-        settings.writeTimeout().multipliedBy(5),
-        system.scheduler());
+    // No ask: see WorkerRegistryImpl.localCommand.
+    CompletableFuture<Done> reply = new CompletableFuture<>();
+    actor.tell(new AddressBookActor.Register(name, any, protocol, onDuplicate, rank, reply));
+    return reply;
   }
 
   @Override

@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -22,7 +24,6 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.pattern.StatusReply;
 
 /** INTERNAL API. Keeps this node's view of the worker registry; see the design notes. */
 public final class RegistryActor extends AbstractBehavior<RegistryActor.Command> {
@@ -55,16 +56,15 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
 
   /** Registers a local worker. */
   public record Register(
-      String group, String protocol, ActorRef<Object> worker, ActorRef<StatusReply<Done>> replyTo)
+      String group, String protocol, ActorRef<Object> worker, CompletableFuture<Done> reply)
       implements Command {}
 
   /** Unregisters a local worker. */
-  public record Unregister(
-      String group, ActorRef<Object> worker, ActorRef<StatusReply<Done>> replyTo)
+  public record Unregister(String group, ActorRef<Object> worker, CompletableFuture<Done> reply)
       implements Command {}
 
   /** Marks a local worker DRAINING. */
-  public record Drain(String group, ActorRef<Object> worker, ActorRef<StatusReply<Done>> replyTo)
+  public record Drain(String group, ActorRef<Object> worker, CompletableFuture<Done> reply)
       implements Command {}
 
   /** Marks every local worker DRAINING; replies when the peers acknowledged it or timed out. */
@@ -97,6 +97,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
   private final PeerLink<Command> link;
   private final OwnedReplicas core;
   private final OwnedReplicas.Outbox outbox;
+  private final Executor executor;
 
   // worker -> group -> its entry path; the path of each worker
   private final Map<ActorRef<Object>, Set<String>> groupsOfWorker = new HashMap<>();
@@ -125,6 +126,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     this.self = link.selfAddress();
     this.core = link.core();
     this.outbox = link.outbox();
+    this.executor = ctx.getExecutionContext();
   }
 
   /** The registry actor, publishing into {@code views}. */
@@ -169,14 +171,14 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
       }
       groups.add(cmd.group());
     }
-    afterPublish.add(() -> cmd.replyTo().tell(StatusReply.ack()));
+    afterPublish.add(() -> cmd.reply().complete(Done.getInstance()));
     requestBatch();
     return this;
   }
 
   private Behavior<Command> onUnregister(Unregister cmd) {
     removeLocal(cmd.group(), cmd.worker());
-    afterPublish.add(() -> cmd.replyTo().tell(StatusReply.ack()));
+    afterPublish.add(() -> cmd.reply().complete(Done.getInstance()));
     requestBatch();
     return this;
   }
@@ -185,19 +187,19 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     String path = pathOf.get(cmd.worker());
     ReplicaEntry entry = path == null ? null : core.localEntry(cmd.group(), path);
     if (entry == null) {
-      cmd.replyTo()
-          .tell(
-              StatusReply.error(
-                  new IllegalArgumentException(
-                      "cannot drain ["
-                          + cmd.worker()
-                          + "]: it is not a registered member of group ["
-                          + cmd.group()
-                          + "] on this node")));
+      IllegalArgumentException e =
+          new IllegalArgumentException(
+              "cannot drain ["
+                  + cmd.worker()
+                  + "]: it is not a registered member of group ["
+                  + cmd.group()
+                  + "] on this node");
+      executor.execute(() -> cmd.reply().completeExceptionally(e));
       return this;
     }
     drain(entry, cmd.worker());
-    afterFlush.add(() -> awaitAcks(() -> cmd.replyTo().tell(StatusReply.ack())));
+    afterFlush.add(
+        () -> awaitAcks(() -> executor.execute(() -> cmd.reply().complete(Done.getInstance()))));
     requestBatch();
     return this;
   }
@@ -341,9 +343,10 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     long end = System.nanoTime();
     nextPublishNanos = end + (end - now);
     if (!afterPublish.isEmpty()) {
+      // Completed off the actor: a caller's callbacks on the stage must not run on it.
       List<Runnable> due = List.copyOf(afterPublish);
       afterPublish.clear();
-      due.forEach(Runnable::run);
+      executor.execute(() -> due.forEach(Runnable::run));
     }
     return this;
   }

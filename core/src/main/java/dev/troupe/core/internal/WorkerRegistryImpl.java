@@ -19,7 +19,6 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.pattern.StatusReply;
 
 /**
  * INTERNAL API. {@link WorkerRegistry} over {@link RegistryActor} and its {@link RegistryViews}.
@@ -47,9 +46,9 @@ public final class WorkerRegistryImpl implements WorkerRegistry {
         "register",
         group,
         worker,
-        replyTo ->
+        reply ->
             new RegistryActor.Register(
-                group.name(), group.protocol().getName(), worker.unsafeUpcast(), replyTo));
+                group.name(), group.protocol().getName(), worker.unsafeUpcast(), reply));
   }
 
   @Override
@@ -58,7 +57,7 @@ public final class WorkerRegistryImpl implements WorkerRegistry {
         "unregister",
         group,
         worker,
-        replyTo -> new RegistryActor.Unregister(group.name(), worker.unsafeUpcast(), replyTo));
+        reply -> new RegistryActor.Unregister(group.name(), worker.unsafeUpcast(), reply));
   }
 
   @Override
@@ -67,14 +66,14 @@ public final class WorkerRegistryImpl implements WorkerRegistry {
         "drain",
         group,
         worker,
-        replyTo -> new RegistryActor.Drain(group.name(), worker.unsafeUpcast(), replyTo));
+        reply -> new RegistryActor.Drain(group.name(), worker.unsafeUpcast(), reply));
   }
 
   private <T> CompletionStage<Done> localCommand(
       String operation,
       WorkerGroup<T> group,
       ActorRef<T> worker,
-      Function<ActorRef<StatusReply<Done>>, RegistryActor.Command> command) {
+      Function<CompletableFuture<Done>, RegistryActor.Command> command) {
     requireNonNull(group, "group");
     requireNonNull(worker, "worker");
     if (!LocalRefs.isLocal(worker)) {
@@ -89,7 +88,12 @@ public final class WorkerRegistryImpl implements WorkerRegistry {
                   + worker.path().address()
                   + "]"));
     }
-    return AskPattern.askWithStatus(actor, command::apply, askTimeout, system.scheduler());
+    // No ask: a stage of Pekko's ask is a Scala future's CompletableFuture, which runs even the
+    // non-async callbacks of callers on the common pool, and on 2 cores that is a new thread per
+    // callback (ForkJoinPool parallelism 1). The actor completes this future off its own thread.
+    CompletableFuture<Done> reply = new CompletableFuture<>();
+    actor.tell(command.apply(reply));
+    return reply;
   }
 
   @Override
