@@ -44,7 +44,8 @@ import java.util.regex.Pattern;
  *       absolute goal on the score, or one in multiples of the baseline). A {@code Mode.SampleTime}
  *       result also gets a row for each of its p50, p95 and p99, with the ratio to the same
  *       percentile of its baseline and the goals given for that percentile ({@link
- *       Goal#percentile()}).
+ *       Goal#percentile()}). If any result has the bytes per operation of JMH's gc profiler ({@code
+ *       -prof gc}: the secondary metric {@code gc.alloc.rate.norm}), the table gets a B/op column.
  *   <li>{@code [table.json ...]}: further figures, each a JSON object with {@code "tables": [{
  *       "title", "description", "columns": [...], "rows": [[...], ...] }]} (as {@link RingFigures}
  *       writes), rendered as Markdown tables after the benchmarks.
@@ -212,13 +213,19 @@ public final class PerformanceReport {
     }
     out.append(machine(results.get(0), resultsFile)).append("\n\n");
 
+    // A B/op column when the run had JMH's gc profiler (-prof gc) for at least one benchmark.
+    boolean allocation = false;
+    for (JsonNode result : results) {
+      allocation |= allocationMetric(result) != null;
+    }
     out.append(
-        "| Benchmark | Params | Score | Error (99.9%) | Baseline (same run) | × baseline"
-            + " | Goal | Met |\n");
-    out.append("|---|---|--:|--:|---|--:|---|---|\n");
+        "| Benchmark | Params | Score | Error (99.9%)"
+            + (allocation ? " | B/op" : "")
+            + " | Baseline (same run) | × baseline | Goal | Met |\n");
+    out.append("|---|---|--:|--:|" + (allocation ? "--:|" : "") + "---|--:|---|---|\n");
     boolean sampled = false;
     for (JsonNode result : results) {
-      for (String line : rows(result, results)) {
+      for (String line : rows(result, results, allocation)) {
         out.append(line).append('\n');
       }
       sampled |= result.path("mode").asText().equals("sample");
@@ -228,6 +235,15 @@ public final class PerformanceReport {
             + " throughput, the inverse for time per operation). Met: the whole error interval"
             + " clears the goal; for a goal in × baseline, the ratio of the ends of both error"
             + " intervals least favourable to the benchmark clears it.");
+    if (allocation) {
+      out.append(
+          " B/op: bytes allocated per operation from JMH's gc profiler (`-prof gc`,"
+              + " `gc.alloc.rate.norm`), ± its error: what every thread of the JVM allocated"
+              + " during the measurement (a node's actors and timers too) divided by the"
+              + " benchmark's operations. A call that allocates nothing shows the background's"
+              + " share, a fraction of a byte at millions of calls per second; one that"
+              + " allocates shows whole bytes.");
+    }
     if (sampled) {
       out.append(
           " Sampled benchmarks (`sample`, JMH's SampleTime) score the mean time per operation;"
@@ -325,7 +341,7 @@ public final class PerformanceReport {
    * The table rows of one result: its score, and for a sampled ({@code Mode.SampleTime}) result one
    * more row per percentile of {@link #SAMPLE_PERCENTILES} and of its goals.
    */
-  private static List<String> rows(JsonNode result, JsonNode all) {
+  private static List<String> rows(JsonNode result, JsonNode all, boolean allocation) {
     String benchmark = result.path("benchmark").asText();
     String mode = result.path("mode").asText();
     JsonNode metric = result.path("primaryMetric");
@@ -369,6 +385,7 @@ public final class PerformanceReport {
             params,
             human(score) + " " + unit,
             "± " + (Double.isNaN(error) ? "n/a" : human(error)),
+            allocation ? allocationCell(result) : null,
             baseline,
             ratioCell,
             judge(scoreGoals, score, Double.isNaN(error) ? 0 : error, worstRatio, unit, baseline)));
@@ -394,6 +411,7 @@ public final class PerformanceReport {
                 params,
                 human(value) + " " + unit,
                 "—",
+                allocation ? "—" : null,
                 baseline,
                 match == null ? ratioCell : ratio(ratio),
                 judge(pGoals, value, 0, ratio, unit, baseline)));
@@ -468,6 +486,7 @@ public final class PerformanceReport {
       Map<String, String> params,
       String score,
       String error,
+      String allocation,
       Optional<Baseline> baseline,
       String ratioCell,
       String[] goal) {
@@ -479,6 +498,7 @@ public final class PerformanceReport {
         + score
         + " | "
         + error
+        + (allocation == null ? "" : " | " + allocation)
         + " | "
         + baseline.map(b -> "`" + b.value() + "`").orElse("—")
         + " | "
@@ -488,6 +508,31 @@ public final class PerformanceReport {
         + " | "
         + goal[1]
         + " |";
+  }
+
+  /**
+   * The bytes allocated per operation that JMH's gc profiler recorded ({@code gc.alloc.rate.norm};
+   * older JMH versions named it {@code ·gc.alloc.rate.norm}); null if none.
+   */
+  private static JsonNode allocationMetric(JsonNode result) {
+    JsonNode secondary = result.path("secondaryMetrics");
+    for (String name : List.of("gc.alloc.rate.norm", "\u00b7gc.alloc.rate.norm")) {
+      if (secondary.has(name)) {
+        return secondary.get(name);
+      }
+    }
+    return null;
+  }
+
+  /** The B/op cell of a result: bytes per operation ± error, or — without the gc profiler. */
+  private static String allocationCell(JsonNode result) {
+    JsonNode metric = allocationMetric(result);
+    if (metric == null) {
+      return "—";
+    }
+    double bytes = metric.path("score").asDouble(Double.NaN);
+    double error = metric.path("scoreError").asDouble(Double.NaN);
+    return human(bytes) + (Double.isNaN(error) ? "" : " ± " + human(error));
   }
 
   private static JsonNode find(
