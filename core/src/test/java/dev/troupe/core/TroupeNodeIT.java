@@ -76,7 +76,7 @@ final class TroupeNodeIT {
   }
 
   @Test
-  void theReceptionistAndTroupesReplicatorAreTunedForFastPropagation() {
+  void pekkosReceptionistIsTunedForFastPropagation() {
     try (TroupeNode node = startLocal("pekko.cluster.distributed-data.gossip-interval = 1500ms")) {
       Config config = node.system().settings().config();
       assertEquals("all", config.getString("pekko.cluster.typed.receptionist.write-consistency"));
@@ -84,13 +84,7 @@ final class TroupeNodeIT {
           Duration.ofMillis(10),
           config.getDuration(
               "pekko.cluster.typed.receptionist.distributed-data.notify-subscribers-interval"));
-      assertEquals(
-          Duration.ofMillis(10),
-          config.getDuration("troupe.core.distributed-data.notify-subscribers-interval"));
-      // Gossip is Pekko's, including user overrides: Troupe adds no periodic traffic.
-      assertEquals(
-          Duration.ofMillis(1500),
-          config.getDuration("troupe.core.distributed-data.gossip-interval"));
+      // Gossip is Pekko's, including user overrides.
       assertEquals(
           Duration.ofMillis(1500),
           config.getDuration("pekko.cluster.typed.receptionist.distributed-data.gossip-interval"));
