@@ -11,7 +11,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * Cluster-wide names of single actors, and the node set that placement uses: ergo-extensions'
- * {@code whereis} and AddressBook on Pekko Distributed Data. Obtained from {@link
+ * {@code whereis} and AddressBook, replicated as Erlang {@code pg} does. Obtained from {@link
  * TroupeNode#addressBook()}.
  *
  * <pre>{@code
@@ -33,12 +33,11 @@ import org.apache.pekko.actor.typed.ActorRef;
  * #lookup}, {@link #resolve}, {@link #snapshot}): no actor round trip. {@link #resolve} tells
  * "absent" from "this node cannot tell yet"; {@link #query} reads from a majority of nodes.
  *
- * <p><b>Limits.</b> A name is at most {@value #MAX_NAME_BYTES} bytes in UTF-8: every name travels
- * in the replicated Distributed Data value, whose keys must stay well below Artery's frame size
- * ({@code pekko.remote.artery.advanced.maximum-frame-size}, 256 KiB) for gossip to reach every
- * node; a longer name is refused by {@code register} with an {@link IllegalArgumentException}.
- * Tested with 100 000 names on three nodes (FAULTS.md R5); see {@code
- * troupe.core.address-book.distributed-key-count} for more.
+ * <p><b>Limits.</b> A name is at most {@value #MAX_NAME_BYTES} bytes in UTF-8; a longer name is
+ * refused by {@code register} with an {@link IllegalArgumentException}. The book holds at most
+ * {@code troupe.core.address-book.max-names} names (default 1 000 000); past it {@code register}
+ * of a new name fails its stage with an {@link IllegalStateException} naming the setting. Tested
+ * with 100 000 names on three nodes (FAULTS.md R5).
  *
  * @since 0.1.0
  */

@@ -250,7 +250,7 @@ public final class TroupeNode implements AutoCloseable {
   }
 
   /**
-   * The node's worker group registry: Erlang {@code pg} on the Pekko receptionist.
+   * The node's worker group registry: Erlang {@code pg} on Pekko.
    *
    * @see WorkerRegistry
    */

@@ -49,8 +49,8 @@ public interface WorkerRegistry {
   /**
    * Adds {@code worker}, an actor of this node, to {@code group}; idempotent.
    *
-   * @return a stage completed when this node's receptionist has the registration (and this node's
-   *     reads show it), or failed with {@link IllegalArgumentException} if {@code worker} is not an
+   * @return a stage completed when this node's reads show the registration (the other nodes
+   *     follow within milliseconds), or failed with {@link IllegalArgumentException} if {@code worker} is not an
    *     actor of this node
    * @throws IllegalArgumentException if {@code group} or {@code worker} is null
    */
@@ -72,7 +72,8 @@ public interface WorkerRegistry {
    * once it has seen the change; it stays listed until it stops or is unregistered.
    *
    * @return a stage completed when the reachable nodes have acknowledged the change (or after
-   *     {@code troupe.core.registry.write-timeout}, when the change still spreads by gossip);
+   *     {@code troupe.core.registry.write-timeout}; a node that did not acknowledge it gets it with
+   *     its next full copy);
    *     failed with {@link IllegalArgumentException} if {@code worker} is not a registered member
    *     of {@code group} on this node
    * @throws IllegalArgumentException if {@code group} or {@code worker} is null
