@@ -35,9 +35,9 @@ import org.apache.pekko.actor.typed.ActorRef;
  *
  * <p><b>Limits.</b> A name is at most {@value #MAX_NAME_BYTES} bytes in UTF-8; a longer name is
  * refused by {@code register} with an {@link IllegalArgumentException}. The book holds at most
- * {@code troupe.core.address-book.max-names} names (default 1 000 000); past it {@code register}
- * of a new name fails its stage with an {@link IllegalStateException} naming the setting. Tested
- * with 100 000 names on three nodes (FAULTS.md R5).
+ * {@code troupe.core.address-book.max-names} names (default 1 000 000); past it {@code register} of
+ * a new name fails its stage with an {@link IllegalStateException} naming the setting. Tested with
+ * 100 000 names on three nodes (FAULTS.md R5).
  *
  * @since 0.1.0
  */

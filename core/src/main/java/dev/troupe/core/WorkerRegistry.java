@@ -49,9 +49,9 @@ public interface WorkerRegistry {
   /**
    * Adds {@code worker}, an actor of this node, to {@code group}; idempotent.
    *
-   * @return a stage completed when this node's reads show the registration (the other nodes
-   *     follow within milliseconds), or failed with {@link IllegalArgumentException} if {@code worker} is not an
-   *     actor of this node
+   * @return a stage completed when this node's reads show the registration (the other nodes follow
+   *     within milliseconds), or failed with {@link IllegalArgumentException} if {@code worker} is
+   *     not an actor of this node
    * @throws IllegalArgumentException if {@code group} or {@code worker} is null
    */
   <T> CompletionStage<Done> register(WorkerGroup<T> group, ActorRef<T> worker);
@@ -73,9 +73,8 @@ public interface WorkerRegistry {
    *
    * @return a stage completed when the reachable nodes have acknowledged the change (or after
    *     {@code troupe.core.registry.write-timeout}; a node that did not acknowledge it gets it with
-   *     its next full copy);
-   *     failed with {@link IllegalArgumentException} if {@code worker} is not a registered member
-   *     of {@code group} on this node
+   *     its next full copy); failed with {@link IllegalArgumentException} if {@code worker} is not
+   *     a registered member of {@code group} on this node
    * @throws IllegalArgumentException if {@code group} or {@code worker} is null
    */
   <T> CompletionStage<Done> drain(WorkerGroup<T> group, ActorRef<T> worker);

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -37,13 +38,7 @@ public final class GroupView {
    * @param reachable whether the worker's node is reachable
    */
   public record Member(
-      WorkerEntry<Object> entry, String protocol, String node, String path, boolean reachable) {
-
-    /** The worker's ref string, the same on every node: its ring member name. */
-    String refKey() {
-      return node + path;
-    }
-  }
+      WorkerEntry<Object> entry, String protocol, String node, String path, boolean reachable) {}
 
   private static final Comparator<Member> OLDEST_FIRST =
       Comparator.<Member>comparingLong(m -> m.entry().registeredAt().toEpochMilli())
@@ -109,7 +104,7 @@ public final class GroupView {
   public static final class ProtocolView {
     private final List<WorkerEntry<Object>> reachable;
     private final ActorRef<Object>[] active;
-    private final Member[] activeMembers;
+    private final Address[] activeNodes;
     private final AtomicLong next;
     private volatile ActorRef<Object>[] ring; // owner of every ring partition, on first pick(key)
 
@@ -127,9 +122,10 @@ public final class GroupView {
       }
       this.reachable = List.copyOf(reachableEntries);
       this.active = new ActorRef[activeMembers.size()];
-      this.activeMembers = activeMembers.toArray(new Member[0]);
+      this.activeNodes = new Address[activeMembers.size()];
       for (int i = 0; i < active.length; i++) {
         active[i] = activeMembers.get(i).entry().ref();
+        activeNodes[i] = activeMembers.get(i).entry().node();
       }
       this.next = next;
     }
@@ -139,7 +135,8 @@ public final class GroupView {
     private ActorRef<Object>[] ownersByPartition() {
       Map<String, ActorRef<Object>> refs = new HashMap<>();
       for (int i = 0; i < active.length; i++) {
-        refs.put(activeMembers[i].refKey(), active[i]);
+        // The ref with its node's address: the same string on every node.
+        refs.put(active[i].path().toSerializationFormatWithAddress(activeNodes[i]), active[i]);
       }
       HashRing hashRing = HashRing.of(refs.keySet());
       ActorRef<Object>[] owners = new ActorRef[HashRing.PARTITIONS];

@@ -108,6 +108,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
   private final List<Runnable> afterFlush = new ArrayList<>();
   private final List<AckWait> ackWaits = new ArrayList<>();
   private boolean batchRequested;
+  private Instant lastInstant = Instant.EPOCH; // shared by entries of the same millisecond
   private long nextPublishNanos = System.nanoTime();
 
   private RegistryActor(
@@ -159,11 +160,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
       ReplicaEntry entry = new ReplicaEntry(cmd.group(), cmd.protocol(), path, clock.millis(), 0);
       entry.view =
           new WorkerEntry<>(
-              cmd.group(),
-              self,
-              cmd.worker(),
-              Instant.ofEpochMilli(entry.registeredAt()),
-              WorkerState.ACTIVE);
+              cmd.group(), self, cmd.worker(), instant(entry.registeredAt()), WorkerState.ACTIVE);
       core.put(entry);
       Set<String> groups = groupsOfWorker.computeIfAbsent(cmd.worker(), w -> new HashSet<>());
       if (groups.isEmpty()) {
@@ -228,11 +225,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     ReplicaEntry drained = entry.withExtra(WorkerState.DRAINING.ordinal());
     drained.view =
         new WorkerEntry<>(
-            entry.key(),
-            self,
-            worker,
-            Instant.ofEpochMilli(entry.registeredAt()),
-            WorkerState.DRAINING);
+            entry.key(), self, worker, instant(entry.registeredAt()), WorkerState.DRAINING);
     core.put(drained);
   }
 
@@ -351,6 +344,14 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     return this;
   }
 
+  /** An Instant of {@code millis}: the last one made if it is the same (a burst shares them). */
+  private Instant instant(long millis) {
+    if (lastInstant.toEpochMilli() != millis) {
+      lastInstant = Instant.ofEpochMilli(millis);
+    }
+    return lastInstant;
+  }
+
   private GroupView buildView(String group) {
     List<GroupView.Member> members = new ArrayList<>();
     Set<String> unreachable = link.unreachable();
@@ -366,7 +367,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
                     entry.key(),
                     address,
                     resolver.resolveActorRef(node + entry.path()),
-                    Instant.ofEpochMilli(entry.registeredAt()),
+                    instant(entry.registeredAt()),
                     entry.extra() == 1 ? WorkerState.DRAINING : WorkerState.ACTIVE);
             entry.view = worker;
           }
