@@ -173,12 +173,12 @@ final class AddressBookScaleIT {
   /**
    * A burst of 100 000 registrations (a third on each node): every name reaches every node and a
    * node that joins afterwards, and nothing is dropped for size. With {@code -Dtroupe.r5.max-names}
-   * below the burst, every name past the limit is refused for it and every accepted one arrives. By hand (a few minutes, 4 GiB of heap for the 3 nodes
-   * in this JVM; docs/RELIABILITY.md R5 has the figures): {@code mvn -B verify -pl core
-   * -Dit.test='AddressBookScaleIT' -Dtroupe.r5=true "-Dtest.jvm.args=-Xmx4g -XX:+UseParallelGC
-   * --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED"}, with
-   * optional {@code -Dtroupe.r5.names=N -Dtroupe.r5.in-flight=N -Dtroupe.r5.max-names=N
-   * -Dtroupe.r5.config=<HOCON>}.
+   * below the burst, every name past the limit is refused for it and every accepted one arrives. By
+   * hand (a few minutes, 4 GiB of heap for the 3 nodes in this JVM; docs/RELIABILITY.md R5 has the
+   * figures): {@code mvn -B verify -pl core -Dit.test='AddressBookScaleIT' -Dtroupe.r5=true
+   * "-Dtest.jvm.args=-Xmx4g -XX:+UseParallelGC --add-opens java.base/java.nio=ALL-UNNAMED
+   * --add-opens java.base/sun.nio.ch=ALL-UNNAMED"}, with optional {@code -Dtroupe.r5.names=N
+   * -Dtroupe.r5.in-flight=N -Dtroupe.r5.max-names=N -Dtroupe.r5.config=<HOCON>}.
    */
   @Test
   @EnabledIfSystemProperty(named = "troupe.r5", matches = "true")
