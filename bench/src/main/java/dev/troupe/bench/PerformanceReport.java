@@ -44,8 +44,9 @@ import java.util.regex.Pattern;
  *       absolute goal on the score, or one in multiples of the baseline). A {@code Mode.SampleTime}
  *       result also gets a row for each of its p50, p95 and p99, with the ratio to the same
  *       percentile of its baseline and the goals given for that percentile ({@link
- *       Goal#percentile()}). If any result has the bytes per operation of JMH's gc profiler ({@code
- *       -prof gc}: the secondary metric {@code gc.alloc.rate.norm}), the table gets a B/op column.
+ *       Goal#percentile()}). If any result has bytes per operation from {@link
+ *       ThreadAllocationProfiler} (the benchmark's threads) or JMH's gc profiler ({@code -prof gc},
+ *       the whole JVM: {@code gc.alloc.rate.norm}), the table gets a B/op column for each.
  *   <li>{@code [table.json ...]}: further figures, each a JSON object with {@code "tables": [{
  *       "title", "description", "columns": [...], "rows": [[...], ...] }]} (as {@link RingFigures}
  *       writes), rendered as Markdown tables after the benchmarks.
@@ -213,19 +214,27 @@ public final class PerformanceReport {
     }
     out.append(machine(results.get(0), resultsFile)).append("\n\n");
 
-    // A B/op column when the run had JMH's gc profiler (-prof gc) for at least one benchmark.
-    boolean allocation = false;
-    for (JsonNode result : results) {
-      allocation |= allocationMetric(result) != null;
+    // A B/op column for each allocation profiler that ran for at least one benchmark.
+    List<Allocation> allocations = new ArrayList<>();
+    for (Allocation allocation : Allocation.values()) {
+      for (JsonNode result : results) {
+        if (allocation.metric(result) != null) {
+          allocations.add(allocation);
+          break;
+        }
+      }
     }
-    out.append(
-        "| Benchmark | Params | Score | Error (99.9%)"
-            + (allocation ? " | B/op" : "")
-            + " | Baseline (same run) | × baseline | Goal | Met |\n");
-    out.append("|---|---|--:|--:|" + (allocation ? "--:|" : "") + "---|--:|---|---|\n");
+    StringBuilder header = new StringBuilder("| Benchmark | Params | Score | Error (99.9%)");
+    StringBuilder align = new StringBuilder("|---|---|--:|--:|");
+    for (Allocation allocation : allocations) {
+      header.append(" | ").append(allocation.header);
+      align.append("--:|");
+    }
+    out.append(header).append(" | Baseline (same run) | × baseline | Goal | Met |\n");
+    out.append(align).append("---|--:|---|---|\n");
     boolean sampled = false;
     for (JsonNode result : results) {
-      for (String line : rows(result, results, allocation)) {
+      for (String line : rows(result, results, allocations)) {
         out.append(line).append('\n');
       }
       sampled |= result.path("mode").asText().equals("sample");
@@ -235,14 +244,17 @@ public final class PerformanceReport {
             + " throughput, the inverse for time per operation). Met: the whole error interval"
             + " clears the goal; for a goal in × baseline, the ratio of the ends of both error"
             + " intervals least favourable to the benchmark clears it.");
-    if (allocation) {
+    if (allocations.contains(Allocation.THREAD)) {
       out.append(
-          " B/op: bytes allocated per operation from JMH's gc profiler (`-prof gc`,"
-              + " `gc.alloc.rate.norm`), ± its error: what every thread of the JVM allocated"
-              + " during the measurement (a node's actors and timers too) divided by the"
-              + " benchmark's operations. A call that allocates nothing shows the background's"
-              + " share, a fraction of a byte at millions of calls per second; one that"
-              + " allocates shows whole bytes.");
+          " B/op (benchmark threads): bytes allocated per operation by the threads that run the"
+              + " benchmark (`-prof dev.troupe.bench.ThreadAllocationProfiler`), ± its error.");
+    }
+    if (allocations.contains(Allocation.JVM)) {
+      out.append(
+          " B/op (whole JVM): JMH's gc profiler (`-prof gc`, `gc.alloc.rate.norm`), ± its"
+              + " error: what every thread of the JVM allocated (a node's actors and timers too),"
+              + " divided by the benchmark's operations, so a call that allocates nothing still"
+              + " shows the background's share.");
     }
     if (sampled) {
       out.append(
@@ -341,7 +353,7 @@ public final class PerformanceReport {
    * The table rows of one result: its score, and for a sampled ({@code Mode.SampleTime}) result one
    * more row per percentile of {@link #SAMPLE_PERCENTILES} and of its goals.
    */
-  private static List<String> rows(JsonNode result, JsonNode all, boolean allocation) {
+  private static List<String> rows(JsonNode result, JsonNode all, List<Allocation> allocations) {
     String benchmark = result.path("benchmark").asText();
     String mode = result.path("mode").asText();
     JsonNode metric = result.path("primaryMetric");
@@ -385,7 +397,7 @@ public final class PerformanceReport {
             params,
             human(score) + " " + unit,
             "± " + (Double.isNaN(error) ? "n/a" : human(error)),
-            allocation ? allocationCell(result) : null,
+            allocations.stream().map(a -> a.cell(result)).toList(),
             baseline,
             ratioCell,
             judge(scoreGoals, score, Double.isNaN(error) ? 0 : error, worstRatio, unit, baseline)));
@@ -411,7 +423,7 @@ public final class PerformanceReport {
                 params,
                 human(value) + " " + unit,
                 "—",
-                allocation ? "—" : null,
+                allocations.stream().map(a -> "—").toList(),
                 baseline,
                 match == null ? ratioCell : ratio(ratio),
                 judge(pGoals, value, 0, ratio, unit, baseline)));
@@ -486,7 +498,7 @@ public final class PerformanceReport {
       Map<String, String> params,
       String score,
       String error,
-      String allocation,
+      List<String> allocations,
       Optional<Baseline> baseline,
       String ratioCell,
       String[] goal) {
@@ -498,7 +510,7 @@ public final class PerformanceReport {
         + score
         + " | "
         + error
-        + (allocation == null ? "" : " | " + allocation)
+        + allocations.stream().map(a -> " | " + a).reduce("", String::concat)
         + " | "
         + baseline.map(b -> "`" + b.value() + "`").orElse("—")
         + " | "
@@ -510,29 +522,41 @@ public final class PerformanceReport {
         + " |";
   }
 
-  /**
-   * The bytes allocated per operation that JMH's gc profiler recorded ({@code gc.alloc.rate.norm};
-   * older JMH versions named it {@code ·gc.alloc.rate.norm}); null if none.
-   */
-  private static JsonNode allocationMetric(JsonNode result) {
-    JsonNode secondary = result.path("secondaryMetrics");
-    for (String name : List.of("gc.alloc.rate.norm", "\u00b7gc.alloc.rate.norm")) {
-      if (secondary.has(name)) {
-        return secondary.get(name);
-      }
-    }
-    return null;
-  }
+  /** The B/op columns: a secondary metric of the results, under each name it has had. */
+  private enum Allocation {
+    THREAD("B/op (benchmark threads)", ThreadAllocationProfiler.METRIC),
+    // older JMH versions named it ·gc.alloc.rate.norm
+    JVM("B/op (whole JVM)", "gc.alloc.rate.norm", "\u00b7gc.alloc.rate.norm");
 
-  /** The B/op cell of a result: bytes per operation ± error, or — without the gc profiler. */
-  private static String allocationCell(JsonNode result) {
-    JsonNode metric = allocationMetric(result);
-    if (metric == null) {
-      return "—";
+    final String header;
+    private final List<String> names;
+
+    Allocation(String header, String... names) {
+      this.header = header;
+      this.names = List.of(names);
     }
-    double bytes = metric.path("score").asDouble(Double.NaN);
-    double error = metric.path("scoreError").asDouble(Double.NaN);
-    return human(bytes) + (Double.isNaN(error) ? "" : " ± " + human(error));
+
+    /** The metric in {@code result}'s secondary metrics; null if none. */
+    JsonNode metric(JsonNode result) {
+      JsonNode secondary = result.path("secondaryMetrics");
+      for (String name : names) {
+        if (secondary.has(name)) {
+          return secondary.get(name);
+        }
+      }
+      return null;
+    }
+
+    /** Bytes per operation ± error, or — if the result does not have the metric. */
+    String cell(JsonNode result) {
+      JsonNode metric = metric(result);
+      if (metric == null) {
+        return "—";
+      }
+      double bytes = metric.path("score").asDouble(Double.NaN);
+      double error = metric.path("scoreError").asDouble(Double.NaN);
+      return human(bytes) + (Double.isNaN(error) ? "" : " ± " + human(error));
+    }
   }
 
   private static JsonNode find(
