@@ -99,8 +99,7 @@ public final class AddressBookImpl implements AddressBook {
   @Override
   public Optional<Address> locate(String name) {
     requireNonNull(name, "name");
-    AddressBookView view = holder.view();
-    return view.winner(name).map(e -> view.ringNodes().get(e.node()));
+    return holder.view().locate(name);
   }
 
   @Override

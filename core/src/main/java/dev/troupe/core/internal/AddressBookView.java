@@ -23,6 +23,7 @@ import org.apache.pekko.actor.Address;
  * @param changedAtNanos {@code System.nanoTime()} of the last membership or reachability change
  * @param ring the ring over {@code available}
  * @param ringNodes ring member string to address
+ * @param located ring member string to the Optional that locate returns for it
  */
 public record AddressBookView(
     Map<String, List<NameEntry>> names,
@@ -31,18 +32,26 @@ public record AddressBookView(
     boolean selfUp,
     long changedAtNanos,
     HashRing ring,
-    Map<String, Address> ringNodes) {
+    Map<String, Address> ringNodes,
+    Map<String, Optional<Address>> located) {
 
   /** The empty view of a node that has not joined yet. */
   public static AddressBookView initial() {
     return new AddressBookView(
-        Map.of(), Set.of(), Set.of(), false, System.nanoTime(), HashRing.of(List.of()), Map.of());
+        Map.of(),
+        Set.of(),
+        Set.of(),
+        false,
+        System.nanoTime(),
+        HashRing.of(List.of()),
+        Map.of(),
+        Map.of());
   }
 
   /** This view with {@code newNames}. */
   public AddressBookView withNames(Map<String, List<NameEntry>> newNames) {
     return new AddressBookView(
-        newNames, available, members, selfUp, changedAtNanos, ring, ringNodes);
+        newNames, available, members, selfUp, changedAtNanos, ring, ringNodes, located);
   }
 
   /** This view with new membership; the ring is rebuilt only if {@code available} changed. */
@@ -50,10 +59,17 @@ public record AddressBookView(
       Set<Address> newAvailable, Set<String> newMembers, boolean newSelfUp) {
     HashRing newRing = ring;
     Map<String, Address> newRingNodes = ringNodes;
+    Map<String, Optional<Address>> newLocated = located;
     if (!newAvailable.equals(available)) {
       Map<String, Address> nodes = new HashMap<>();
-      newAvailable.forEach(a -> nodes.put(a.toString(), a));
+      Map<String, Optional<Address>> optionals = new HashMap<>();
+      newAvailable.forEach(
+          a -> {
+            nodes.put(a.toString(), a);
+            optionals.put(a.toString(), Optional.of(a));
+          });
       newRingNodes = Map.copyOf(nodes);
+      newLocated = Map.copyOf(optionals);
       newRing = HashRing.of(newRingNodes.keySet());
     }
     return new AddressBookView(
@@ -63,7 +79,25 @@ public record AddressBookView(
         newSelfUp,
         System.nanoTime(),
         newRing,
-        newRingNodes);
+        newRingNodes,
+        newLocated);
+  }
+
+  /**
+   * The node of {@code name}'s holder by the oldest-wins rule among available nodes; empty if none.
+   * Allocates nothing: the Optional is the view's own for that node.
+   */
+  public Optional<Address> locate(String name) {
+    List<NameEntry> entries = names.get(name);
+    if (entries != null) {
+      for (int i = 0; i < entries.size(); i++) {
+        Optional<Address> node = located.get(entries.get(i).node());
+        if (node != null) {
+          return node;
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /** The holder of {@code name} by the oldest-wins rule among available nodes; empty if none. */

@@ -101,12 +101,14 @@ public final class GroupView {
   private static final HashRing PARTITIONER = HashRing.of(List.of());
 
   /** The members of one group registered with one protocol. */
+  @SuppressWarnings("unchecked")
   public static final class ProtocolView {
     private final List<WorkerEntry<Object>> reachable;
-    private final ActorRef<Object>[] active;
+    // Each ACTIVE member as the Optional that pick returns: a pick allocates nothing.
+    private final Optional<ActorRef<Object>>[] active;
     private final Address[] activeNodes;
     private final AtomicLong next;
-    private volatile ActorRef<Object>[] ring; // owner of every ring partition, on first pick(key)
+    private volatile Optional<ActorRef<Object>>[] ring; // owner of every partition, on first use
 
     @SuppressWarnings("unchecked")
     private ProtocolView(List<Member> members, AtomicLong next) {
@@ -121,10 +123,10 @@ public final class GroupView {
         }
       }
       this.reachable = List.copyOf(reachableEntries);
-      this.active = new ActorRef[activeMembers.size()];
+      this.active = new Optional[activeMembers.size()];
       this.activeNodes = new Address[activeMembers.size()];
       for (int i = 0; i < active.length; i++) {
-        active[i] = activeMembers.get(i).entry().ref();
+        active[i] = Optional.of(activeMembers.get(i).entry().ref());
         activeNodes[i] = activeMembers.get(i).entry().node();
       }
       this.next = next;
@@ -132,14 +134,15 @@ public final class GroupView {
 
     /** The ACTIVE member owning each partition of the ring over the ACTIVE members. */
     @SuppressWarnings("unchecked")
-    private ActorRef<Object>[] ownersByPartition() {
-      Map<String, ActorRef<Object>> refs = new HashMap<>();
+    private Optional<ActorRef<Object>>[] ownersByPartition() {
+      Map<String, Optional<ActorRef<Object>>> refs = new HashMap<>();
       for (int i = 0; i < active.length; i++) {
         // The ref with its node's address: the same string on every node.
-        refs.put(active[i].path().toSerializationFormatWithAddress(activeNodes[i]), active[i]);
+        refs.put(
+            active[i].get().path().toSerializationFormatWithAddress(activeNodes[i]), active[i]);
       }
       HashRing hashRing = HashRing.of(refs.keySet());
-      ActorRef<Object>[] owners = new ActorRef[HashRing.PARTITIONS];
+      Optional<ActorRef<Object>>[] owners = new Optional[HashRing.PARTITIONS];
       for (int p = 0; p < owners.length; p++) {
         owners[p] = refs.get(hashRing.ownerOfPartition(p));
       }
@@ -153,12 +156,12 @@ public final class GroupView {
 
     /** The next ACTIVE member, round-robin; empty if none. */
     public Optional<ActorRef<Object>> pick() {
-      ActorRef<Object>[] candidates = active;
+      Optional<ActorRef<Object>>[] candidates = active;
       if (candidates.length == 0) {
         return Optional.empty();
       }
       int index = (int) Math.floorMod(next.getAndIncrement(), (long) candidates.length);
-      return Optional.of(candidates[index]);
+      return candidates[index];
     }
 
     /** The ACTIVE member owning {@code key} on the ring over the ACTIVE members; empty if none. */
@@ -167,14 +170,14 @@ public final class GroupView {
         return Optional.empty();
       }
       if (active.length == 1) {
-        return Optional.of(active[0]);
+        return active[0];
       }
-      ActorRef<Object>[] owners = ring;
+      Optional<ActorRef<Object>>[] owners = ring;
       if (owners == null) {
         owners = ownersByPartition();
         ring = owners;
       }
-      return Optional.of(owners[PARTITIONER.partition(key)]);
+      return owners[PARTITIONER.partition(key)];
     }
   }
 }

@@ -53,6 +53,18 @@ final class AddressBookViewTest {
   }
 
   @Test
+  void locateNamesTheWinnersNodeWithTheViewsOwnOptional() {
+    NameEntry old = entry(B, 100);
+    NameEntry young = entry(A, 200);
+    AddressBookView view = view(Set.of(A, C), List.of(old, young));
+    assertEquals(Optional.of(A), view.locate("n"), "B is unavailable: A's holder wins");
+    assertSame(view.locate("n"), view.locate("n"), "no Optional made per call");
+    assertEquals(Optional.of(B), view(Set.of(A, B, C), List.of(old, young)).locate("n"));
+    assertEquals(Optional.empty(), view.locate("unknown"));
+    assertEquals(Optional.empty(), view(Set.of(A, C), List.of(old)).locate("n"));
+  }
+
+  @Test
   void theRingIsRebuiltOnlyWhenTheAvailableNodesChange() {
     AddressBookView view = view(Set.of(A, B), List.of());
     AddressBookView same = view.withMembership(Set.of(A, B), view.members(), true);

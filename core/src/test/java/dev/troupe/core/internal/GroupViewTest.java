@@ -2,6 +2,7 @@ package dev.troupe.core.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.troupe.core.WorkerEntry;
 import dev.troupe.core.WorkerState;
@@ -119,6 +120,24 @@ final class GroupViewTest {
                 member(b, NODE_A, 2, WorkerState.ACTIVE, true)),
             first);
     assertEquals(b, second.protocol(PROTOCOL).pick().orElseThrow(), "continues, not restarts");
+  }
+
+  @Test
+  void picksReturnTheViewsOwnOptionals() {
+    ActorRef<Object> a = ref();
+    ActorRef<Object> b = ref();
+    GroupView.ProtocolView view =
+        GroupView.of(
+                "g",
+                List.of(
+                    member(a, NODE_A, 1, WorkerState.ACTIVE, true),
+                    member(b, NODE_A, 2, WorkerState.ACTIVE, true)),
+                null)
+            .protocol(PROTOCOL);
+    Optional<ActorRef<Object>> first = view.pick();
+    view.pick();
+    assertSame(first, view.pick(), "the third pick is the first member again, the same object");
+    assertSame(view.pick("key-1"), view.pick("key-1"), "no Optional made per pick(key)");
   }
 
   @Test
