@@ -306,6 +306,7 @@ public final class ScaleBench {
         if (!run.warmupConverged) {
           System.out.println("    warm-up did not converge: " + summary(warm));
         }
+        run.phase = "setup";
       }
       burst(cluster, run, "main", options, true);
     } catch (RuntimeException | AssertionError e) {
