@@ -65,6 +65,30 @@ final class RegistryScaleIT {
   private int heartbeatMark;
   private final Map<HealthWatch, Integer> unreachableMarks = new HashMap<>();
 
+  /**
+   * By hand, {@code -Dtroupe.scale.histogram=true}: prints the top of this JVM's class histogram
+   * (three nodes' worth) once every node shows the burst, for the bytes per entry.
+   */
+  private static void printHistogramIfAsked(String what) {
+    if (!Boolean.getBoolean("troupe.scale.histogram")) {
+      return;
+    }
+    try {
+      Process jcmd =
+          new ProcessBuilder(
+                  "jcmd", Long.toString(ProcessHandle.current().pid()), "GC.class_histogram")
+              .redirectErrorStream(true)
+              .start();
+      String out = new String(jcmd.getInputStream().readAllBytes());
+      jcmd.waitFor();
+      out.lines().limit(45).forEach(l -> System.out.println("histogram " + what + ": " + l));
+    } catch (java.io.IOException e) {
+      System.out.println("histogram " + what + ": jcmd failed: " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** Keeps the log events that mention a delayed heartbeat, from every node of this JVM. */
   private static final class CapturedLog extends AppenderBase<ILoggingEvent> {
     final List<String> heartbeatWarnings = new CopyOnWriteArrayList<>();
@@ -242,6 +266,7 @@ final class RegistryScaleIT {
           TIMEOUT, "picks of every group on " + node.name(), () -> assertPicks(node, expected));
     }
     assertKeyedPicksAgree(expected);
+    printHistogramIfAsked("workers");
 
     owner.tell(Owner.Stop.INSTANCE);
     long stopped = System.nanoTime();
@@ -287,6 +312,7 @@ final class RegistryScaleIT {
     }
     long converged = System.nanoTime();
 
+    printHistogramIfAsked("names");
     owner.tell(Owner.Stop.INSTANCE);
     long stopped = System.nanoTime();
     for (TroupeNode node : cluster.liveNodes()) {

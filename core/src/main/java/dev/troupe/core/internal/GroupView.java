@@ -2,6 +2,7 @@ package dev.troupe.core.internal;
 
 import dev.troupe.core.HashRing;
 import dev.troupe.core.WorkerEntry;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -40,10 +41,25 @@ public final class GroupView {
   public record Member(
       WorkerEntry<Object> entry, String protocol, String node, String path, boolean reachable) {}
 
+  /** Oldest registration first, then node, then path: the same order on every node. */
   private static final Comparator<Member> OLDEST_FIRST =
-      Comparator.<Member>comparingLong(m -> m.entry().registeredAt().toEpochMilli())
-          .thenComparing(Member::node)
-          .thenComparing(Member::path);
+      (a, b) -> {
+        Instant atA = a.entry().registeredAt();
+        Instant atB = b.entry().registeredAt();
+        if (atA != atB) { // a burst shares one Instant per millisecond
+          int c = atA.compareTo(atB);
+          if (c != 0) {
+            return c;
+          }
+        }
+        if (a.node() != b.node()) { // one string per node
+          int c = a.node().compareTo(b.node());
+          if (c != 0) {
+            return c;
+          }
+        }
+        return a.path().compareTo(b.path());
+      };
 
   private final String name;
   private final Map<String, ProtocolView> byProtocol;

@@ -54,13 +54,95 @@ public final class OwnedReplicas {
     void send(Peer to, ReplicaMessage message);
   }
 
-  /** The entries of one key on one node, by path; the bucket holds the canonical key string. */
+  /**
+   * The entries of one key on one node, by path; the bucket holds the canonical key string. Most
+   * keys have one entry per node (an address-book name, a group on a small node), so the first
+   * entry is held inline and a map is made only for a second one.
+   */
   private static final class Bucket {
     final String key;
-    final HashMap<String, ReplicaEntry> byPath = new HashMap<>(4);
+    private ReplicaEntry single;
+    private HashMap<String, ReplicaEntry> byPath;
 
     Bucket(String key) {
       this.key = key;
+    }
+
+    /** Adds or replaces the entry of its path; returns the previous one, or null. */
+    ReplicaEntry put(ReplicaEntry entry) {
+      if (byPath != null) {
+        return byPath.put(entry.path(), entry);
+      }
+      if (single == null || single.path().equals(entry.path())) {
+        ReplicaEntry previous = single;
+        single = entry;
+        return previous;
+      }
+      byPath = new HashMap<>(4);
+      byPath.put(single.path(), single);
+      single = null;
+      return byPath.put(entry.path(), entry);
+    }
+
+    ReplicaEntry get(String path) {
+      if (byPath != null) {
+        return byPath.get(path);
+      }
+      return single != null && single.path().equals(path) ? single : null;
+    }
+
+    ReplicaEntry remove(String path) {
+      if (byPath != null) {
+        return byPath.remove(path);
+      }
+      if (single != null && single.path().equals(path)) {
+        ReplicaEntry removed = single;
+        single = null;
+        return removed;
+      }
+      return null;
+    }
+
+    int size() {
+      return byPath != null ? byPath.size() : single == null ? 0 : 1;
+    }
+
+    boolean isEmpty() {
+      return size() == 0;
+    }
+
+    void forEach(java.util.function.Consumer<ReplicaEntry> action) {
+      if (byPath != null) {
+        byPath.values().forEach(action);
+      } else if (single != null) {
+        action.accept(single);
+      }
+    }
+
+    /**
+     * Replaces each entry that carries the same data as {@code before}'s entry of its path by that
+     * one (keeping its cached view); returns whether anything differs from {@code before}.
+     */
+    boolean keepUnchanged(Bucket before) {
+      boolean changed = before == null || before.size() != size();
+      if (byPath != null) {
+        for (Map.Entry<String, ReplicaEntry> e : byPath.entrySet()) {
+          ReplicaEntry previous = before == null ? null : before.get(e.getKey());
+          if (e.getValue().sameAs(previous)) {
+            e.setValue(previous);
+          } else {
+            changed = true;
+          }
+        }
+      } else if (single != null) {
+        ReplicaEntry previous = before == null ? null : before.get(single.path());
+        if (single.sameAs(previous)) {
+          single = previous;
+        } else {
+          changed = true;
+        }
+      }
+      return changed;
     }
   }
 
@@ -145,7 +227,7 @@ public final class OwnedReplicas {
   /** Adds or replaces an entry of this node; sent to the peers at the next {@link #flush}. */
   public void put(ReplicaEntry entry) {
     Bucket bucket = local.computeIfAbsent(entry.key(), Bucket::new);
-    if (bucket.byPath.put(entry.path(), entry) == null) {
+    if (bucket.put(entry) == null) {
       localSize++;
     }
     pending.put(new Id(bucket.key, entry.path()), entry);
@@ -155,10 +237,10 @@ public final class OwnedReplicas {
   /** Removes an entry of this node; returns it, or null if there was none. */
   public ReplicaEntry remove(String key, String path) {
     Bucket bucket = local.get(key);
-    ReplicaEntry removed = bucket == null ? null : bucket.byPath.remove(path);
+    ReplicaEntry removed = bucket == null ? null : bucket.remove(path);
     if (removed != null) {
       localSize--;
-      if (bucket.byPath.isEmpty()) {
+      if (bucket.isEmpty()) {
         local.remove(key);
       }
       pending.put(new Id(key, path), null);
@@ -170,7 +252,7 @@ public final class OwnedReplicas {
   /** This node's entry {@code (key, path)}, or null. */
   public ReplicaEntry localEntry(String key, String path) {
     Bucket bucket = local.get(key);
-    return bucket == null ? null : bucket.byPath.get(path);
+    return bucket == null ? null : bucket.get(path);
   }
 
   /** How many entries this node owns. */
@@ -211,17 +293,18 @@ public final class OwnedReplicas {
   /** Sends a full copy of this node's entries to {@code node}'s stream. */
   private void sendCopy(String node, Outbound stream, Outbox outbox) {
     List<Chunk> chunks = new ArrayList<>();
-    Chunk chunk = new Chunk();
+    Chunk[] current = {new Chunk()};
     for (Bucket bucket : local.values()) {
-      for (ReplicaEntry entry : bucket.byPath.values()) {
-        if (chunk.full(maxBytes)) {
-          chunks.add(chunk);
-          chunk = new Chunk();
-        }
-        chunk.put(entry);
-      }
+      bucket.forEach(
+          entry -> {
+            if (current[0].full(maxBytes)) {
+              chunks.add(current[0]);
+              current[0] = new Chunk();
+            }
+            current[0].put(entry);
+          });
     }
-    chunks.add(chunk);
+    chunks.add(current[0]);
     Peer peer = new Peer(node, stream.uid);
     for (int i = 0; i < chunks.size(); i++) {
       outbox.send(peer, chunks.get(i).message(self, selfUid, ++stream.seq, i, chunks.size()));
@@ -412,17 +495,7 @@ public final class OwnedReplicas {
     Map<String, Bucket> old = in.entries;
     Map<String, Bucket> copy = in.staging;
     for (Bucket bucket : copy.values()) {
-      Bucket before = old.get(bucket.key);
-      boolean changed = before == null || before.byPath.size() != bucket.byPath.size();
-      for (Map.Entry<String, ReplicaEntry> e : bucket.byPath.entrySet()) {
-        ReplicaEntry previous = before == null ? null : before.byPath.get(e.getKey());
-        if (e.getValue().sameAs(previous)) {
-          e.setValue(previous); // keeps its cached view
-        } else {
-          changed = true;
-        }
-      }
-      if (changed) {
+      if (bucket.keepUnchanged(old.get(bucket.key))) {
         dirty.add(bucket.key);
       }
     }
@@ -457,7 +530,7 @@ public final class OwnedReplicas {
               paths.get(i),
               msg.registeredAt()[i],
               msg.extra()[i]);
-      ReplicaEntry previous = bucket.byPath.put(entry.path(), entry);
+      ReplicaEntry previous = bucket.put(entry);
       if (previous == null) {
         delta++;
       }
@@ -469,9 +542,9 @@ public final class OwnedReplicas {
     for (int i = 0; i < removedPaths.size(); i++) {
       String key = keys.get(msg.removedKeyIndex()[i]);
       Bucket bucket = entries.get(key);
-      if (bucket != null && bucket.byPath.remove(removedPaths.get(i)) != null) {
+      if (bucket != null && bucket.remove(removedPaths.get(i)) != null) {
         delta--;
-        if (bucket.byPath.isEmpty()) {
+        if (bucket.isEmpty()) {
           entries.remove(key);
         }
         if (marks != null) {
@@ -488,13 +561,13 @@ public final class OwnedReplicas {
   public void forEach(String key, BiConsumer<String, ReplicaEntry> action) {
     Bucket own = local.get(key);
     if (own != null) {
-      own.byPath.values().forEach(e -> action.accept(self, e));
+      own.forEach(e -> action.accept(self, e));
     }
     inbound.forEach(
         (node, in) -> {
           Bucket bucket = in.entries.get(key);
           if (bucket != null) {
-            bucket.byPath.values().forEach(e -> action.accept(node, e));
+            bucket.forEach(e -> action.accept(node, e));
           }
         });
   }

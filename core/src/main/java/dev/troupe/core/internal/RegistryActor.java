@@ -17,7 +17,6 @@ import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -93,10 +92,10 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
   private final RegistrySettings settings;
   private final Clock clock;
   private final TimerScheduler<Command> timers;
-  private final ActorRefResolver resolver;
   private final PeerLink<Command> link;
   private final OwnedReplicas core;
   private final OwnedReplicas.Outbox outbox;
+  private final RemoteRefs remoteRefs;
   private final Executor executor;
 
   // worker -> group -> its entry path; the path of each worker
@@ -122,12 +121,12 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     this.settings = settings;
     this.clock = clock;
     this.timers = timers;
-    this.resolver = ActorRefResolver.get(ctx.getSystem());
     this.link = new PeerLink<>(ctx, timers, settings.replication(), this::onPeerMessage);
     this.self = link.selfAddress();
     this.core = link.core();
     this.outbox = link.outbox();
     this.executor = ctx.getExecutionContext();
+    this.remoteRefs = new RemoteRefs(ctx.getSystem());
   }
 
   /** The registry actor, publishing into {@code views}. */
@@ -366,7 +365,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
                 new WorkerEntry<>(
                     entry.key(),
                     address,
-                    resolver.resolveActorRef(node + entry.path()),
+                    remoteRefs.resolve(node, address, entry.path()),
                     instant(entry.registeredAt()),
                     entry.extra() == 1 ? WorkerState.DRAINING : WorkerState.ACTIVE);
             entry.view = worker;
