@@ -176,7 +176,8 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   // ---- registrations of this node ----
 
   private Behavior<Command> onRegister(Register cmd) {
-    String path = pathOf.computeIfAbsent(cmd.ref(), link::pathOf);
+    String known = pathOf.get(cmd.ref());
+    String path = known != null ? known : link.pathOf(cmd.ref());
     Map<String, Local> holders = localsByName.get(cmd.name());
     if (holders == null || !holders.containsKey(path)) {
       boolean newName = holders == null && !names.containsKey(cmd.name());
@@ -203,6 +204,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
           .put(path, new Local(cmd.name(), entry, cmd.ref(), cmd.onDuplicate()));
       Set<String> watched = refsWatched.computeIfAbsent(cmd.ref(), r -> new HashSet<>());
       if (watched.isEmpty()) {
+        pathOf.put(cmd.ref(), path);
         getContext().watchWith(cmd.ref(), new HolderTerminated(cmd.ref()));
       }
       watched.add(cmd.name());

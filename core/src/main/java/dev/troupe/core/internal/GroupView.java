@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,9 +38,22 @@ public final class GroupView {
    * @param path the worker's path on its node ({@code /user/a#123}); node + path names the worker
    *     alike on every node
    * @param reachable whether the worker's node is reachable
+   * @param picked the Optional of the worker that pick returns (kept by the registry per entry)
    */
   public record Member(
-      WorkerEntry<Object> entry, String protocol, String node, String path, boolean reachable) {}
+      WorkerEntry<Object> entry,
+      String protocol,
+      String node,
+      String path,
+      boolean reachable,
+      Optional<ActorRef<Object>> picked) {
+
+    /** A member whose pick Optional is made here. */
+    public Member(
+        WorkerEntry<Object> entry, String protocol, String node, String path, boolean reachable) {
+      this(entry, protocol, node, path, reachable, Optional.of(entry.ref()));
+    }
+  }
 
   /** Oldest registration first, then node, then path: the same order on every node. */
   private static final Comparator<Member> OLDEST_FIRST =
@@ -76,8 +90,7 @@ public final class GroupView {
    * round-robin counters.
    */
   public static GroupView of(String name, List<Member> members, GroupView previous) {
-    List<Member> sorted = new ArrayList<>(members);
-    sorted.sort(OLDEST_FIRST);
+    List<Member> sorted = ordered(members, previous);
     Map<String, List<Member>> grouped = new LinkedHashMap<>();
     List<WorkerEntry<?>> all = new ArrayList<>(sorted.size());
     for (Member m : sorted) {
@@ -91,6 +104,46 @@ public final class GroupView {
           views.put(protocol, new ProtocolView(list, old == null ? new AtomicLong() : old.next));
         });
     return new GroupView(name, Map.copyOf(views), List.copyOf(all));
+  }
+
+  /**
+   * {@code members} oldest first. With a previous view, members it listed keep its order (by the
+   * identity of their entries, which the registry reuses while an entry is unchanged) and only the
+   * new ones are sorted and merged in: a burst that adds k members to a group of m costs O(m + k
+   * log k), not a full sort, at every rebuild.
+   */
+  private static List<Member> ordered(List<Member> members, GroupView previous) {
+    if (previous == null || previous.all.isEmpty()) {
+      List<Member> sorted = new ArrayList<>(members);
+      sorted.sort(OLDEST_FIRST);
+      return sorted;
+    }
+    Map<WorkerEntry<?>, Member> byEntry = new IdentityHashMap<>(members.size() * 2);
+    for (Member m : members) {
+      byEntry.put(m.entry(), m);
+    }
+    List<Member> kept = new ArrayList<>(members.size());
+    for (WorkerEntry<?> entry : previous.all) {
+      Member m = byEntry.remove(entry);
+      if (m != null) {
+        kept.add(m);
+      }
+    }
+    if (byEntry.isEmpty()) {
+      return kept;
+    }
+    List<Member> added = new ArrayList<>(byEntry.values());
+    added.sort(OLDEST_FIRST);
+    List<Member> merged = new ArrayList<>(kept.size() + added.size());
+    int i = 0;
+    int j = 0;
+    while (i < kept.size() && j < added.size()) {
+      merged.add(
+          OLDEST_FIRST.compare(kept.get(i), added.get(j)) <= 0 ? kept.get(i++) : added.get(j++));
+    }
+    merged.addAll(kept.subList(i, kept.size()));
+    merged.addAll(added.subList(j, added.size()));
+    return merged;
   }
 
   /** The group name. */
@@ -142,7 +195,7 @@ public final class GroupView {
       this.active = new Optional[activeMembers.size()];
       this.activeNodes = new Address[activeMembers.size()];
       for (int i = 0; i < active.length; i++) {
-        active[i] = Optional.of(activeMembers.get(i).entry().ref());
+        active[i] = activeMembers.get(i).picked();
         activeNodes[i] = activeMembers.get(i).entry().node();
       }
       this.next = next;

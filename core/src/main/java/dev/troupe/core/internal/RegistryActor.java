@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -370,9 +371,20 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
                     entry.extra() == 1 ? WorkerState.DRAINING : WorkerState.ACTIVE);
             entry.view = worker;
           }
+          @SuppressWarnings("unchecked")
+          Optional<ActorRef<Object>> picked = (Optional<ActorRef<Object>>) entry.pick;
+          if (picked == null) {
+            picked = Optional.of(worker.ref());
+            entry.pick = picked;
+          }
           members.add(
               new GroupView.Member(
-                  worker, entry.protocol(), node, entry.path(), !unreachable.contains(node)));
+                  worker,
+                  entry.protocol(),
+                  node,
+                  entry.path(),
+                  !unreachable.contains(node),
+                  picked));
         });
     return GroupView.of(group, members, views.view(group));
   }

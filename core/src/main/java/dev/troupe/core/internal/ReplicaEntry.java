@@ -4,9 +4,10 @@ package dev.troupe.core.internal;
  * INTERNAL API. One entry of a {@link OwnedReplicas} table: what one node registered under a key (a
  * group name or an address-book name) for one actor, identified by {@code (key, path)} on its node.
  *
- * <p>Immutable but for {@link #view}, a cache for the owning actor (the reader-facing object built
- * from this entry, with its resolved actor ref), so that a view rebuild does not resolve the ref
- * again. Only the owning actor reads and writes it.
+ * <p>Immutable but for {@link #view} and {@link #pick}, caches for the owning actor (the
+ * reader-facing objects built from this entry, with its resolved actor ref), so that a view rebuild
+ * neither resolves the ref again nor makes new objects for unchanged entries. Only the owning actor
+ * reads and writes them.
  */
 public final class ReplicaEntry {
   private final String key;
@@ -15,6 +16,7 @@ public final class ReplicaEntry {
   private final long registeredAt;
   private final long extra;
   Object view;
+  Object pick; // a second cache slot: the registry's Optional of the ref (free: object padding)
 
   /**
    * @param key the group or name

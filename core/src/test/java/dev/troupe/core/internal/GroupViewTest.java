@@ -123,6 +123,33 @@ final class GroupViewTest {
   }
 
   @Test
+  void aRebuildKeepsTheOrderOfAFullSortWhenMembersComeAndGo() {
+    java.util.Random random = new java.util.Random(42);
+    List<GroupView.Member> current = new java.util.ArrayList<>();
+    GroupView view = null;
+    for (int round = 0; round < 20; round++) {
+      // Drop a few, keep the rest as the same objects (as the registry does), add a few.
+      current.removeIf(m -> random.nextInt(5) == 0);
+      for (int i = 0; i < 10; i++) {
+        Address node = random.nextBoolean() ? NODE_A : NODE_B;
+        current.add(
+            member(ref(), node, random.nextInt(50), WorkerState.ACTIVE, random.nextBoolean()));
+      }
+      java.util.Collections.shuffle(current, random);
+      view = GroupView.of("g", current, view);
+      List<GroupView.Member> sorted = new java.util.ArrayList<>(current);
+      sorted.sort(
+          java.util.Comparator.<GroupView.Member>comparingLong(
+                  m -> m.entry().registeredAt().toEpochMilli())
+              .thenComparing(GroupView.Member::node)
+              .thenComparing(GroupView.Member::path));
+      List<WorkerEntry<?>> expected = new java.util.ArrayList<>();
+      sorted.forEach(m -> expected.add(m.entry()));
+      assertEquals(expected, view.all(), "round " + round);
+    }
+  }
+
+  @Test
   void picksReturnTheViewsOwnOptionals() {
     ActorRef<Object> a = ref();
     ActorRef<Object> b = ref();
