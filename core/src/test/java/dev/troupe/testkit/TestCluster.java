@@ -109,7 +109,8 @@ public final class TestCluster implements AutoCloseable {
                 .host("127.0.0.1")
                 .port(0)
                 .seedNodes(seeds)
-                .config(nodeConfig + "\n" + extraConfig + "\n" + TEST_CONFIG)
+                // Later keys win in HOCON: the test's own settings above the kit's timings.
+                .config(TEST_CONFIG + "\n" + extraConfig + "\n" + nodeConfig)
                 .build());
     nodes.add(node);
     return node;
