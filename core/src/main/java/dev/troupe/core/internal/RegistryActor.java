@@ -40,9 +40,11 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
    * Batching: commands change the core's state and ask for a Batch (a message to self, so it runs
    * after the messages already in the mailbox). The batch sends the changes (one message per peer
    * per chunk), rebuilds the views of the groups that changed, and answers the commands, so the
-   * registering node's reads show a registration when register completes. Rebuilding is paced:
-   * after a rebuild that took t, the next one waits at least t, so during a burst at most half of
-   * the actor's time goes to views and the rest to taking commands and messages.
+   * registering node's reads show a registration when register completes. Rebuilding for other
+   * nodes' changes is paced: after a rebuild that took t, the next one waits at least t, so during a
+   * burst at most half of the actor's time goes to views and the rest to taking messages. A batch
+   * with commands of this node rebuilds at once: their callers wait for it, and while it runs the
+   * next commands queue up, so batches grow with the rebuild's cost by themselves.
    *
    * Reachability: a worker on an unreachable node stays in allWorkers() and leaves workers() and
    * pick() until its node is reachable again or removed (Member events).
@@ -318,7 +320,9 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
       due.forEach(Runnable::run);
     }
     long now = System.nanoTime();
-    if (now - nextPublishNanos < 0) {
+    // Paced (see Batching) unless a command of this node waits for the publish: its caller is
+    // blocked on it, and waiting for a timer (whose tick is 10 ms) would bound a burst's rate.
+    if (afterPublish.isEmpty() && now - nextPublishNanos < 0) {
       if (!timers.isTimerActive(PUBLISH_TIMER)) {
         timers.startSingleTimer(
             PUBLISH_TIMER, Batch.INSTANCE, Duration.ofNanos(nextPublishNanos - now));
