@@ -91,8 +91,6 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     INSTANCE
   }
 
-  private static final Object PUBLISH_TIMER = "publish";
-
   /** A name held by an actor of this node. */
   private record Local(
       String name, ReplicaEntry entry, ActorRef<Object> ref, Optional<Object> onDup) {}
@@ -113,13 +111,13 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   }
 
   private final AddressBookViewHolder holder;
-  private final TimerScheduler<Command> timers;
   private final AddressBookSettings settings;
   private final Clock clock;
   private final PeerLink<Command> link;
   private final OwnedReplicas core;
   private final OwnedReplicas.Outbox outbox;
   private final Executor executor;
+  private final PublishPacer<Command> pacer;
   private final String self;
   // the published names: written by this actor only, one name at a time
   private final Map<String, List<NameEntry>> names = new ConcurrentHashMap<>();
@@ -127,12 +125,10 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   private final Map<String, Map<String, Local>> localsByName = new HashMap<>();
   private final Map<ActorRef<Object>, Set<String>> refsWatched = new HashMap<>();
   private final Map<ActorRef<Object>, String> pathOf = new HashMap<>();
-  private final List<Runnable> afterPublish = new ArrayList<>();
   private final List<QueryState> queries = new ArrayList<>();
   private int unpublishedNewNames;
   private boolean membershipChanged;
   private boolean batchRequested;
-  private long nextPublishNanos = System.nanoTime();
 
   private AddressBookActor(
       ActorContext<Command> ctx,
@@ -142,13 +138,13 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
       Clock clock) {
     super(ctx);
     this.holder = holder;
-    this.timers = timers;
     this.settings = settings;
     this.clock = clock;
     this.link = new PeerLink<>(ctx, timers, settings.replication(), this::requestBatch);
     this.core = link.core();
     this.outbox = link.outbox();
     this.executor = ctx.getExecutionContext();
+    this.pacer = new PublishPacer<>(timers, Batch.INSTANCE, executor);
     this.self = link.selfAddress().toString();
     holder.set(holder.view().withNames(names));
   }
@@ -209,7 +205,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
       }
       watched.add(cmd.name());
     }
-    afterPublish.add(() -> cmd.reply().complete(Done.getInstance()));
+    pacer.afterPublish(() -> cmd.reply().complete(Done.getInstance()));
     requestBatch();
     return this;
   }
@@ -251,26 +247,13 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     core.flush(outbox);
     answerQueries();
     long now = System.nanoTime();
-    // Paced (see Batching) unless a command of this node waits for the publish: its caller is
-    // blocked on it, and waiting for a timer (whose tick is 10 ms) would bound a burst's rate.
-    if (afterPublish.isEmpty() && now - nextPublishNanos < 0) {
-      if (!timers.isTimerActive(PUBLISH_TIMER)) {
-        timers.startSingleTimer(
-            PUBLISH_TIMER, Batch.INSTANCE, Duration.ofNanos(nextPublishNanos - now));
-      }
+    if (!pacer.mayPublish(now)) {
       return this;
     }
     publishNames();
     core.flush(outbox); // duplicates this node gave up
     unpublishedNewNames = 0;
-    long end = System.nanoTime();
-    nextPublishNanos = end + (end - now);
-    if (!afterPublish.isEmpty()) {
-      // Completed off the actor: a caller's callbacks on the stage must not run on it.
-      List<Runnable> due = List.copyOf(afterPublish);
-      afterPublish.clear();
-      executor.execute(() -> due.forEach(Runnable::run));
-    }
+    pacer.published(now);
     return this;
   }
 

@@ -3,7 +3,6 @@ package dev.troupe.core.internal;
 import dev.troupe.core.WorkerEntry;
 import dev.troupe.core.WorkerState;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -86,32 +85,28 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     INSTANCE
   }
 
-  private static final Object PUBLISH_TIMER = "publish";
-
   /** What a drain waits for: each node's acknowledgement of a seq, until a deadline. */
   private record AckWait(Map<String, Long> seqs, long deadlineNanos, Runnable then) {}
 
   private final RegistryViews views;
   private final RegistrySettings settings;
   private final Clock clock;
-  private final TimerScheduler<Command> timers;
   private final PeerLink<Command> link;
   private final OwnedReplicas core;
   private final OwnedReplicas.Outbox outbox;
   private final RemoteRefs remoteRefs;
   private final Executor executor;
+  private final PublishPacer<Command> pacer;
 
   // worker -> group -> its entry path; the path of each worker
   private final Map<ActorRef<Object>, Set<String>> groupsOfWorker = new HashMap<>();
   private final Map<ActorRef<Object>, String> pathOf = new HashMap<>();
   private final Map<String, Address> addresses = new HashMap<>();
   private final Address self;
-  private final List<Runnable> afterPublish = new ArrayList<>();
   private final List<Runnable> afterFlush = new ArrayList<>();
   private final List<AckWait> ackWaits = new ArrayList<>();
   private boolean batchRequested;
   private Instant lastInstant = Instant.EPOCH; // shared by entries of the same millisecond
-  private long nextPublishNanos = System.nanoTime();
 
   private RegistryActor(
       ActorContext<Command> ctx,
@@ -123,12 +118,12 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     this.views = views;
     this.settings = settings;
     this.clock = clock;
-    this.timers = timers;
     this.link = new PeerLink<>(ctx, timers, settings.replication(), this::onPeerMessage);
     this.self = link.selfAddress();
     this.core = link.core();
     this.outbox = link.outbox();
     this.executor = ctx.getExecutionContext();
+    this.pacer = new PublishPacer<>(timers, Batch.INSTANCE, executor);
     this.remoteRefs = new RemoteRefs(ctx.getSystem());
   }
 
@@ -170,14 +165,14 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
       }
       groups.add(cmd.group());
     }
-    afterPublish.add(() -> cmd.reply().complete(Done.getInstance()));
+    pacer.afterPublish(() -> cmd.reply().complete(Done.getInstance()));
     requestBatch();
     return this;
   }
 
   private Behavior<Command> onUnregister(Unregister cmd) {
     removeLocal(cmd.group(), cmd.worker());
-    afterPublish.add(() -> cmd.reply().complete(Done.getInstance()));
+    pacer.afterPublish(() -> cmd.reply().complete(Done.getInstance()));
     requestBatch();
     return this;
   }
@@ -320,13 +315,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
       due.forEach(Runnable::run);
     }
     long now = System.nanoTime();
-    // Paced (see Batching) unless a command of this node waits for the publish: its caller is
-    // blocked on it, and waiting for a timer (whose tick is 10 ms) would bound a burst's rate.
-    if (afterPublish.isEmpty() && now - nextPublishNanos < 0) {
-      if (!timers.isTimerActive(PUBLISH_TIMER)) {
-        timers.startSingleTimer(
-            PUBLISH_TIMER, Batch.INSTANCE, Duration.ofNanos(nextPublishNanos - now));
-      }
+    if (!pacer.mayPublish(now)) {
       return this;
     }
     Set<String> dirty = core.takeDirty();
@@ -337,14 +326,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
       }
       views.publish(changed);
     }
-    long end = System.nanoTime();
-    nextPublishNanos = end + (end - now);
-    if (!afterPublish.isEmpty()) {
-      // Completed off the actor: a caller's callbacks on the stage must not run on it.
-      List<Runnable> due = List.copyOf(afterPublish);
-      afterPublish.clear();
-      executor.execute(() -> due.forEach(Runnable::run));
-    }
+    pacer.published(now);
     return this;
   }
 
