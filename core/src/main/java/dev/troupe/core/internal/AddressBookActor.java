@@ -128,7 +128,6 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   private final List<QueryState> queries = new ArrayList<>();
   private int unpublishedNewNames;
   private boolean membershipChanged;
-  private boolean batchRequested;
 
   private AddressBookActor(
       ActorContext<Command> ctx,
@@ -140,11 +139,11 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     this.holder = holder;
     this.settings = settings;
     this.clock = clock;
-    this.link = new PeerLink<>(ctx, timers, settings.replication(), this::requestBatch);
+    this.executor = ctx.getExecutionContext();
+    this.pacer = new PublishPacer<>(timers, ctx.getSelf(), Batch.INSTANCE, executor);
+    this.link = new PeerLink<>(ctx, timers, settings.replication(), pacer::requestBatch);
     this.core = link.core();
     this.outbox = link.outbox();
-    this.executor = ctx.getExecutionContext();
-    this.pacer = new PublishPacer<>(timers, Batch.INSTANCE, executor);
     this.self = link.selfAddress().toString();
     holder.set(holder.view().withNames(names));
   }
@@ -206,7 +205,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
       watched.add(cmd.name());
     }
     pacer.afterPublish(() -> cmd.reply().complete(Done.getInstance()));
-    requestBatch();
+    pacer.requestBatch();
     return this;
   }
 
@@ -217,7 +216,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
       for (String name : held) {
         removeLocal(name, path);
       }
-      requestBatch();
+      pacer.requestBatch();
     }
     return this;
   }
@@ -234,15 +233,8 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
 
   // ---- batches ----
 
-  private void requestBatch() {
-    if (!batchRequested) {
-      batchRequested = true;
-      getContext().getSelf().tell(Batch.INSTANCE);
-    }
-  }
-
   private Behavior<Command> onBatch() {
-    batchRequested = false;
+    pacer.batchStarted();
     refreshMembership();
     core.flush(outbox);
     answerQueries();

@@ -185,7 +185,6 @@ public final class OwnedReplicas {
   private final int maxBytes;
   private final long resyncAfterNanos;
   private final Map<String, Bucket> local = new HashMap<>();
-  private int localSize;
   private final LinkedHashMap<Id, ReplicaEntry> pending = new LinkedHashMap<>(); // null: removed
   private final Map<String, Inbound> inbound = new HashMap<>();
   private final Map<String, Outbound> outbound = new HashMap<>();
@@ -227,9 +226,7 @@ public final class OwnedReplicas {
   /** Adds or replaces an entry of this node; sent to the peers at the next {@link #flush}. */
   public void put(ReplicaEntry entry) {
     Bucket bucket = local.computeIfAbsent(entry.key(), Bucket::new);
-    if (bucket.put(entry) == null) {
-      localSize++;
-    }
+    bucket.put(entry);
     pending.put(new Id(bucket.key, entry.path()), entry);
     dirty.add(bucket.key);
   }
@@ -239,7 +236,6 @@ public final class OwnedReplicas {
     Bucket bucket = local.get(key);
     ReplicaEntry removed = bucket == null ? null : bucket.remove(path);
     if (removed != null) {
-      localSize--;
       if (bucket.isEmpty()) {
         local.remove(key);
       }
@@ -255,31 +251,22 @@ public final class OwnedReplicas {
     return bucket == null ? null : bucket.get(path);
   }
 
-  /** How many entries this node owns. */
-  public int localSize() {
-    return localSize;
-  }
-
   /** Sends the changes since the last flush to every peer. */
   public void flush(Outbox outbox) {
     if (pending.isEmpty() || outbound.isEmpty()) {
       pending.clear();
       return;
     }
-    List<Chunk> chunks = new ArrayList<>();
-    Chunk chunk = new Chunk();
-    for (Map.Entry<Id, ReplicaEntry> change : pending.entrySet()) {
-      if (chunk.full(maxBytes)) {
-        chunks.add(chunk);
-        chunk = new Chunk();
-      }
-      if (change.getValue() == null) {
-        chunk.remove(change.getKey().key(), change.getKey().path());
-      } else {
-        chunk.put(change.getValue());
-      }
-    }
-    chunks.add(chunk);
+    Chunker chunker = new Chunker(maxBytes);
+    pending.forEach(
+        (id, entry) -> {
+          if (entry == null) {
+            chunker.remove(id.key(), id.path());
+          } else {
+            chunker.put(entry);
+          }
+        });
+    List<Chunk> chunks = chunker.finish();
     pending.clear();
     outbound.forEach(
         (node, stream) -> {
@@ -292,19 +279,9 @@ public final class OwnedReplicas {
 
   /** Sends a full copy of this node's entries to {@code node}'s stream. */
   private void sendCopy(String node, Outbound stream, Outbox outbox) {
-    List<Chunk> chunks = new ArrayList<>();
-    Chunk[] current = {new Chunk()};
-    for (Bucket bucket : local.values()) {
-      bucket.forEach(
-          entry -> {
-            if (current[0].full(maxBytes)) {
-              chunks.add(current[0]);
-              current[0] = new Chunk();
-            }
-            current[0].put(entry);
-          });
-    }
-    chunks.add(current[0]);
+    Chunker chunker = new Chunker(maxBytes);
+    local.values().forEach(bucket -> bucket.forEach(chunker::put));
+    List<Chunk> chunks = chunker.finish();
     Peer peer = new Peer(node, stream.uid);
     for (int i = 0; i < chunks.size(); i++) {
       outbox.send(peer, chunks.get(i).message(self, selfUid, ++stream.seq, i, chunks.size()));
@@ -668,7 +645,7 @@ public final class OwnedReplicas {
     }
 
     void put(ReplicaEntry entry) {
-      if (puts == paths.size() && puts == keyIndex.length) {
+      if (puts == keyIndex.length) {
         keyIndex = Arrays.copyOf(keyIndex, puts * 2);
         protocolIndex = Arrays.copyOf(protocolIndex, puts * 2);
         registeredAt = Arrays.copyOf(registeredAt, puts * 2);
@@ -699,22 +676,77 @@ public final class OwnedReplicas {
       bytes += utf8Length(path) + 8;
     }
 
+    private ReplicaMessage.Entries columns; // built once, shared by the messages to every peer
+
+    /** The chunk as a message; its columns are copied once, whatever the number of peers. */
     ReplicaMessage.Entries message(String from, long uid, long seq, int part, int parts) {
+      if (columns == null) {
+        columns =
+            new ReplicaMessage.Entries(
+                from,
+                uid,
+                0,
+                0,
+                0,
+                List.copyOf(keys),
+                List.copyOf(protocols),
+                Arrays.copyOf(keyIndex, puts),
+                Arrays.copyOf(protocolIndex, puts),
+                List.copyOf(paths),
+                Arrays.copyOf(registeredAt, puts),
+                Arrays.copyOf(extra, puts),
+                Arrays.copyOf(removedKeyIndex, removes),
+                List.copyOf(removedPaths));
+      }
+      ReplicaMessage.Entries c = columns;
       return new ReplicaMessage.Entries(
           from,
           uid,
           seq,
           part,
           parts,
-          List.copyOf(keys),
-          List.copyOf(protocols),
-          Arrays.copyOf(keyIndex, puts),
-          Arrays.copyOf(protocolIndex, puts),
-          List.copyOf(paths),
-          Arrays.copyOf(registeredAt, puts),
-          Arrays.copyOf(extra, puts),
-          Arrays.copyOf(removedKeyIndex, removes),
-          List.copyOf(removedPaths));
+          c.keys(),
+          c.protocols(),
+          c.keyIndex(),
+          c.protocolIndex(),
+          c.paths(),
+          c.registeredAt(),
+          c.extra(),
+          c.removedKeyIndex(),
+          c.removedPaths());
+    }
+  }
+
+  /** Splits changes into chunks below the byte limit. */
+  private static final class Chunker {
+    private final int maxBytes;
+    private final List<Chunk> chunks = new ArrayList<>();
+    private Chunk current = new Chunk();
+
+    Chunker(int maxBytes) {
+      this.maxBytes = maxBytes;
+    }
+
+    private Chunk chunk() {
+      if (current.full(maxBytes)) {
+        chunks.add(current);
+        current = new Chunk();
+      }
+      return current;
+    }
+
+    void put(ReplicaEntry entry) {
+      chunk().put(entry);
+    }
+
+    void remove(String key, String path) {
+      chunk().remove(key, path);
+    }
+
+    /** The chunks, the last one possibly empty (a copy of nothing is still one message). */
+    List<Chunk> finish() {
+      chunks.add(current);
+      return chunks;
     }
   }
 

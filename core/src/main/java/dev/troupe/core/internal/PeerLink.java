@@ -5,7 +5,6 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.Address;
-import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
@@ -57,7 +56,6 @@ final class PeerLink<C> {
   private final OwnedReplicas.Outbox outbox;
   private final Map<String, ActorRef<ReplicaMessage>> peers = new HashMap<>();
   private final Set<String> unreachable = new HashSet<>();
-  private final Map<String, Long> uids = new HashMap<>();
 
   /**
    * @param onChange called after every message the link handled (the actor then batches)
@@ -121,11 +119,6 @@ final class PeerLink<C> {
     return unreachable;
   }
 
-  /** The address of a node address string. */
-  Address parseAddress(String node) {
-    return AddressFromURIString.parse(node);
-  }
-
   /** The path of a local actor relative to its node ({@code /user/a#123}), as peers resolve it. */
   String pathOf(ActorRef<?> ref) {
     String full = resolver.toSerializationFormat(ref);
@@ -155,7 +148,6 @@ final class PeerLink<C> {
       int dropped = core.removePeer(node, member.uniqueAddress().longUid());
       unreachable.remove(node);
       peers.remove(node);
-      uids.remove(node);
       if (dropped > 0) {
         ctx.getLog().debug("Dropped {} entries of removed node [{}]", dropped, node);
       }

@@ -4,15 +4,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * INTERNAL API. When the registry and the address-book actors rebuild their published views: after
- * a rebuild that took t, the next one waits at least t (a timer brings the actor's batch message
- * back then), so that during a burst of other nodes' changes at most half of the actor's time goes
- * to views; but at once when a command of this node waits for the rebuild (its caller is blocked on
- * it, and the timer's 10 ms tick would bound a burst's rate). The callers' futures are completed
- * off the actor's thread. Not thread-safe: one per actor.
+ * INTERNAL API. When the registry and the address-book actors run a batch and rebuild their
+ * published views: after a rebuild that took t, the next one waits at least t (a timer brings the
+ * actor's batch message back then), so that during a burst of other nodes' changes at most half of
+ * the actor's time goes to views; but at once when a command of this node waits for the rebuild
+ * (its caller is blocked on it, and the timer's 10 ms tick would bound a burst's rate). The
+ * callers' futures are completed off the actor's thread. Not thread-safe: one per actor.
  *
  * @param <C> the actor's command type
  */
@@ -20,19 +21,39 @@ final class PublishPacer<C> {
   private static final Object TIMER = "publish";
 
   private final TimerScheduler<C> timers;
+  private final ActorRef<C> self;
   private final C batch;
   private final Executor executor;
   private final List<Runnable> afterPublish = new ArrayList<>();
   private long nextPublishNanos = System.nanoTime();
+  private boolean batchRequested;
 
   /**
-   * @param batch the message that makes the actor run its batch again
+   * @param self the actor
+   * @param batch the message that makes the actor run its batch
    * @param executor where the completions of waiting commands run (not the actor)
    */
-  PublishPacer(TimerScheduler<C> timers, C batch, Executor executor) {
+  PublishPacer(TimerScheduler<C> timers, ActorRef<C> self, C batch, Executor executor) {
     this.timers = timers;
+    this.self = self;
     this.batch = batch;
     this.executor = executor;
+  }
+
+  /**
+   * Asks for a batch, once until it runs: a message to the actor, so it runs after the messages
+   * already in its mailbox and a burst of them makes one batch.
+   */
+  void requestBatch() {
+    if (!batchRequested) {
+      batchRequested = true;
+      self.tell(batch);
+    }
+  }
+
+  /** The actor's batch starts: the next change asks for another one. */
+  void batchStarted() {
+    batchRequested = false;
   }
 
   /** Runs {@code completion} (off the actor) after the next rebuild. */

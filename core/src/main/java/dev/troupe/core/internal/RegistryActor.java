@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -105,7 +106,6 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
   private final Address self;
   private final List<Runnable> afterFlush = new ArrayList<>();
   private final List<AckWait> ackWaits = new ArrayList<>();
-  private boolean batchRequested;
   private Instant lastInstant = Instant.EPOCH; // shared by entries of the same millisecond
 
   private RegistryActor(
@@ -123,7 +123,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     this.core = link.core();
     this.outbox = link.outbox();
     this.executor = ctx.getExecutionContext();
-    this.pacer = new PublishPacer<>(timers, Batch.INSTANCE, executor);
+    this.pacer = new PublishPacer<>(timers, ctx.getSelf(), Batch.INSTANCE, executor);
     this.remoteRefs = new RemoteRefs(ctx.getSystem());
   }
 
@@ -166,14 +166,14 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
       groups.add(cmd.group());
     }
     pacer.afterPublish(() -> cmd.reply().complete(Done.getInstance()));
-    requestBatch();
+    pacer.requestBatch();
     return this;
   }
 
   private Behavior<Command> onUnregister(Unregister cmd) {
     removeLocal(cmd.group(), cmd.worker());
     pacer.afterPublish(() -> cmd.reply().complete(Done.getInstance()));
-    requestBatch();
+    pacer.requestBatch();
     return this;
   }
 
@@ -194,7 +194,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     drain(entry, cmd.worker());
     afterFlush.add(
         () -> awaitAcks(() -> executor.execute(() -> cmd.reply().complete(Done.getInstance()))));
-    requestBatch();
+    pacer.requestBatch();
     return this;
   }
 
@@ -211,7 +211,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
       getContext().getLog().info("Draining {} worker registration(s) before leaving", count);
     }
     afterFlush.add(() -> awaitAcks(() -> cmd.replyTo().tell(Done.getInstance())));
-    requestBatch();
+    pacer.requestBatch();
     return this;
   }
 
@@ -267,7 +267,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
       for (String group : List.copyOf(groups)) {
         removeLocal(group, msg.worker());
       }
-      requestBatch();
+      pacer.requestBatch();
     }
     return this;
   }
@@ -294,20 +294,13 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
       long now = System.nanoTime();
       ackWaits.removeIf(wait -> checkAcks(wait, now));
     }
-    requestBatch();
+    pacer.requestBatch();
   }
 
   // ---- batches and views ----
 
-  private void requestBatch() {
-    if (!batchRequested) {
-      batchRequested = true;
-      getContext().getSelf().tell(Batch.INSTANCE);
-    }
-  }
-
   private Behavior<Command> onBatch() {
-    batchRequested = false;
+    pacer.batchStarted();
     core.flush(outbox);
     if (!afterFlush.isEmpty()) {
       List<Runnable> due = List.copyOf(afterFlush);
@@ -347,7 +340,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
           @SuppressWarnings("unchecked")
           WorkerEntry<Object> worker = (WorkerEntry<Object>) entry.view;
           if (worker == null) {
-            Address address = addresses.computeIfAbsent(node, link::parseAddress);
+            Address address = addresses.computeIfAbsent(node, AddressFromURIString::parse);
             worker =
                 new WorkerEntry<>(
                     entry.key(),
