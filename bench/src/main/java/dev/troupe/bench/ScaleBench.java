@@ -122,6 +122,8 @@ public final class ScaleBench {
       int warmup,
       int inFlight,
       String heap,
+      List<String> jvmArgs,
+      Path profileDir,
       Path output) {
     int cap(int n) {
       return n >= LARGE ? capLargeSeconds : capSeconds;
@@ -232,6 +234,8 @@ public final class ScaleBench {
     int inFlight = 2_000;
     String heap = "4g";
     Path output = Path.of("bench/results/scale.json");
+    List<String> jvmArgs = new ArrayList<>();
+    Path profileDir = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--sizes" ->
@@ -251,6 +255,8 @@ public final class ScaleBench {
         case "--in-flight" -> inFlight = Figures.intOption(args, ++i, "--in-flight", 1);
         case "--heap" -> heap = Figures.value(args, ++i, "--heap");
         case "--output" -> output = Path.of(Figures.value(args, ++i, "--output"));
+        case "--jvm-arg" -> jvmArgs.add(Figures.value(args, ++i, "--jvm-arg"));
+        case "--profile" -> profileDir = Path.of(Figures.value(args, ++i, "--profile"));
         default -> throw new IllegalArgumentException("unknown option: " + args[i]);
       }
     }
@@ -259,7 +265,18 @@ public final class ScaleBench {
         throw new IllegalArgumentException("--sizes must be at least 1, got " + n);
       }
     }
-    Options options = new Options(sizes, variants, cap, capLarge, warmup, inFlight, heap, output);
+    Options options =
+        new Options(
+            sizes,
+            variants,
+            cap,
+            capLarge,
+            warmup,
+            inFlight,
+            heap,
+            List.copyOf(jvmArgs),
+            profileDir,
+            output);
 
     List<Run> runs = new ArrayList<>();
     for (int n : sizes) {
@@ -278,6 +295,18 @@ public final class ScaleBench {
 
   // ---- one run --------------------------------------------------------------------------------
 
+  /**
+   * The node JVMs' options: the heap, SerialGC (System.gc() is a full collection), then --jvm-arg.
+   */
+  private static String[] jvmArgs(Options options) {
+    List<String> args = new ArrayList<>();
+    args.add("-Xms" + options.heap());
+    args.add("-Xmx" + options.heap());
+    args.add("-XX:+UseSerialGC");
+    args.addAll(options.jvmArgs());
+    return args.toArray(String[]::new);
+  }
+
   private static void measure(Run run, Options options) throws IOException {
     ProcessCluster cluster = null;
     try {
@@ -287,7 +316,7 @@ public final class ScaleBench {
               .config(run.variant.config())
               .testTimings(false)
               .mainClass(ScaleNode.class)
-              .jvmArgs("-Xms" + options.heap(), "-Xmx" + options.heap(), "-XX:+UseSerialGC")
+              .jvmArgs(jvmArgs(options))
               .start();
       run.logDir = cluster.logDir().toString();
       List<NodeProcess> observers = List.of(cluster.node(1), cluster.node(2));
@@ -336,6 +365,7 @@ public final class ScaleBench {
     if (measured) {
       heap(cluster, observers, run.heapBefore);
       mark(cluster, "burst");
+      profile(cluster, options, run, "start");
     }
 
     // Visible: observers poll from before the first call.
@@ -374,6 +404,7 @@ public final class ScaleBench {
       }
     }
     if (measured) {
+      profile(cluster, options, run, "stop");
       mark(cluster, "visible");
       heap(cluster, observers, run.heapAfter);
       mark(cluster, "stop");
@@ -444,6 +475,32 @@ public final class ScaleBench {
       into[i] =
           Long.parseLong(
               await(cluster, observers.get(i), from.get(i), List.of("heap "), STEP_TIMEOUT)[2]);
+    }
+  }
+
+  /**
+   * With --profile: starts or stops a flight recording of the visible phase on every node, to
+   * {@code <dir>/<system>-<n>-node-<i>.jfr}.
+   */
+  private static void profile(ProcessCluster cluster, Options options, Run run, String what) {
+    if (options.profileDir() == null) {
+      return;
+    }
+    try {
+      Files.createDirectories(options.profileDir());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    for (int i = 0; i < cluster.nodes().size(); i++) {
+      String command =
+          what.equals("start")
+              ? "profile start "
+                  + options
+                      .profileDir()
+                      .resolve(run.variant.nodeSystem + "-" + run.n + "-node-" + i + ".jfr")
+                      .toAbsolutePath()
+              : "profile stop";
+      command(cluster, cluster.nodes().get(i), command, List.of("profile "));
     }
   }
 

@@ -68,6 +68,9 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  *       listed), and {@code progress <burst> <phase> <count>} every 5 s in between.
  *   <li>{@code heap}: the heap in use after full collections; answers {@code heap <bytes>}.
  *   <li>{@code mark <label>}: answers {@code mark <label>}, a position in the node's output.
+ *   <li>{@code profile start <file>} / {@code profile stop}: a JDK Flight Recorder recording
+ *       (settings "profile", execution samples every millisecond) from start until stop, written to
+ *       the file; answers {@code profile started} / {@code profile stopped <file>}.
  * </ul>
  */
 public final class ScaleNode {
@@ -102,7 +105,8 @@ public final class ScaleNode {
             "subscribe", ScaleNode::subscribe,
             "watch", ScaleNode::watch,
             "heap", (node, argument) -> emit("heap", Long.toString(heapAfterGc())),
-            "mark", (node, argument) -> emit("mark", argument.trim())));
+            "mark", (node, argument) -> emit("mark", argument.trim()),
+            "profile", ScaleNode::profile));
   }
 
   static String prefix(String burst) {
@@ -146,6 +150,33 @@ public final class ScaleNode {
     Thread thread = new Thread(body, name);
     thread.setDaemon(true);
     thread.start();
+  }
+
+  private static jdk.jfr.Recording recording;
+
+  private static synchronized void profile(TroupeNode node, String argument) throws Exception {
+    String[] a = argument.trim().split(" ", 2);
+    if (a[0].equals("start")) {
+      if (recording != null) {
+        throw new IllegalStateException("a profile is already recording");
+      }
+      recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+      recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(1));
+      recording.setDestination(java.nio.file.Path.of(a[1]));
+      recording.start();
+      emit("profile", "started");
+    } else if (a[0].equals("stop")) {
+      if (recording == null) {
+        throw new IllegalStateException("no profile is recording");
+      }
+      java.nio.file.Path file = recording.getDestination();
+      recording.stop();
+      recording.close();
+      recording = null;
+      emit("profile", "stopped", file.toString());
+    } else {
+      throw new IllegalArgumentException("profile start <file> | profile stop, got: " + argument);
+    }
   }
 
   // ---- the workers' parent --------------------------------------------------------------------

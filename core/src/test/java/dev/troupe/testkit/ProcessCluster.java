@@ -134,7 +134,9 @@ public final class ProcessCluster implements AutoCloseable {
           StandardCharsets.UTF_8);
       List<String> command = new ArrayList<>(settings.commandPrefix.apply(index));
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      command.addAll(settings.jvmArgs);
+      for (String arg : settings.jvmArgs) {
+        command.add(arg.replace("{node}", Integer.toString(index)));
+      }
       command.add("-cp");
       command.add(System.getProperty("java.class.path"));
       command.add(settings.mainClass);
@@ -245,7 +247,10 @@ public final class ProcessCluster implements AutoCloseable {
       return this;
     }
 
-    /** JVM flags of the children. */
+    /**
+     * JVM flags of the children; {@code {node}} in a flag becomes the node's start-order index (for
+     * example {@code -XX:StartFlightRecording=filename=node-{node}.jfr}).
+     */
     public Builder jvmArgs(String... args) {
       this.jvmArgs = List.of(args);
       return this;

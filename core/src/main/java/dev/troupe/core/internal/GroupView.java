@@ -2,17 +2,14 @@ package dev.troupe.core.internal;
 
 import dev.troupe.core.HashRing;
 import dev.troupe.core.WorkerEntry;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -29,52 +26,6 @@ public final class GroupView {
    * equal arrays, so the benign race needs no lock.
    */
 
-  /**
-   * One registration with what the readers need of it.
-   *
-   * @param entry the entry readers see
-   * @param protocol the protocol class name
-   * @param node the worker's node address, as a string
-   * @param path the worker's path on its node ({@code /user/a#123}); node + path names the worker
-   *     alike on every node
-   * @param reachable whether the worker's node is reachable
-   * @param picked the Optional of the worker that pick returns (kept by the registry per entry)
-   */
-  public record Member(
-      WorkerEntry<Object> entry,
-      String protocol,
-      String node,
-      String path,
-      boolean reachable,
-      Optional<ActorRef<Object>> picked) {
-
-    /** A member whose pick Optional is made here. */
-    public Member(
-        WorkerEntry<Object> entry, String protocol, String node, String path, boolean reachable) {
-      this(entry, protocol, node, path, reachable, Optional.of(entry.ref()));
-    }
-  }
-
-  /** Oldest registration first, then node, then path: the same order on every node. */
-  private static final Comparator<Member> OLDEST_FIRST =
-      (a, b) -> {
-        Instant atA = a.entry().registeredAt();
-        Instant atB = b.entry().registeredAt();
-        if (atA != atB) { // a burst shares one Instant per millisecond
-          int c = atA.compareTo(atB);
-          if (c != 0) {
-            return c;
-          }
-        }
-        if (a.node() != b.node()) { // one string per node
-          int c = a.node().compareTo(b.node());
-          if (c != 0) {
-            return c;
-          }
-        }
-        return a.path().compareTo(b.path());
-      };
-
   private final String name;
   private final Map<String, ProtocolView> byProtocol;
   private final List<WorkerEntry<?>> all;
@@ -86,64 +37,51 @@ public final class GroupView {
   }
 
   /**
-   * Builds the view of {@code name} from its members; {@code previous} (may be null) lends its
-   * round-robin counters.
+   * The view of {@code name}: the entries of {@code order}, whose caches hold their reader objects
+   * ({@link ReplicaEntry#view} a {@code WorkerEntry}, {@link ReplicaEntry#pick} the Optional of its
+   * ref); members on {@code unreachable} nodes are listed only in {@link #all()}; {@code previous}
+   * (may be null) lends its round-robin counters. O(members) array copies, nothing per member
+   * allocated.
    */
-  public static GroupView of(String name, List<Member> members, GroupView previous) {
-    List<Member> sorted = ordered(members, previous);
-    Map<String, List<Member>> grouped = new LinkedHashMap<>();
-    List<WorkerEntry<?>> all = new ArrayList<>(sorted.size());
-    for (Member m : sorted) {
-      grouped.computeIfAbsent(m.protocol(), p -> new ArrayList<>()).add(m);
-      all.add(m.entry());
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public static GroupView of(
+      String name, GroupOrder order, Set<String> unreachable, GroupView previous) {
+    int m = order.size();
+    WorkerEntry<Object>[] all = new WorkerEntry[m];
+    String firstProtocol = m == 0 ? "" : order.entry(0).protocol();
+    boolean oneProtocol = true;
+    for (int i = 0; i < m; i++) {
+      ReplicaEntry entry = order.entry(i);
+      all[i] = (WorkerEntry<Object>) entry.view;
+      oneProtocol &= entry.protocol().equals(firstProtocol);
+    }
+    List<WorkerEntry<?>> allList = (List) Collections.unmodifiableList(Arrays.asList(all));
+    if (m == 0) {
+      return new GroupView(name, Map.of(), allList);
+    }
+    if (oneProtocol) {
+      return new GroupView(
+          name,
+          Map.of(
+              firstProtocol,
+              ProtocolView.of(order, null, all, unreachable, counter(previous, firstProtocol))),
+          allList);
     }
     Map<String, ProtocolView> views = new HashMap<>();
-    grouped.forEach(
-        (protocol, list) -> {
-          ProtocolView old = previous == null ? null : previous.byProtocol.get(protocol);
-          views.put(protocol, new ProtocolView(list, old == null ? new AtomicLong() : old.next));
-        });
-    return new GroupView(name, Map.copyOf(views), List.copyOf(all));
-  }
-
-  /**
-   * {@code members} oldest first. With a previous view, members it listed keep its order (by the
-   * identity of their entries, which the registry reuses while an entry is unchanged) and only the
-   * new ones are sorted and merged in: a burst that adds k members to a group of m costs O(m + k
-   * log k), not a full sort, at every rebuild.
-   */
-  private static List<Member> ordered(List<Member> members, GroupView previous) {
-    if (previous == null || previous.all.isEmpty()) {
-      List<Member> sorted = new ArrayList<>(members);
-      sorted.sort(OLDEST_FIRST);
-      return sorted;
-    }
-    Map<WorkerEntry<?>, Member> byEntry = new IdentityHashMap<>(members.size() * 2);
-    for (Member m : members) {
-      byEntry.put(m.entry(), m);
-    }
-    List<Member> kept = new ArrayList<>(members.size());
-    for (WorkerEntry<?> entry : previous.all) {
-      Member m = byEntry.remove(entry);
-      if (m != null) {
-        kept.add(m);
+    for (int i = 0; i < m; i++) {
+      String protocol = order.entry(i).protocol();
+      if (!views.containsKey(protocol)) {
+        views.put(
+            protocol,
+            ProtocolView.of(order, protocol, all, unreachable, counter(previous, protocol)));
       }
     }
-    if (byEntry.isEmpty()) {
-      return kept;
-    }
-    List<Member> added = new ArrayList<>(byEntry.values());
-    added.sort(OLDEST_FIRST);
-    List<Member> merged = new ArrayList<>(kept.size() + added.size());
-    int i = 0;
-    int j = 0;
-    while (i < kept.size() && j < added.size()) {
-      merged.add(
-          OLDEST_FIRST.compare(kept.get(i), added.get(j)) <= 0 ? kept.get(i++) : added.get(j++));
-    }
-    merged.addAll(kept.subList(i, kept.size()));
-    merged.addAll(added.subList(j, added.size()));
-    return merged;
+    return new GroupView(name, Map.copyOf(views), allList);
+  }
+
+  private static AtomicLong counter(GroupView previous, String protocol) {
+    ProtocolView old = previous == null ? null : previous.byProtocol.get(protocol);
+    return old == null ? new AtomicLong() : old.next;
   }
 
   /** The group name. */
@@ -175,30 +113,76 @@ public final class GroupView {
     private final List<WorkerEntry<Object>> reachable;
     // Each ACTIVE member as the Optional that pick returns: a pick allocates nothing.
     private final Optional<ActorRef<Object>>[] active;
-    private final Address[] activeNodes;
+    private final WorkerEntry<Object>[] activeEntries;
     private final AtomicLong next;
     private volatile Optional<ActorRef<Object>>[] ring; // owner of every partition, on first use
 
-    @SuppressWarnings("unchecked")
-    private ProtocolView(List<Member> members, AtomicLong next) {
-      List<WorkerEntry<Object>> reachableEntries = new ArrayList<>();
-      List<Member> activeMembers = new ArrayList<>();
-      for (Member m : members) {
-        if (m.reachable()) {
-          reachableEntries.add(m.entry());
-          if (m.entry().isActive()) {
-            activeMembers.add(m);
+    private ProtocolView(
+        List<WorkerEntry<Object>> reachable,
+        Optional<ActorRef<Object>>[] active,
+        WorkerEntry<Object>[] activeEntries,
+        AtomicLong next) {
+      this.reachable = reachable;
+      this.active = active;
+      this.activeEntries = activeEntries;
+      this.next = next;
+    }
+
+    /**
+     * The members of {@code order} with {@code protocol} (null: every member, all of one protocol);
+     * {@code all} holds their entries by index. When every member is reachable and ACTIVE (the
+     * usual case) the lists share {@code all}'s array.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static ProtocolView of(
+        GroupOrder order,
+        String protocol,
+        WorkerEntry<Object>[] all,
+        Set<String> unreachable,
+        AtomicLong next) {
+      int m = order.size();
+      boolean anyUnreachable = !unreachable.isEmpty();
+      int members = 0;
+      int reachableCount = 0;
+      int activeCount = 0;
+      for (int i = 0; i < m; i++) {
+        if (protocol != null && !order.entry(i).protocol().equals(protocol)) {
+          continue;
+        }
+        members++;
+        if (!anyUnreachable || !unreachable.contains(order.node(i))) {
+          reachableCount++;
+          if (all[i].isActive()) {
+            activeCount++;
           }
         }
       }
-      this.reachable = List.copyOf(reachableEntries);
-      this.active = new Optional[activeMembers.size()];
-      this.activeNodes = new Address[activeMembers.size()];
-      for (int i = 0; i < active.length; i++) {
-        active[i] = activeMembers.get(i).picked();
-        activeNodes[i] = activeMembers.get(i).entry().node();
+      Optional<ActorRef<Object>>[] active = new Optional[activeCount];
+      if (members == m && activeCount == m) {
+        for (int i = 0; i < m; i++) {
+          active[i] = (Optional<ActorRef<Object>>) order.entry(i).pick;
+        }
+        return new ProtocolView(
+            Collections.unmodifiableList(Arrays.asList(all)), active, all, next);
       }
-      this.next = next;
+      WorkerEntry<Object>[] reachable = new WorkerEntry[reachableCount];
+      WorkerEntry<Object>[] activeEntries = new WorkerEntry[activeCount];
+      int r = 0;
+      int a = 0;
+      for (int i = 0; i < m; i++) {
+        if (protocol != null && !order.entry(i).protocol().equals(protocol)) {
+          continue;
+        }
+        if (!anyUnreachable || !unreachable.contains(order.node(i))) {
+          reachable[r++] = all[i];
+          if (all[i].isActive()) {
+            active[a] = (Optional<ActorRef<Object>>) order.entry(i).pick;
+            activeEntries[a++] = all[i];
+          }
+        }
+      }
+      return new ProtocolView(
+          Collections.unmodifiableList(Arrays.asList(reachable)), active, activeEntries, next);
     }
 
     /** The ACTIVE member owning each partition of the ring over the ACTIVE members. */
@@ -208,7 +192,8 @@ public final class GroupView {
       for (int i = 0; i < active.length; i++) {
         // The ref with its node's address: the same string on every node.
         refs.put(
-            active[i].get().path().toSerializationFormatWithAddress(activeNodes[i]), active[i]);
+            active[i].get().path().toSerializationFormatWithAddress(activeEntries[i].node()),
+            active[i]);
       }
       HashRing hashRing = HashRing.of(refs.keySet());
       Optional<ActorRef<Object>>[] owners = new Optional[HashRing.PARTITIONS];

@@ -7,7 +7,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -189,7 +188,7 @@ public final class OwnedReplicas {
   private final Map<String, Inbound> inbound = new HashMap<>();
   private final Map<String, Outbound> outbound = new HashMap<>();
   private final Map<String, String> protocols = new HashMap<>();
-  private final Set<String> dirty = new LinkedHashSet<>();
+  private final ReplicaChanges changes = new ReplicaChanges();
   private final Set<String> completedSyncs = new HashSet<>();
   private final Map<Peer, Boolean> tombstones =
       new LinkedHashMap<>() {
@@ -226,9 +225,12 @@ public final class OwnedReplicas {
   /** Adds or replaces an entry of this node; sent to the peers at the next {@link #flush}. */
   public void put(ReplicaEntry entry) {
     Bucket bucket = local.computeIfAbsent(entry.key(), Bucket::new);
-    bucket.put(entry);
+    ReplicaEntry previous = bucket.put(entry);
     pending.put(new Id(bucket.key, entry.path()), entry);
-    dirty.add(bucket.key);
+    if (previous != null) {
+      changes.removed(bucket.key, self, previous);
+    }
+    changes.added(bucket.key, self, entry);
   }
 
   /** Removes an entry of this node; returns it, or null if there was none. */
@@ -240,7 +242,7 @@ public final class OwnedReplicas {
         local.remove(key);
       }
       pending.put(new Id(key, path), null);
-      dirty.add(key);
+      changes.removed(key, self, removed);
     }
     return removed;
   }
@@ -348,7 +350,9 @@ public final class OwnedReplicas {
 
   private int dropInbound(String node) {
     Inbound in = inbound.remove(node);
-    dirty.addAll(in.entries.keySet());
+    for (String key : in.entries.keySet()) {
+      changes.dropped(key, node);
+    }
     return in.size;
   }
 
@@ -454,7 +458,7 @@ public final class OwnedReplicas {
       return;
     }
     in.lastSeq = msg.seq();
-    in.size += apply(msg, in.entries, dirty);
+    in.size += apply(msg, in.entries, msg.from());
     outbox.send(peer, new ReplicaMessage.Ack(self, selfUid, msg.seq()));
   }
 
@@ -473,12 +477,12 @@ public final class OwnedReplicas {
     Map<String, Bucket> copy = in.staging;
     for (Bucket bucket : copy.values()) {
       if (bucket.keepUnchanged(old.get(bucket.key))) {
-        dirty.add(bucket.key);
+        changes.full(bucket.key);
       }
     }
     for (String key : old.keySet()) {
       if (!copy.containsKey(key)) {
-        dirty.add(key);
+        changes.full(key);
       }
     }
     in.entries = copy;
@@ -488,8 +492,11 @@ public final class OwnedReplicas {
     in.requested = false;
   }
 
-  /** Applies the puts and removals of {@code msg} to {@code entries}; returns the size change. */
-  private int apply(ReplicaMessage.Entries msg, Map<String, Bucket> entries, Set<String> marks) {
+  /**
+   * Applies the puts and removals of {@code msg} to {@code entries}; returns the size change.
+   * {@code node}: the sender, whose changes are recorded; null for a copy being staged.
+   */
+  private int apply(ReplicaMessage.Entries msg, Map<String, Bucket> entries, String node) {
     int delta = 0;
     List<String> keys = msg.keys();
     List<String> paths = msg.paths();
@@ -511,21 +518,29 @@ public final class OwnedReplicas {
       if (previous == null) {
         delta++;
       }
-      if (marks != null && !entry.sameAs(previous)) {
-        marks.add(bucket.key);
+      if (node != null) {
+        if (entry.sameAs(previous)) {
+          bucket.put(previous); // nothing changed: keep the entry with its cached view
+        } else {
+          if (previous != null) {
+            changes.removed(bucket.key, node, previous);
+          }
+          changes.added(bucket.key, node, entry);
+        }
       }
     }
     List<String> removedPaths = msg.removedPaths();
     for (int i = 0; i < removedPaths.size(); i++) {
       String key = keys.get(msg.removedKeyIndex()[i]);
       Bucket bucket = entries.get(key);
-      if (bucket != null && bucket.remove(removedPaths.get(i)) != null) {
+      ReplicaEntry removed = bucket == null ? null : bucket.remove(removedPaths.get(i));
+      if (removed != null) {
         delta--;
         if (bucket.isEmpty()) {
           entries.remove(key);
         }
-        if (marks != null) {
-          marks.add(bucket.key);
+        if (node != null) {
+          changes.removed(bucket.key, node, removed);
         }
       }
     }
@@ -549,21 +564,23 @@ public final class OwnedReplicas {
         });
   }
 
-  /** The keys that changed since the last call, and forgets them. */
+  /** The keys that changed since the last take, and forgets their changes. */
   public Set<String> takeDirty() {
-    if (dirty.isEmpty()) {
-      return Set.of();
-    }
-    Set<String> taken = new LinkedHashSet<>(dirty);
-    dirty.clear();
-    return taken;
+    return changes.take().keySet();
+  }
+
+  /** What changed per key since the last take (see {@link ReplicaChanges}), and forgets it. */
+  public Map<String, ReplicaChanges.Change> takeChanges() {
+    return changes.take();
   }
 
   /** Marks every key {@code node} holds entries of as changed (its reachability changed). */
   public void markNode(String node) {
     Inbound in = inbound.get(node);
     if (in != null) {
-      dirty.addAll(in.entries.keySet());
+      for (String key : in.entries.keySet()) {
+        changes.touched(key);
+      }
     }
   }
 

@@ -39,7 +39,9 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
    *
    * Batching: commands change the core's state and ask for a Batch (a message to self, so it runs
    * after the messages already in the mailbox). The batch sends the changes (one message per peer
-   * per chunk), rebuilds the views of the groups that changed, and answers the commands, so the
+   * per chunk), brings the order of each changed group up to date with what changed in it
+   * (GroupOrder: added entries merged in, removed ones found by binary search; no re-read or
+   * re-sort of the group), copies it into the group's new view, and answers the commands, so the
    * registering node's reads show a registration when register completes. Rebuilding for other
    * nodes' changes is paced: after a rebuild that took t, the next one waits at least t, so during a
    * burst at most half of the actor's time goes to views and the rest to taking messages. A batch
@@ -103,6 +105,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
   private final Map<ActorRef<Object>, Set<String>> groupsOfWorker = new HashMap<>();
   private final Map<ActorRef<Object>, String> pathOf = new HashMap<>();
   private final Map<String, Address> addresses = new HashMap<>();
+  private final Map<String, GroupOrder> orders = new HashMap<>(); // group -> its members, ordered
   private final Address self;
   private final List<Runnable> afterFlush = new ArrayList<>();
   private final List<AckWait> ackWaits = new ArrayList<>();
@@ -311,12 +314,11 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     if (!pacer.mayPublish(now)) {
       return this;
     }
-    Set<String> dirty = core.takeDirty();
-    if (!dirty.isEmpty()) {
+    Map<String, ReplicaChanges.Change> changes = core.takeChanges();
+    if (!changes.isEmpty()) {
+      Set<String> unreachable = link.unreachable();
       Map<String, GroupView> changed = new LinkedHashMap<>();
-      for (String group : dirty) {
-        changed.put(group, buildView(group));
-      }
+      changes.forEach((group, change) -> changed.put(group, buildView(group, change, unreachable)));
       views.publish(changed);
     }
     pacer.published(now);
@@ -331,40 +333,42 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     return lastInstant;
   }
 
-  private GroupView buildView(String group) {
-    List<GroupView.Member> members = new ArrayList<>();
-    Set<String> unreachable = link.unreachable();
-    core.forEach(
-        group,
-        (node, entry) -> {
-          @SuppressWarnings("unchecked")
-          WorkerEntry<Object> worker = (WorkerEntry<Object>) entry.view;
-          if (worker == null) {
-            Address address = addresses.computeIfAbsent(node, AddressFromURIString::parse);
-            worker =
-                new WorkerEntry<>(
-                    entry.key(),
-                    address,
-                    remoteRefs.resolve(node, address, entry.path()),
-                    instant(entry.registeredAt()),
-                    entry.extra() == 1 ? WorkerState.DRAINING : WorkerState.ACTIVE);
-            entry.view = worker;
-          }
-          @SuppressWarnings("unchecked")
-          Optional<ActorRef<Object>> picked = (Optional<ActorRef<Object>>) entry.pick;
-          if (picked == null) {
-            picked = Optional.of(worker.ref());
-            entry.pick = picked;
-          }
-          members.add(
-              new GroupView.Member(
-                  worker,
-                  entry.protocol(),
-                  node,
-                  entry.path(),
-                  !unreachable.contains(node),
-                  picked));
-        });
-    return GroupView.of(group, members, views.view(group));
+  /** Brings {@code group}'s order up to date with {@code change} and makes its view. */
+  private GroupView buildView(String group, ReplicaChanges.Change change, Set<String> unreachable) {
+    GroupOrder order = orders.computeIfAbsent(group, g -> new GroupOrder());
+    if (change.full()) {
+      order.reset(
+          each ->
+              core.forEach(
+                  group,
+                  (node, entry) -> {
+                    prepare(node, entry);
+                    each.accept(node, entry);
+                  }));
+    } else {
+      change.added().forEach((entry, node) -> prepare(node, entry));
+      order.apply(change);
+    }
+    if (order.size() == 0) {
+      orders.remove(group);
+    }
+    return GroupView.of(group, order, unreachable, views.view(group));
+  }
+
+  /** Fills {@code entry}'s caches: its WorkerEntry (with the resolved ref) and pick Optional. */
+  private void prepare(String node, ReplicaEntry entry) {
+    if (entry.view == null) {
+      Address address = addresses.computeIfAbsent(node, AddressFromURIString::parse);
+      entry.view =
+          new WorkerEntry<>(
+              entry.key(),
+              address,
+              remoteRefs.resolve(node, address, entry.path()),
+              instant(entry.registeredAt()),
+              entry.extra() == 1 ? WorkerState.DRAINING : WorkerState.ACTIVE);
+    }
+    if (entry.pick == null) {
+      entry.pick = Optional.of(((WorkerEntry<?>) entry.view).ref());
+    }
   }
 }

@@ -1,6 +1,8 @@
 package dev.troupe.core.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -223,6 +225,65 @@ final class OwnedReplicasTest {
     assertEquals("cached", after.get(0).view);
     assertEquals(Set.of(), b.takeDirty(), "an identical copy changes no key");
     assertEquals(Set.of("a"), b.takeCompletedSyncs());
+  }
+
+  @Test
+  void aPeersChangesAreRecordedAsTheEntriesAddedRemovedAndDropped() {
+    Net net = new Net();
+    OwnedReplicas a = net.add("a", 1, 64 * 1024);
+    OwnedReplicas b = net.add("b", 2, 64 * 1024);
+    a.put(entry("g", "/user/w1#1"));
+    net.connect("a", 1, "b", 2);
+    assertTrue(b.takeChanges().get("g").full(), "a first copy rebuilds the key");
+    ReplicaEntry w1 = only(b, "g");
+
+    a.put(entry("g", "/user/w1#1")); // the same data again: nothing changes on b
+    a.put(entry("g", "/user/w2#2"));
+    a.flush(net.outbox());
+    net.run();
+    ReplicaChanges.Change change = b.takeChanges().get("g");
+    assertFalse(change.full());
+    assertEquals(List.of(), change.removed(), "an unchanged entry is not replaced");
+    assertEquals(1, change.added().size());
+    ReplicaEntry w2 = change.added().keySet().iterator().next();
+    assertEquals("/user/w2#2", w2.path());
+    assertEquals("a", change.added().get(w2));
+    assertSame(w1, entryAt(b, "g", "/user/w1#1"), "the held entry, with its caches, is kept");
+
+    a.put(entry("g", "/user/w2#2").withExtra(1)); // drained: replaced
+    a.remove("g", "/user/w1#1");
+    a.flush(net.outbox());
+    net.run();
+    change = b.takeChanges().get("g");
+    assertEquals(2, change.removed().size());
+    assertTrue(change.removed().contains(w1) && change.removed().contains(w2), "by identity");
+    assertEquals(List.of("a", "a"), change.removedNodes());
+    assertEquals(1, change.added().keySet().iterator().next().extra());
+
+    b.removePeer("a", 1);
+    change = b.takeChanges().get("g");
+    assertEquals(Set.of("a"), change.droppedNodes());
+    assertTrue(change.added().isEmpty());
+  }
+
+  private static ReplicaEntry entryAt(OwnedReplicas core, String key, String path) {
+    List<ReplicaEntry> found = new ArrayList<>();
+    core.forEach(
+        key,
+        (node, e) -> {
+          if (e.path().equals(path)) {
+            found.add(e);
+          }
+        });
+    assertEquals(1, found.size());
+    return found.get(0);
+  }
+
+  private static ReplicaEntry only(OwnedReplicas core, String key) {
+    List<ReplicaEntry> found = new ArrayList<>();
+    core.forEach(key, (node, e) -> found.add(e));
+    assertEquals(1, found.size());
+    return found.get(0);
   }
 
   @Test
