@@ -61,7 +61,7 @@ public final class OwnedReplicas {
   private static final class Bucket {
     final String key;
     private ReplicaEntry single;
-    private HashMap<String, ReplicaEntry> byPath;
+    private EntryTable byPath;
 
     Bucket(String key) {
       this.key = key;
@@ -70,17 +70,17 @@ public final class OwnedReplicas {
     /** Adds or replaces the entry of its path; returns the previous one, or null. */
     ReplicaEntry put(ReplicaEntry entry) {
       if (byPath != null) {
-        return byPath.put(entry.path(), entry);
+        return byPath.put(entry);
       }
       if (single == null || single.path().equals(entry.path())) {
         ReplicaEntry previous = single;
         single = entry;
         return previous;
       }
-      byPath = new HashMap<>(4);
-      byPath.put(single.path(), single);
+      byPath = new EntryTable();
+      byPath.put(single);
       single = null;
-      return byPath.put(entry.path(), entry);
+      return byPath.put(entry);
     }
 
     ReplicaEntry get(String path) {
@@ -112,7 +112,7 @@ public final class OwnedReplicas {
 
     void forEach(java.util.function.Consumer<ReplicaEntry> action) {
       if (byPath != null) {
-        byPath.values().forEach(action);
+        byPath.forEach(action);
       } else if (single != null) {
         action.accept(single);
       }
@@ -123,25 +123,26 @@ public final class OwnedReplicas {
      * one (keeping its cached view); returns whether anything differs from {@code before}.
      */
     boolean keepUnchanged(Bucket before) {
-      boolean changed = before == null || before.size() != size();
+      boolean[] changed = {before == null || before.size() != size()};
       if (byPath != null) {
-        for (Map.Entry<String, ReplicaEntry> e : byPath.entrySet()) {
-          ReplicaEntry previous = before == null ? null : before.get(e.getKey());
-          if (e.getValue().sameAs(previous)) {
-            e.setValue(previous);
-          } else {
-            changed = true;
-          }
-        }
+        byPath.replaceEach(
+            e -> {
+              ReplicaEntry previous = before == null ? null : before.get(e.path());
+              if (e.sameAs(previous)) {
+                return previous;
+              }
+              changed[0] = true;
+              return e;
+            });
       } else if (single != null) {
         ReplicaEntry previous = before == null ? null : before.get(single.path());
         if (single.sameAs(previous)) {
           single = previous;
         } else {
-          changed = true;
+          changed[0] = true;
         }
       }
-      return changed;
+      return changed[0];
     }
   }
 

@@ -109,7 +109,9 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
   private final Address self;
   private final List<Runnable> afterFlush = new ArrayList<>();
   private final List<AckWait> ackWaits = new ArrayList<>();
-  private Instant lastInstant = Instant.EPOCH; // shared by entries of the same millisecond
+  // Instants shared by entries of the same millisecond (a burst has many per millisecond), by the
+  // millisecond's low bits: views are made in no particular time order.
+  private final Instant[] instants = new Instant[4096];
 
   private RegistryActor(
       ActorContext<Command> ctx,
@@ -325,12 +327,15 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     return this;
   }
 
-  /** An Instant of {@code millis}: the last one made if it is the same (a burst shares them). */
+  /** An Instant of {@code millis}: one made before for the same millisecond, if still cached. */
   private Instant instant(long millis) {
-    if (lastInstant.toEpochMilli() != millis) {
-      lastInstant = Instant.ofEpochMilli(millis);
+    int slot = (int) (millis & (instants.length - 1));
+    Instant at = instants[slot];
+    if (at == null || at.toEpochMilli() != millis) {
+      at = Instant.ofEpochMilli(millis);
+      instants[slot] = at;
     }
-    return lastInstant;
+    return at;
   }
 
   /** Brings {@code group}'s order up to date with {@code change} and makes its view. */
