@@ -8,6 +8,7 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * Cluster-wide names of single actors, and the node set that placement uses: ergo-extensions'
@@ -140,4 +141,14 @@ public interface AddressBook {
    * @throws IllegalArgumentException if {@code timeout} is null or not positive
    */
   CompletionStage<Map<String, Address>> query(Duration timeout);
+
+  /**
+   * {@link #register(String, ActorRef)} for a behavior: {@code replyTo} gets {@link
+   * StatusReply#ack()} once the name is held on this node, or {@link StatusReply#error} with the
+   * reason (for example the {@code max-names} limit).
+   *
+   * @throws IllegalArgumentException if an argument is null or {@code name} is not a valid name
+   * @since 0.2.0
+   */
+  void register(String name, ActorRef<?> ref, ActorRef<StatusReply<Done>> replyTo);
 }

@@ -6,6 +6,7 @@ import static dev.troupe.core.internal.Preconditions.requirePositive;
 import com.typesafe.config.Config;
 import dev.troupe.core.internal.CoreExtension;
 import dev.troupe.core.internal.NodeConfig;
+import dev.troupe.core.internal.NodeHolder;
 import dev.troupe.core.internal.StartupChecks;
 import dev.troupe.core.internal.WatchActor;
 import java.time.Duration;
@@ -25,10 +26,12 @@ import java.util.stream.StreamSupport;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterActorRefProvider;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -38,8 +41,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A started Troupe cluster node: one Pekko {@link ActorSystem} that has joined (or is joining) a
- * cluster.
+ * A Troupe cluster node: Troupe's services (registry, address book, and the modules built on them)
+ * on one Pekko {@link ActorSystem} in a cluster. Two ways in:
+ *
+ * <ul>
+ *   <li>{@link #attach(ActorSystem)}: the application's own system, with its own guardian, name and
+ *       configuration; the application forms the cluster as usual.
+ *   <li>{@link #start(NodeOptions)}: the one-call embedded shortcut that creates the system (with
+ *       Troupe's Pekko defaults) and joins the seed nodes, or itself.
+ * </ul>
  *
  * <pre>{@code
  * try (TroupeNode node = TroupeNode.start(NodeOptions.defaults())) {   // embedded single node
@@ -48,12 +58,13 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>With no seed nodes the node joins itself and forms an embedded single-node cluster; other
- * nodes can join it later. {@link #start} returns as soon as the actor system runs and the join is
- * under way; {@link #whenUp()} completes when this node is an Up member.
+ * <p>With no seed nodes a started node joins itself and forms an embedded single-node cluster;
+ * other nodes can join it later. {@link #start} returns as soon as the actor system runs and the
+ * join is under way; {@link #whenUp()} completes when this node is an Up member.
  *
- * <p>Thread-safe. Closing the node leaves the cluster gracefully (through Pekko's
- * CoordinatedShutdown: shards and singletons are handed over first) and terminates the system.
+ * <p>Thread-safe. Closing a started node leaves the cluster gracefully (through Pekko's
+ * CoordinatedShutdown: shards and singletons are handed over first) and terminates the system;
+ * closing an attached node leaves the application's system alone.
  *
  * @since 0.1.0
  */
@@ -61,13 +72,17 @@ public final class TroupeNode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TroupeNode.class);
 
   private final ActorSystem<Void> system;
+  private final boolean owned; // started here (close() terminates it) or attached (the app's)
   private final String name;
   private final Duration closeTimeout;
   private final CompletableFuture<TroupeNode> up = new CompletableFuture<>();
   private final CoreExtension core;
 
-  private TroupeNode(ActorSystem<Void> system) {
-    this.system = system;
+  @SuppressWarnings("unchecked")
+  private TroupeNode(ActorSystem<?> system, boolean owned) {
+    // The guardian's type is the application's; Troupe never sends to it.
+    this.system = (ActorSystem<Void>) system;
+    this.owned = owned;
     Config config = system.settings().config();
     String configured = config.getString("troupe.core.node-name");
     Address self = address();
@@ -123,9 +138,65 @@ public final class TroupeNode implements AutoCloseable {
               + e.getMessage(),
           e);
     }
-    TroupeNode node = new TroupeNode(system);
+    ActorSystem<Void> started = system;
+    TroupeNode node = NodeHolder.get(system).node(() -> new TroupeNode(started, true));
     node.join(options.seedNodes(), config.getStringList("pekko.cluster.seed-nodes"));
     return node;
+  }
+
+  /**
+   * The Troupe node of an actor system the application created, with its own guardian, system name
+   * and {@code application.conf}: Pekko's way of adding a library to an application (an Extension
+   * underneath, so every call for one system returns the same node). It may be called from inside
+   * the guardian's {@code Behaviors.setup}.
+   *
+   * <pre>{@code
+   * ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
+   *   TroupeNode troupe = TroupeNode.attach(ctx.getSystem());
+   *   ctx.spawn(Shop.create(troupe.registry()), "shop");
+   *   return Behaviors.empty();
+   * }), "shop");
+   * }</pre>
+   *
+   * <p>Forming the cluster stays the application's, as in every Pekko application: seed nodes in
+   * its configuration, Cluster Bootstrap, or {@code Cluster.get(system).manager()} with {@code
+   * Join}; {@code attach} never joins by itself, and {@link #whenUp()} completes when the system's
+   * member is Up. {@link #close()} of an attached node leaves the system alone (the application
+   * terminates it); Troupe's services stop with the system, and its CoordinatedShutdown drains this
+   * node's registrations first. Everything else works as on a {@linkplain #start started} node,
+   * whatever the system's name.
+   *
+   * @throws IllegalArgumentException if {@code system} is null, if its {@code pekko.actor.provider}
+   *     is not {@code cluster}, or if its configuration is one Troupe refuses (as for {@link
+   *     #start}: no downing provider, Java serialization on, ...); the message names the setting
+   * @since 0.2.0
+   */
+  public static TroupeNode attach(ActorSystem<?> system) {
+    if (system == null) {
+      throw new IllegalArgumentException("TroupeNode.attach: system must not be null");
+    }
+    if (!(system.classicSystem() instanceof ExtendedActorSystem extended)
+        || !(extended.provider() instanceof ClusterActorRefProvider)) {
+      throw new IllegalArgumentException(
+          "TroupeNode.attach: actor system ["
+              + system.name()
+              + "] has pekko.actor.provider = ["
+              + system.settings().config().getString("pekko.actor.provider")
+              + "]; Troupe needs a cluster: set pekko.actor.provider = cluster");
+    }
+    return NodeHolder.get(system)
+        .node(
+            () -> {
+              Config config = system.settings().config();
+              StartupChecks.check(config, true);
+              TroupeNode node = new TroupeNode(system, false);
+              log.info(
+                  "Troupe attached to actor system [{}] at [{}] as node [{}]",
+                  system.name(),
+                  node.address(),
+                  node.name);
+              return node;
+            });
   }
 
   private void join(List<Address> seeds, List<String> configuredSeeds) {
@@ -180,6 +251,11 @@ public final class TroupeNode implements AutoCloseable {
     return core.droppedOversized();
   }
 
+  /** Whether this node was {@linkplain #attach attached} to the application's own system. */
+  public boolean isAttached() {
+    return !owned;
+  }
+
   /** The node's actor system. */
   public ActorSystem<Void> system() {
     return system;
@@ -229,11 +305,17 @@ public final class TroupeNode implements AutoCloseable {
   }
 
   /**
-   * Leaves the cluster and waits, up to {@code troupe.core.close-timeout}, for the system to
-   * terminate; after that it terminates the system without waiting further.
+   * For a {@linkplain #start started} node: leaves the cluster and waits, up to {@code
+   * troupe.core.close-timeout}, for the system to terminate; after that it terminates the system
+   * without waiting further. For an {@linkplain #attach attached} node: nothing; the system is the
+   * application's, and Troupe's services run until it terminates.
    */
   @Override
   public void close() {
+    if (!owned) {
+      log.debug("Troupe node [{}] is attached: close() leaves the application's system", name);
+      return;
+    }
     try {
       leave().toCompletableFuture().get(closeTimeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * Cluster-wide groups of workers, Erlang {@code pg} on Pekko: register actors under a {@link
@@ -119,4 +120,47 @@ public interface WorkerRegistry {
    * @throws IllegalArgumentException if {@code group} or {@code listener} is null
    */
   <T> Subscription subscribe(WorkerGroup<T> group, Consumer<List<WorkerEntry<T>>> listener);
+
+  // ---- for behaviors: replies and listings as messages, no callbacks on foreign threads ----
+
+  /**
+   * {@link #register(WorkerGroup, ActorRef)} for a behavior: {@code replyTo} gets {@link
+   * StatusReply#ack()} once the worker is listed on this node, or {@link StatusReply#error} with
+   * the reason (for example a worker of another node).
+   *
+   * @throws IllegalArgumentException if an argument is null
+   * @since 0.2.0
+   */
+  <T> void register(WorkerGroup<T> group, ActorRef<T> worker, ActorRef<StatusReply<Done>> replyTo);
+
+  /**
+   * {@link #unregister(WorkerGroup, ActorRef)} for a behavior; {@code replyTo} as for {@link
+   * #register(WorkerGroup, ActorRef, ActorRef)}.
+   *
+   * @throws IllegalArgumentException if an argument is null
+   * @since 0.2.0
+   */
+  <T> void unregister(
+      WorkerGroup<T> group, ActorRef<T> worker, ActorRef<StatusReply<Done>> replyTo);
+
+  /**
+   * Subscribes an actor of this node to {@code group}, as {@code Receptionist.subscribe} does: it
+   * gets a {@link WorkerListing} at once and after every change, in order, until it stops or is
+   * {@linkplain #unsubscribe(WorkerGroup, ActorRef) unsubscribed}. Subscribing again with the same
+   * actor and group does nothing.
+   *
+   * @throws IllegalArgumentException if an argument is null or {@code subscriber} is an actor of
+   *     another node
+   * @since 0.2.0
+   */
+  <T> void subscribe(WorkerGroup<T> group, ActorRef<WorkerListing<T>> subscriber);
+
+  /**
+   * Ends {@code subscriber}'s subscription to {@code group}; no listing is sent to it after the
+   * registry has taken this request (one already on its way may still arrive).
+   *
+   * @throws IllegalArgumentException if an argument is null
+   * @since 0.2.0
+   */
+  <T> void unsubscribe(WorkerGroup<T> group, ActorRef<WorkerListing<T>> subscriber);
 }

@@ -336,7 +336,15 @@ final class WorkerRegistryIT {
     assertThrows(IllegalArgumentException.class, () -> registry.pick(null));
     assertThrows(IllegalArgumentException.class, () -> registry.pick(group("g"), null));
     assertThrows(IllegalArgumentException.class, () -> registry.register(group("g"), null));
-    assertThrows(IllegalArgumentException.class, () -> registry.subscribe(group("g"), null));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            registry.subscribe(
+                group("g"),
+                (java.util.function.Consumer<List<WorkerEntry<EchoWorker.Command>>>) null));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> registry.subscribe(group("g"), (ActorRef<WorkerListing<EchoWorker.Command>>) null));
     // Draining a worker that is not a member fails the stage, naming it.
     ActorRef<EchoWorker.Command> stranger = EchoWorker.spawn(cluster.node(0), "stranger");
     CompletionException failure =

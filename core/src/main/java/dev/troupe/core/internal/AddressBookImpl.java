@@ -26,6 +26,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.pattern.StatusReply;
 
 /** INTERNAL API. {@link AddressBook} over {@link AddressBookActor} and its published view. */
 public final class AddressBookImpl implements AddressBook {
@@ -80,7 +81,7 @@ public final class AddressBookImpl implements AddressBook {
     requireMaxUtf8Bytes(
         name, AddressBook.MAX_NAME_BYTES, "AddressBook name (AddressBook.MAX_NAME_BYTES)");
     requireNonNull(ref, "ref");
-    if (!LocalRefs.isLocal(ref)) {
+    if (!LocalRefs.isLocal(system, ref)) {
       return CompletableFuture.failedFuture(
           new IllegalArgumentException(
               "AddressBook.register: only actors of this node can be named; ["
@@ -221,5 +222,11 @@ public final class AddressBookImpl implements AddressBook {
         replyTo -> new AddressBookActor.Query(timeout, replyTo),
         timeout.plus(settings.writeTimeout()),
         system.scheduler());
+  }
+
+  @Override
+  public void register(String name, ActorRef<?> ref, ActorRef<StatusReply<Done>> replyTo) {
+    requireNonNull(replyTo, "replyTo");
+    StatusReplies.tell(register(name, ref), replyTo);
   }
 }

@@ -82,7 +82,12 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     INSTANCE
   }
 
-  private record WorkerTerminated(ActorRef<Object> worker) implements Command {}
+  /** Ends the subscriptions of an actor to one group and protocol. */
+  public record RemoveSubscriber(String group, String protocol, ActorRef<Object> owner)
+      implements Command {}
+
+  /** A watched actor (a worker, a subscriber or both) stopped. */
+  private record Stopped(ActorRef<Object> ref) implements Command {}
 
   private enum Batch implements Command {
     INSTANCE
@@ -104,6 +109,9 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
   // worker -> group -> its entry path; the path of each worker
   private final Map<ActorRef<Object>, Set<String>> groupsOfWorker = new HashMap<>();
   private final Map<ActorRef<Object>, String> pathOf = new HashMap<>();
+  // subscriber actor -> its subscriptions; the actor is watched once, also when it is a worker
+  private final Map<ActorRef<Object>, List<RegistryViews.Subscriber>> subscribersOf =
+      new HashMap<>();
   private final Map<String, Address> addresses = new HashMap<>();
   private final Map<String, GroupOrder> orders = new HashMap<>(); // group -> its members, ordered
   private final Address self;
@@ -149,7 +157,8 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
         .onMessage(DrainAll.class, this::onDrainAll)
         .onMessage(AddSubscriber.class, this::onAddSubscriber)
         .onMessageEquals(RemoveClosedSubscribers.INSTANCE, this::onRemoveClosedSubscribers)
-        .onMessage(WorkerTerminated.class, this::onWorkerTerminated)
+        .onMessage(RemoveSubscriber.class, this::onRemoveSubscriber)
+        .onMessage(Stopped.class, this::onStopped)
         .onMessageEquals(Batch.INSTANCE, this::onBatch)
         .build();
   }
@@ -164,9 +173,11 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
           new WorkerEntry<>(
               cmd.group(), self, cmd.worker(), instant(entry.registeredAt()), WorkerState.ACTIVE);
       core.put(entry);
-      Set<String> groups = groupsOfWorker.computeIfAbsent(cmd.worker(), w -> new HashSet<>());
-      if (groups.isEmpty()) {
-        getContext().watchWith(cmd.worker(), new WorkerTerminated(cmd.worker()));
+      Set<String> groups = groupsOfWorker.get(cmd.worker());
+      if (groups == null) {
+        watchOnce(cmd.worker());
+        groups = new HashSet<>();
+        groupsOfWorker.put(cmd.worker(), groups);
       }
       groups.add(cmd.group());
     }
@@ -257,8 +268,61 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
   }
 
   private Behavior<Command> onAddSubscriber(AddSubscriber cmd) {
-    views.subscribe(cmd.subscriber());
+    RegistryViews.Subscriber subscriber = cmd.subscriber();
+    ActorRef<Object> owner = subscriber.owner();
+    if (owner != null) {
+      List<RegistryViews.Subscriber> own = subscribersOf.get(owner);
+      if (own != null
+          && own.stream()
+              .anyMatch(
+                  s ->
+                      s.group().equals(subscriber.group())
+                          && s.protocol().equals(subscriber.protocol()))) {
+        return this; // subscribed already
+      }
+      if (own == null) {
+        watchOnce(owner);
+        own = new ArrayList<>(1);
+        subscribersOf.put(owner, own);
+      }
+      own.add(subscriber);
+    }
+    views.subscribe(subscriber);
     return this;
+  }
+
+  private Behavior<Command> onRemoveSubscriber(RemoveSubscriber cmd) {
+    List<RegistryViews.Subscriber> own = subscribersOf.get(cmd.owner());
+    if (own != null) {
+      own.removeIf(
+          s -> {
+            boolean match = s.group().equals(cmd.group()) && s.protocol().equals(cmd.protocol());
+            if (match) {
+              s.close();
+            }
+            return match;
+          });
+      if (own.isEmpty()) {
+        subscribersOf.remove(cmd.owner());
+        unwatchIfUnused(cmd.owner());
+      }
+      views.removeClosed();
+    }
+    return this;
+  }
+
+  /** Watches {@code ref} unless it is watched already (as a worker or a subscriber). */
+  private void watchOnce(ActorRef<Object> ref) {
+    if (!groupsOfWorker.containsKey(ref) && !subscribersOf.containsKey(ref)) {
+      getContext().watchWith(ref, new Stopped(ref));
+    }
+  }
+
+  /** Stops watching {@code ref} once it is neither a worker nor a subscriber. */
+  private void unwatchIfUnused(ActorRef<Object> ref) {
+    if (!groupsOfWorker.containsKey(ref) && !subscribersOf.containsKey(ref)) {
+      getContext().unwatch(ref);
+    }
   }
 
   private Behavior<Command> onRemoveClosedSubscribers() {
@@ -266,11 +330,16 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     return this;
   }
 
-  private Behavior<Command> onWorkerTerminated(WorkerTerminated msg) {
-    Set<String> groups = groupsOfWorker.get(msg.worker());
+  private Behavior<Command> onStopped(Stopped msg) {
+    List<RegistryViews.Subscriber> own = subscribersOf.remove(msg.ref());
+    if (own != null) {
+      own.forEach(RegistryViews.Subscriber::close);
+      views.removeClosed();
+    }
+    Set<String> groups = groupsOfWorker.get(msg.ref());
     if (groups != null) {
       for (String group : List.copyOf(groups)) {
-        removeLocal(group, msg.worker());
+        removeLocal(group, msg.ref());
       }
       pacer.requestBatch();
     }
@@ -287,7 +356,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     if (groups.isEmpty()) {
       groupsOfWorker.remove(worker);
       pathOf.remove(worker);
-      getContext().unwatch(worker);
+      unwatchIfUnused(worker);
     }
   }
 

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,17 +43,40 @@ public final class RegistryViews {
     private final String group;
     private final String protocol;
     private final Consumer<List<WorkerEntry<Object>>> listener;
+    private final ActorRef<Object> owner;
     private volatile boolean closed;
     private List<WorkerEntry<Object>> last;
 
     public Subscriber(String group, String protocol, Consumer<List<WorkerEntry<Object>>> listener) {
+      this(group, protocol, listener, null);
+    }
+
+    /**
+     * A subscriber on behalf of an actor ({@code owner}, may be null): the registry ends the
+     * subscription when the actor stops.
+     */
+    public Subscriber(
+        String group,
+        String protocol,
+        Consumer<List<WorkerEntry<Object>>> listener,
+        ActorRef<Object> owner) {
       this.group = group;
       this.protocol = protocol;
       this.listener = listener;
+      this.owner = owner;
     }
 
     public String group() {
       return group;
+    }
+
+    public String protocol() {
+      return protocol;
+    }
+
+    /** The actor this subscription is for, or null. */
+    public ActorRef<Object> owner() {
+      return owner;
     }
 
     public void close() {

@@ -5,6 +5,7 @@ import static dev.troupe.core.internal.Preconditions.requireNonNull;
 import dev.troupe.core.Subscription;
 import dev.troupe.core.WorkerEntry;
 import dev.troupe.core.WorkerGroup;
+import dev.troupe.core.WorkerListing;
 import dev.troupe.core.WorkerRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -19,6 +20,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * INTERNAL API. {@link WorkerRegistry} over {@link RegistryActor} and its {@link RegistryViews}.
@@ -69,6 +71,51 @@ public final class WorkerRegistryImpl implements WorkerRegistry {
         reply -> new RegistryActor.Drain(group.name(), worker.unsafeUpcast(), reply));
   }
 
+  @Override
+  public <T> void register(
+      WorkerGroup<T> group, ActorRef<T> worker, ActorRef<StatusReply<Done>> replyTo) {
+    requireNonNull(replyTo, "replyTo");
+    StatusReplies.tell(register(group, worker), replyTo);
+  }
+
+  @Override
+  public <T> void unregister(
+      WorkerGroup<T> group, ActorRef<T> worker, ActorRef<StatusReply<Done>> replyTo) {
+    requireNonNull(replyTo, "replyTo");
+    StatusReplies.tell(unregister(group, worker), replyTo);
+  }
+
+  @Override
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public <T> void subscribe(WorkerGroup<T> group, ActorRef<WorkerListing<T>> subscriber) {
+    requireNonNull(group, "group");
+    requireNonNull(subscriber, "subscriber");
+    if (!LocalRefs.isLocal(system, subscriber)) {
+      throw new IllegalArgumentException(
+          "WorkerRegistry.subscribe: the subscriber must be an actor of this node; ["
+              + subscriber
+              + "] lives on ["
+              + subscriber.path().address()
+              + "]");
+    }
+    RegistryViews.Subscriber s =
+        new RegistryViews.Subscriber(
+            group.name(),
+            group.protocol().getName(),
+            list -> subscriber.tell(new WorkerListing<>(group, (List) list)),
+            subscriber.unsafeUpcast());
+    actor.tell(new RegistryActor.AddSubscriber(s));
+  }
+
+  @Override
+  public <T> void unsubscribe(WorkerGroup<T> group, ActorRef<WorkerListing<T>> subscriber) {
+    requireNonNull(group, "group");
+    requireNonNull(subscriber, "subscriber");
+    actor.tell(
+        new RegistryActor.RemoveSubscriber(
+            group.name(), group.protocol().getName(), subscriber.unsafeUpcast()));
+  }
+
   private <T> CompletionStage<Done> localCommand(
       String operation,
       WorkerGroup<T> group,
@@ -76,7 +123,7 @@ public final class WorkerRegistryImpl implements WorkerRegistry {
       Function<CompletableFuture<Done>, RegistryActor.Command> command) {
     requireNonNull(group, "group");
     requireNonNull(worker, "worker");
-    if (!LocalRefs.isLocal(worker)) {
+    if (!LocalRefs.isLocal(system, worker)) {
       return CompletableFuture.failedFuture(
           new IllegalArgumentException(
               "WorkerRegistry."

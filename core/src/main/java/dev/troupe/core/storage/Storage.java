@@ -143,7 +143,10 @@ public final class Storage implements AutoCloseable {
       DriverManager.getDriver(url);
     } catch (SQLException e) {
       throw new StorageException(
-          "Cannot open storage [" + displayUrl + "]: no JDBC driver on the class path accepts it");
+          "Cannot open storage ["
+              + displayUrl
+              + "]: no JDBC driver on the class path accepts it"
+              + driverHint(url));
     }
 
     HikariDataSource dataSource = openPool(settings, displayUrl, secrets);
@@ -168,6 +171,21 @@ public final class Storage implements AutoCloseable {
       dataSource.close();
       throw e;
     }
+  }
+
+  /**
+   * Which dependency provides the driver for {@code url}: troupe-core leaves the choice of JDBC
+   * driver to the application.
+   */
+  static String driverHint(String url) {
+    String lower = url.toLowerCase(java.util.Locale.ROOT);
+    if (lower.startsWith("jdbc:h2:")) {
+      return "; add the H2 driver to the application: com.h2database:h2";
+    }
+    if (lower.startsWith("jdbc:postgresql:")) {
+      return "; add the PostgreSQL driver to the application: org.postgresql:postgresql";
+    }
+    return "; add the JDBC driver for this URL to the application";
   }
 
   private static HikariDataSource openPool(

@@ -290,7 +290,16 @@ final class StorageTest {
             () -> Storage.fromUrl("jdbc:nosuchdb://db/x;user=u;password=" + SECRET));
     assertTrue(e.getMessage().contains("[jdbc:nosuchdb://db/x;user=u]"), e.getMessage());
     assertTrue(e.getMessage().contains("no JDBC driver"), e.getMessage());
+    assertTrue(e.getMessage().contains("add the JDBC driver for this URL"), e.getMessage());
     assertNoSecret(e);
+  }
+
+  @Test
+  void aMissingDriverIsNamedByItsMavenCoordinates() {
+    // troupe-core leaves the drivers to the application: the error says which one to add.
+    assertTrue(Storage.driverHint("jdbc:h2:file:./db").contains("com.h2database:h2"));
+    assertTrue(
+        Storage.driverHint("JDBC:PostgreSQL://db:5432/x").contains("org.postgresql:postgresql"));
   }
 
   @Test
