@@ -30,7 +30,7 @@ import java.util.Map;
  *   <li><b>gone</b>: from stopping the parent (which stops all N workers at once, the way a node's
  *       workers die) until both observers list none;
  *   <li><b>failed calls</b>: registrations that failed or had no answer within the cap;
- *   <li><b>bytes per entry</b>: the observers' heap after full collections (SerialGC) with all N
+ *   <li><b>bytes per entry</b>: the observers' heap after full collections (System.gc()) with all N
  *       listed, minus before the burst, over N; the mean of the two observers;
  *   <li><b>heartbeat warnings</b> and <b>unreachable events</b> in the three nodes' output between
  *       the burst's start and its visibility and between the stop and the end of gone.
@@ -122,6 +122,7 @@ public final class ScaleBench {
       int warmup,
       int inFlight,
       String heap,
+      String gc,
       List<String> jvmArgs,
       Path profileDir,
       Path output) {
@@ -233,6 +234,7 @@ public final class ScaleBench {
     int warmup = 100;
     int inFlight = 2_000;
     String heap = "4g";
+    String gc = "g1";
     Path output = Path.of("bench/results/scale.json");
     List<String> jvmArgs = new ArrayList<>();
     Path profileDir = null;
@@ -254,6 +256,7 @@ public final class ScaleBench {
         case "--warmup" -> warmup = Figures.intOption(args, ++i, "--warmup", 0);
         case "--in-flight" -> inFlight = Figures.intOption(args, ++i, "--in-flight", 1);
         case "--heap" -> heap = Figures.value(args, ++i, "--heap");
+        case "--gc" -> gc = gcOption(Figures.value(args, ++i, "--gc"));
         case "--output" -> output = Path.of(Figures.value(args, ++i, "--output"));
         case "--jvm-arg" -> jvmArgs.add(Figures.value(args, ++i, "--jvm-arg"));
         case "--profile" -> profileDir = Path.of(Figures.value(args, ++i, "--profile"));
@@ -274,6 +277,7 @@ public final class ScaleBench {
             warmup,
             inFlight,
             heap,
+            gc,
             List.copyOf(jvmArgs),
             profileDir,
             output);
@@ -295,14 +299,37 @@ public final class ScaleBench {
 
   // ---- one run --------------------------------------------------------------------------------
 
+  private static String gcLabel(String gc) {
+    return switch (gc) {
+      case "serial" -> "SerialGC";
+      case "parallel" -> "ParallelGC";
+      default -> "G1, the JVM's own choice on this machine";
+    };
+  }
+
+  /** A --gc value, checked. */
+  private static String gcOption(String gc) {
+    return switch (gc) {
+      case "g1", "serial", "parallel" -> gc;
+      default ->
+          throw new IllegalArgumentException("--gc must be g1, serial or parallel, got: " + gc);
+    };
+  }
+
   /**
-   * The node JVMs' options: the heap, SerialGC (System.gc() is a full collection), then --jvm-arg.
+   * The node JVMs' options: the heap, the collector (G1 by default, what the JVM picks by itself on
+   * this machine class; System.gc() is a full collection with each of them), then --jvm-arg.
    */
   private static String[] jvmArgs(Options options) {
     List<String> args = new ArrayList<>();
     args.add("-Xms" + options.heap());
     args.add("-Xmx" + options.heap());
-    args.add("-XX:+UseSerialGC");
+    args.add(
+        switch (options.gc()) {
+          case "serial" -> "-XX:+UseSerialGC";
+          case "parallel" -> "-XX:+UseParallelGC";
+          default -> "-XX:+UseG1GC";
+        });
     args.addAll(options.jvmArgs());
     return args.toArray(String[]::new);
   }
@@ -828,7 +855,9 @@ public final class ScaleBench {
         "A fresh cluster of three node JVMs on 127.0.0.1 per system and N (Troupe's shipped"
             + " settings, -Xmx"
             + options.heap()
-            + " and SerialGC each). Node 1 spawns N idle actors, children of one parent, and"
+            + " and "
+            + gcLabel(options.gc())
+            + " each). Node 1 spawns N idle actors, children of one parent, and"
             + " registers them all at once, at most "
             + Figures.count(options.inFlight())
             + " calls unanswered; nodes 2 and 3 poll their own view every millisecond."
@@ -872,6 +901,7 @@ public final class ScaleBench {
     parameters.put("warmup", options.warmup());
     parameters.put("inFlight", options.inFlight());
     parameters.put("heap", options.heap());
+    parameters.put("gc", options.gc());
     parameters.put("cpus", Runtime.getRuntime().availableProcessors());
     parameters.put("jvm", System.getProperty("java.vm.version"));
     Map<String, Object> data = new LinkedHashMap<>();

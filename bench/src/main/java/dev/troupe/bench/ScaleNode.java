@@ -593,7 +593,10 @@ public final class ScaleNode {
 
   // ---- heap -----------------------------------------------------------------------------------
 
-  /** The heap in use after full collections (run with -XX:+UseSerialGC: System.gc() is full). */
+  /**
+   * The heap in use after full collections (System.gc() is a full collection with G1, Serial,
+   * Parallel).
+   */
   private static long heapAfterGc() throws InterruptedException {
     for (int i = 0; i < 3; i++) {
       System.gc();
