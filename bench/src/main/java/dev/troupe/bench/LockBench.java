@@ -4,7 +4,7 @@ import dev.troupe.bench.PerformanceReport.Baseline;
 import dev.troupe.bench.PerformanceReport.Goal;
 import dev.troupe.core.lock.JdbcLockRegistry;
 import dev.troupe.core.lock.Lock;
-import dev.troupe.core.lock.internal.LockSettings;
+import dev.troupe.core.lock.LockSettings;
 import dev.troupe.core.storage.Storage;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

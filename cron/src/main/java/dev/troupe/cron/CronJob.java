@@ -60,14 +60,8 @@ public final class CronJob {
     return new Builder(name);
   }
 
-  /** INTERNAL API: the job from its stored or transmitted definition. */
-  public static CronJob of(JobDefinition definition) {
-    requireNonNull(definition, "definition");
-    return new CronJob(definition.validated());
-  }
-
-  /** INTERNAL API: the job's definition. */
-  public JobDefinition definition() {
+  /** The job's definition, for the scheduler (package-private: not API). */
+  JobDefinition definition() {
     return definition;
   }
 
@@ -99,6 +93,31 @@ public final class CronJob {
   /** The target worker group's name, if the job targets a group. */
   public Optional<String> targetGroup() {
     return Optional.ofNullable(definition.targetGroup());
+  }
+
+  /** What happens to ticks missed while no scheduler ran. */
+  public MisfirePolicy misfire() {
+    return definition.misfire();
+  }
+
+  /** How late a missed tick may still fire under {@link MisfirePolicy#FIRE_ONCE}. */
+  public Duration catchUpWindow() {
+    return Duration.ofMillis(definition.catchUpMillis());
+  }
+
+  /** What a tick does while the previous run goes on. */
+  public OverlapPolicy overlap() {
+    return definition.overlap();
+  }
+
+  /** How long a run may last until the target answers; {@link Duration#ZERO}: not awaited. */
+  public Duration awaitCompletion() {
+    return Duration.ofMillis(definition.awaitMillis());
+  }
+
+  /** The largest random delay of a delivery; {@link Duration#ZERO}: none. */
+  public Duration jitter() {
+    return Duration.ofMillis(definition.jitterMillis());
   }
 
   @Override

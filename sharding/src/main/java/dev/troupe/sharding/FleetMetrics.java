@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -37,6 +36,16 @@ import java.util.function.Supplier;
  * @since 0.1.0
  */
 public final class FleetMetrics {
+  /** Meter names (each tagged {@code fleet=<name>}). */
+  public static final String DISPATCH = "troupe.fleet.dispatch";
+
+  public static final String ACTIVE = "troupe.fleet.active";
+  public static final String SPAWNS = "troupe.fleet.spawns";
+  public static final String RESTARTS = "troupe.fleet.restarts";
+  public static final String PASSIVATIONS = "troupe.fleet.passivations";
+  public static final String REDELIVERED = "troupe.fleet.redelivered";
+  public static final String RECONCILER_FIXES = "troupe.fleet.reconciler.fixes";
+
   private final String fleet;
   private final MeterRegistry registry;
   private final Timer dispatch;
@@ -45,24 +54,27 @@ public final class FleetMetrics {
   private final Counter passivations;
   private final Counter redeliveries;
 
-  /** INTERNAL API: made by the fleet. */
+  /**
+   * Registers the meters of the fleet {@code fleet} in {@code registry} (each fleet makes its own;
+   * a test double of {@link WorkerFleet} can make one too), the active gauge reading {@code
+   * active}.
+   */
   public FleetMetrics(String fleet, MeterRegistry registry, Supplier<Number> active) {
     this.fleet = fleet;
     this.registry = registry;
     this.dispatch =
-        Timer.builder("troupe.fleet.dispatch")
+        Timer.builder(DISPATCH)
             .description("ask round trips to fleet workers started on this node")
             .tag("fleet", fleet)
             .publishPercentileHistogram()
             .minimumExpectedValue(Duration.ofNanos(10_000))
             .maximumExpectedValue(Duration.ofSeconds(30))
             .register(registry);
-    this.spawns = counter("troupe.fleet.spawns", "workers started on this node");
-    this.restarts = counter("troupe.fleet.restarts", "worker failures, each restarting it");
-    this.passivations = counter("troupe.fleet.passivations", "idle workers passivated");
-    this.redeliveries =
-        counter("troupe.fleet.redelivered", "messages sent again after a hand-off dropped them");
-    Gauge.builder("troupe.fleet.active", active)
+    this.spawns = counter(SPAWNS, "workers started on this node");
+    this.restarts = counter(RESTARTS, "worker failures, each restarting it");
+    this.passivations = counter(PASSIVATIONS, "idle workers passivated");
+    this.redeliveries = counter(REDELIVERED, "messages sent again after a hand-off dropped them");
+    Gauge.builder(ACTIVE, active)
         .description("workers running on this node")
         .tag("fleet", fleet)
         .register(registry);
@@ -70,6 +82,11 @@ public final class FleetMetrics {
 
   private Counter counter(String name, String description) {
     return Counter.builder(name).description(description).tag("fleet", fleet).register(registry);
+  }
+
+  /** The fleet's name: the {@code fleet} tag of its meters. */
+  public String fleet() {
+    return fleet;
   }
 
   /** The registry the meters are in. */
@@ -97,43 +114,8 @@ public final class FleetMetrics {
     return passivations.count();
   }
 
-  /** INTERNAL API. */
-  public void recordDispatch(long nanos) {
-    dispatch.record(nanos, TimeUnit.NANOSECONDS);
-  }
-
-  /** INTERNAL API. */
-  public void spawned() {
-    spawns.increment();
-  }
-
-  /** INTERNAL API. */
-  public void restarted() {
-    restarts.increment();
-  }
-
-  /** INTERNAL API. */
-  public void passivated() {
-    passivations.increment();
-  }
-
   /** Messages sent again after Pekko dropped them during a shard hand-off, on this node. */
   public double redeliveries() {
     return redeliveries.count();
-  }
-
-  /** INTERNAL API. */
-  public void redelivered() {
-    redeliveries.increment();
-  }
-
-  /** INTERNAL API: a repair of kind {@code kind} by a reconciler. */
-  public void fixed(String kind) {
-    Counter.builder("troupe.fleet.reconciler.fixes")
-        .description("repairs made by the fleet's reconciler")
-        .tag("fleet", fleet)
-        .tag("kind", kind)
-        .register(registry)
-        .increment();
   }
 }

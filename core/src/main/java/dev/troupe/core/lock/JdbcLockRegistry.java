@@ -7,7 +7,6 @@ import dev.troupe.core.lock.internal.AdvisoryLocks;
 import dev.troupe.core.lock.internal.JdbcLocks;
 import dev.troupe.core.lock.internal.LeaseTableLocks;
 import dev.troupe.core.lock.internal.LockExtension;
-import dev.troupe.core.lock.internal.LockSettings;
 import dev.troupe.core.storage.Storage;
 import java.lang.management.ManagementFactory;
 import java.sql.Connection;
@@ -93,7 +92,7 @@ public final class JdbcLockRegistry implements LockRegistry {
 
   /**
    * A new registry with {@code settings}; for {@code troupe.lock} settings other than those of
-   * {@code reference.conf}, read with {@code LockSettings.fromConfig(config)}.
+   * {@code reference.conf}, read with {@link LockSettings#fromConfig(com.typesafe.config.Config)}.
    *
    * @throws IllegalArgumentException if an argument is null or {@code owner} blank
    */
@@ -128,11 +127,6 @@ public final class JdbcLockRegistry implements LockRegistry {
         + member.address().port().getOrElse(() -> 0)
         + "/"
         + member.longUid();
-  }
-
-  /** INTERNAL API: for the node's extension. */
-  public static JdbcLockRegistry createForNode(Storage storage, String owner, LockSettings s) {
-    return new JdbcLockRegistry(storage, s, owner);
   }
 
   @Override

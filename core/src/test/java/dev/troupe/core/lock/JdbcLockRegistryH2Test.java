@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import dev.troupe.core.lock.internal.LockSettings;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.TestDatabases;
 import java.sql.Connection;

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.troupe.core.lock.internal.LockKeys;
-import dev.troupe.core.lock.internal.LockSettings;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.TestDatabases;
 import java.sql.Connection;

@@ -1,7 +1,6 @@
 package dev.troupe.core.lock;
 
 import dev.troupe.core.TroupeNode;
-import dev.troupe.core.lock.internal.LockSettings;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.testkit.ChildNode;
 import java.util.Map;

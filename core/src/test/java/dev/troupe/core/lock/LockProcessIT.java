@@ -3,7 +3,6 @@ package dev.troupe.core.lock;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.troupe.core.lock.internal.LockSettings;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.testkit.ProcessCluster;
 import dev.troupe.testkit.ProcessCluster.NodeProcess;

@@ -117,7 +117,7 @@ public record CronSettings(
       Config job = declared.get(i);
       String where = "troupe.cron.jobs[" + i + "]";
       try {
-        jobs.add(job(job).definition());
+        jobs.add(JobDefinition.of(job(job)));
       } catch (ConfigException | IllegalArgumentException e) {
         throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
       }

@@ -36,6 +36,22 @@ public record JobDefinition(
     long jitterMillis)
     implements TroupeSerializable {
 
+  /** The definition of {@code job}, from its public accessors. */
+  public static JobDefinition of(dev.troupe.cron.CronJob job) {
+    return new JobDefinition(
+        job.name(),
+        job.spec(),
+        job.zone().getId(),
+        job.scope(),
+        job.target().orElse(null),
+        job.targetGroup().orElse(null),
+        job.misfire(),
+        job.catchUpWindow().toMillis(),
+        job.overlap(),
+        job.awaitCompletion().toMillis(),
+        job.jitter().toMillis());
+  }
+
   /** The longest job name accepted. */
   public static final int MAX_NAME_LENGTH = 200;
 

@@ -1,7 +1,6 @@
 package dev.troupe.sharding.internal;
 
 import dev.troupe.core.TroupeSerializable;
-import dev.troupe.sharding.FleetMetrics;
 import dev.troupe.sharding.WorkerCrashedException;
 import java.time.Duration;
 import java.util.HashSet;
@@ -76,7 +75,7 @@ public final class FleetNode extends AbstractBehavior<FleetNode.Command> {
       implements Command {}
 
   private final LocalWorkers workers;
-  private final FleetMetrics metrics;
+  private final FleetMeters metrics;
   private final Map<String, CompletableFuture<Object>> broadcasts;
   private final EntityTypeKey<Object> typeKey;
   private final TimerScheduler<Command> timers;
@@ -89,7 +88,7 @@ public final class FleetNode extends AbstractBehavior<FleetNode.Command> {
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
       LocalWorkers workers,
-      FleetMetrics metrics,
+      FleetMeters metrics,
       Map<String, CompletableFuture<Object>> broadcasts,
       EntityTypeKey<Object> typeKey,
       Duration sweepMin,
@@ -119,7 +118,7 @@ public final class FleetNode extends AbstractBehavior<FleetNode.Command> {
   /** The node actor of one fleet. */
   public static Behavior<Command> create(
       LocalWorkers workers,
-      FleetMetrics metrics,
+      FleetMeters metrics,
       Map<String, CompletableFuture<Object>> broadcasts,
       EntityTypeKey<Object> typeKey,
       Duration sweepMin,

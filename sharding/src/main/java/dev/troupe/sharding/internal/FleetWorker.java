@@ -1,6 +1,5 @@
 package dev.troupe.sharding.internal;
 
-import dev.troupe.sharding.FleetMetrics;
 import java.time.Duration;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -47,7 +46,7 @@ public final class FleetWorker {
       Function<String, Behavior<M>> factory,
       SupervisorStrategy backoff,
       LocalWorkers workers,
-      FleetMetrics metrics) {
+      FleetMeters metrics) {
     Behavior<Object> watched =
         Behaviors.intercept(
             () -> new Watch<>(key, shard, protocol, workers, metrics), factory.apply(key));
@@ -61,7 +60,7 @@ public final class FleetWorker {
     private final ActorRef<ClusterSharding.ShardCommand> shard;
     private final Class<M> protocol;
     private final LocalWorkers workers;
-    private final FleetMetrics metrics;
+    private final FleetMeters metrics;
     private LocalWorkers.Activity activity;
 
     Watch(
@@ -69,7 +68,7 @@ public final class FleetWorker {
         ActorRef<ClusterSharding.ShardCommand> shard,
         Class<M> protocol,
         LocalWorkers workers,
-        FleetMetrics metrics) {
+        FleetMeters metrics) {
       super(Object.class);
       this.key = key;
       this.shard = shard;

@@ -141,7 +141,7 @@ public final class ReconcilerActor<V, M> extends AbstractBehavior<ReconcilerActo
       Optional<Versioned<V>> stored = repository.load(key);
       if (stored.isEmpty() || cached.get().version() < stored.get().version()) {
         readCache.invalidate(key);
-        fleet.metrics().fixed("cache-dropped");
+        fleet.meters().fixed("cache-dropped");
         dropped++;
       }
     }
@@ -175,7 +175,7 @@ public final class ReconcilerActor<V, M> extends AbstractBehavior<ReconcilerActo
             && activeWhen.get().test(stored.get().value())
             && !fleet.isRunningHere(key)) {
           fleet.tell(key, wake.get().apply(key));
-          fleet.metrics().fixed("worker-started");
+          fleet.meters().fixed("worker-started");
           started++;
         }
       }

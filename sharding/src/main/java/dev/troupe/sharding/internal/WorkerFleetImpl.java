@@ -69,6 +69,7 @@ public final class WorkerFleetImpl<M> implements WorkerFleet<M> {
   private final ActorRef<FleetEnvelope> region;
   private final LocalWorkers workers;
   private final FleetMetrics metrics;
+  private final FleetMeters meters;
   private final Map<String, CompletableFuture<Object>> broadcasts = new ConcurrentHashMap<>();
   private final ActorRef<FleetNode.Command> nodeActor;
   private final String nodeActorName;
@@ -88,7 +89,8 @@ public final class WorkerFleetImpl<M> implements WorkerFleet<M> {
             spec.name(),
             spec.meterRegistry().orElseGet(WorkerFleetImpl::defaultRegistry),
             () -> running[0] == null ? 0 : running[0].size());
-    this.workers = new LocalWorkers(idle.toNanos(), jitter.toNanos(), metrics::spawned);
+    this.meters = new FleetMeters(metrics);
+    this.workers = new LocalWorkers(idle.toNanos(), jitter.toNanos(), meters::spawned);
     running[0] = workers;
     Duration minBackoff = spec.minBackoff().orElse(settings.minBackoff());
     Duration maxBackoff = spec.maxBackoff().orElse(settings.maxBackoff());
@@ -105,7 +107,7 @@ public final class WorkerFleetImpl<M> implements WorkerFleet<M> {
                         spec.factory(),
                         backoff,
                         workers,
-                        metrics))
+                        meters))
             .withMessageExtractor(new RingMessageExtractor(spec.shards()))
             .withAllocationStrategy(
                 new RingAllocationStrategy(self, spec.shards(), settings.rebalanceMaxShards()))
@@ -125,7 +127,7 @@ public final class WorkerFleetImpl<M> implements WorkerFleet<M> {
         system.systemActorOf(
             FleetNode.create(
                 workers,
-                metrics,
+                meters,
                 broadcasts,
                 typeKey,
                 settings.sweepMin(),
@@ -177,6 +179,11 @@ public final class WorkerFleetImpl<M> implements WorkerFleet<M> {
     return metrics;
   }
 
+  /** What this fleet records into its metrics. */
+  public FleetMeters meters() {
+    return meters;
+  }
+
   @Override
   public void tell(String key, M message) {
     checkMessage(key, message);
@@ -210,7 +217,7 @@ public final class WorkerFleetImpl<M> implements WorkerFleet<M> {
     // pool, which on a machine with fewer than 3 CPUs starts a thread per task (measured: 10x
     // slower asks).
     return reply.whenCompleteAsync(
-        (r, e) -> metrics.recordDispatch(System.nanoTime() - start), Runnable::run);
+        (r, e) -> meters.recordDispatch(System.nanoTime() - start), Runnable::run);
   }
 
   @Override

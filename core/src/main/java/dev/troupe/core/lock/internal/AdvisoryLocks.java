@@ -1,5 +1,6 @@
 package dev.troupe.core.lock.internal;
 
+import dev.troupe.core.lock.LockSettings;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.core.storage.StorageException;
 import java.sql.Connection;

@@ -6,6 +6,7 @@ import static dev.troupe.core.internal.Preconditions.requireNonNegative;
 
 import dev.troupe.core.lock.Lock;
 import dev.troupe.core.lock.LockRegistry;
+import dev.troupe.core.lock.LockSettings;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.core.storage.StorageException;
 import java.sql.SQLException;

@@ -1,5 +1,6 @@
 package dev.troupe.core.lock.internal;
 
+import dev.troupe.core.lock.LockSettings;
 import dev.troupe.core.storage.Dialect;
 import dev.troupe.core.storage.Storage;
 import java.sql.Connection;

@@ -1,6 +1,7 @@
 package dev.troupe.core.lock.internal;
 
 import dev.troupe.core.lock.JdbcLockRegistry;
+import dev.troupe.core.lock.LockSettings;
 import dev.troupe.core.storage.Storage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -45,7 +46,7 @@ public final class LockExtension implements Extension {
         Storage storage = Storage.get(system);
         String owner = JdbcLockRegistry.ownerOf(Cluster.get(system).selfMember().uniqueAddress());
         registry =
-            JdbcLockRegistry.createForNode(
+            JdbcLockRegistry.create(
                 storage, owner, LockSettings.fromConfig(system.settings().config()));
         if (registry.isAdvisory()) {
           system.systemActorOf(SessionFencer.create(registry), "troupeLockFencer", Props.empty());

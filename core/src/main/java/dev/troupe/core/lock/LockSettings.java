@@ -1,4 +1,4 @@
-package dev.troupe.core.lock.internal;
+package dev.troupe.core.lock;
 
 import static dev.troupe.core.internal.Preconditions.requireArgument;
 import static dev.troupe.core.internal.Preconditions.requireNonBlank;
@@ -10,7 +10,9 @@ import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 
 /**
- * INTERNAL API. The settings of the JDBC lock registries, {@code troupe.lock}.
+ * The settings of the JDBC lock registries, {@code troupe.lock} in {@code reference.conf}: what
+ * {@link JdbcLockRegistry#create(dev.troupe.core.storage.Storage, String, LockSettings)} takes for
+ * a registry with other settings than the node's.
  *
  * @param namespace {@code troupe.lock.namespace}
  * @param heartbeatInterval {@code troupe.lock.heartbeat-interval}

@@ -1,0 +1,69 @@
+package dev.troupe.sharding.internal;
+
+import dev.troupe.sharding.FleetMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * INTERNAL API. What a fleet records into its {@link FleetMetrics}: the same meters (Micrometer
+ * returns the registered meter of a name and tags), so that the public class only reads.
+ */
+public final class FleetMeters {
+  private final FleetMetrics metrics;
+  private final Timer dispatch;
+  private final Counter spawns;
+  private final Counter restarts;
+  private final Counter passivations;
+  private final Counter redeliveries;
+
+  public FleetMeters(FleetMetrics metrics) {
+    this.metrics = metrics;
+    this.dispatch = metrics.dispatch();
+    this.spawns = counter(FleetMetrics.SPAWNS);
+    this.restarts = counter(FleetMetrics.RESTARTS);
+    this.passivations = counter(FleetMetrics.PASSIVATIONS);
+    this.redeliveries = counter(FleetMetrics.REDELIVERED);
+  }
+
+  private Counter counter(String name) {
+    return Counter.builder(name).tag("fleet", metrics.fleet()).register(metrics.registry());
+  }
+
+  /** The fleet's public meters. */
+  public FleetMetrics metrics() {
+    return metrics;
+  }
+
+  public void recordDispatch(long nanos) {
+    dispatch.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void spawned() {
+    spawns.increment();
+  }
+
+  public void restarted() {
+    restarts.increment();
+  }
+
+  public void passivated() {
+    passivations.increment();
+  }
+
+  public void redelivered() {
+    redeliveries.increment();
+  }
+
+  /** A repair of kind {@code kind} by a reconciler. */
+  public void fixed(String kind) {
+    MeterRegistry registry = metrics.registry();
+    Counter.builder(FleetMetrics.RECONCILER_FIXES)
+        .description("repairs made by the fleet's reconciler")
+        .tag("fleet", metrics.fleet())
+        .tag("kind", kind)
+        .register(registry)
+        .increment();
+  }
+}
