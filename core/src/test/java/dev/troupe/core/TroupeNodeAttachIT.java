@@ -12,13 +12,17 @@ import dev.troupe.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.FishingOutcome;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
@@ -122,8 +126,7 @@ final class TroupeNodeAttachIT {
     check.awaitAssert(
         TIMEOUT,
         () -> {
-          assertEquals(
-              java.util.Optional.of(nodeA.address()), nodeB.addressBook().locate("shop-front"));
+          assertEquals(Optional.of(nodeA.address()), nodeB.addressBook().locate("shop-front"));
           return null;
         });
 
@@ -147,11 +150,10 @@ final class TroupeNodeAttachIT {
     listings.fishForMessage(TIMEOUT, l -> fished(l, 1));
   }
 
-  private static org.apache.pekko.actor.testkit.typed.FishingOutcome fished(
-      WorkerListing<String> listing, int size) {
+  private static FishingOutcome fished(WorkerListing<String> listing, int size) {
     return listing.workers().size() == size
-        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
-        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore();
+        ? FishingOutcomes.complete()
+        : FishingOutcomes.continueAndIgnore();
   }
 
   /** Forwards the listings it gets to {@code to}; a worker of its own group too. */
@@ -179,7 +181,7 @@ final class TroupeNodeAttachIT {
     TestProbe<Object> seen = TestProbe.create(a);
     TestProbe<StatusReply<Done>> acks = TestProbe.create(a);
     // One actor both a worker of the group and its subscriber: one watch serves both.
-    ActorRef<Object> member = a.systemActorOf(forwarder(seen.ref()), "member", props());
+    ActorRef<Object> member = a.systemActorOf(forwarder(seen.ref()), "member", Props.empty());
     node.registry().subscribe(group, (ActorRef) member);
     node.registry().subscribe(group, (ActorRef) member); // again: still one subscription
     assertEquals(List.of(), ((WorkerListing<?>) seen.receiveMessage(TIMEOUT)).workers());
@@ -208,10 +210,6 @@ final class TroupeNodeAttachIT {
     assertTrue(acks.receiveMessage(TIMEOUT).isSuccess());
     other.expectNoMessage(Duration.ofMillis(300));
     assertEquals(1, node.registry().workers(group).size());
-  }
-
-  private static org.apache.pekko.actor.typed.Props props() {
-    return org.apache.pekko.actor.typed.Props.empty();
   }
 
   @Test

@@ -2,7 +2,6 @@ package dev.troupe.sharding.internal;
 
 import dev.troupe.sharding.FleetMetrics;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.TimeUnit;
 
@@ -58,12 +57,11 @@ public final class FleetMeters {
 
   /** A repair of kind {@code kind} by a reconciler. */
   public void fixed(String kind) {
-    MeterRegistry registry = metrics.registry();
     Counter.builder(FleetMetrics.RECONCILER_FIXES)
         .description("repairs made by the fleet's reconciler")
         .tag("fleet", metrics.fleet())
         .tag("kind", kind)
-        .register(registry)
+        .register(metrics.registry())
         .increment();
   }
 }
