@@ -1,7 +1,7 @@
 package dev.troupe.core;
 
-import static dev.troupe.core.internal.Preconditions.requireNonBlank;
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requireNonBlank;
+import static dev.troupe.core.Preconditions.requireNonNull;
 
 /**
  * A named, typed group of workers in the {@link WorkerRegistry}: Erlang {@code pg}'s group, with

@@ -1,6 +1,6 @@
 package dev.troupe.cron;
 
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requireNonNull;
 
 import dev.troupe.core.Location;
 import dev.troupe.core.TroupeNode;

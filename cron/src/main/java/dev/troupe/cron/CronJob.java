@@ -1,9 +1,9 @@
 package dev.troupe.cron;
 
-import static dev.troupe.core.internal.Preconditions.requireNonBlank;
-import static dev.troupe.core.internal.Preconditions.requireNonNegative;
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
-import static dev.troupe.core.internal.Preconditions.requirePositive;
+import static dev.troupe.core.Preconditions.requireNonBlank;
+import static dev.troupe.core.Preconditions.requireNonNegative;
+import static dev.troupe.core.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requirePositive;
 
 import dev.troupe.core.WorkerGroup;
 import dev.troupe.cron.internal.CronSpec;

@@ -1,7 +1,7 @@
 package dev.troupe.daemons;
 
-import static dev.troupe.core.internal.Preconditions.requireNonBlank;
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requireNonBlank;
+import static dev.troupe.core.Preconditions.requireNonNull;
 
 import java.util.Iterator;
 import java.util.List;

@@ -1,9 +1,9 @@
 package dev.troupe.daemons;
 
-import static dev.troupe.core.internal.Preconditions.requireArgument;
-import static dev.troupe.core.internal.Preconditions.requireNonBlank;
-import static dev.troupe.core.internal.Preconditions.requireNonNegative;
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requireArgument;
+import static dev.troupe.core.Preconditions.requireNonBlank;
+import static dev.troupe.core.Preconditions.requireNonNegative;
+import static dev.troupe.core.Preconditions.requireNonNull;
 
 import dev.troupe.core.storage.Storage;
 import dev.troupe.core.storage.StorageException;

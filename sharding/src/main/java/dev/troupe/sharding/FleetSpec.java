@@ -1,10 +1,10 @@
 package dev.troupe.sharding;
 
-import static dev.troupe.core.internal.Preconditions.requireArgument;
-import static dev.troupe.core.internal.Preconditions.requireNonBlank;
-import static dev.troupe.core.internal.Preconditions.requireNonNegative;
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
-import static dev.troupe.core.internal.Preconditions.requirePositive;
+import static dev.troupe.core.Preconditions.requireArgument;
+import static dev.troupe.core.Preconditions.requireNonBlank;
+import static dev.troupe.core.Preconditions.requireNonNegative;
+import static dev.troupe.core.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requirePositive;
 
 import dev.troupe.core.HashRing;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,8 +1,8 @@
 package dev.troupe.sharding;
 
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
-import static dev.troupe.core.internal.Preconditions.requirePositive;
-import static dev.troupe.core.internal.Preconditions.requireRange;
+import static dev.troupe.core.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requirePositive;
+import static dev.troupe.core.Preconditions.requireRange;
 
 import com.typesafe.config.Config;
 import dev.troupe.core.TroupeNode;

@@ -1,9 +1,9 @@
 package dev.troupe.core.internal;
 
-import static dev.troupe.core.internal.Preconditions.requireMaxUtf8Bytes;
-import static dev.troupe.core.internal.Preconditions.requireNonBlank;
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
-import static dev.troupe.core.internal.Preconditions.requirePositive;
+import static dev.troupe.core.Preconditions.requireMaxUtf8Bytes;
+import static dev.troupe.core.Preconditions.requireNonBlank;
+import static dev.troupe.core.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requirePositive;
 
 import dev.troupe.core.AddressBook;
 import dev.troupe.core.Location;

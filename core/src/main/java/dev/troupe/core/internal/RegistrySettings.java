@@ -1,7 +1,7 @@
 package dev.troupe.core.internal;
 
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
-import static dev.troupe.core.internal.Preconditions.requirePositive;
+import static dev.troupe.core.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requirePositive;
 
 import com.typesafe.config.Config;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package dev.troupe.core.internal;
 
+import dev.troupe.core.Preconditions;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.troupe.core.internal;
 
-import static dev.troupe.core.internal.Preconditions.requirePositive;
+import static dev.troupe.core.Preconditions.requirePositive;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;

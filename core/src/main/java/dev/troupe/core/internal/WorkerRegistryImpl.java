@@ -1,6 +1,6 @@
 package dev.troupe.core.internal;
 
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requireNonNull;
 
 import dev.troupe.core.Subscription;
 import dev.troupe.core.WorkerEntry;

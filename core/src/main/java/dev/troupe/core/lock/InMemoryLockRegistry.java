@@ -1,7 +1,7 @@
 package dev.troupe.core.lock;
 
-import static dev.troupe.core.internal.Preconditions.requireNonBlank;
-import static dev.troupe.core.internal.Preconditions.requireNonNegative;
+import static dev.troupe.core.Preconditions.requireNonBlank;
+import static dev.troupe.core.Preconditions.requireNonNegative;
 
 import dev.troupe.core.lock.internal.HeldLock;
 import java.time.Duration;

@@ -1,9 +1,9 @@
 package dev.troupe.core.lock;
 
-import static dev.troupe.core.internal.Preconditions.requireArgument;
-import static dev.troupe.core.internal.Preconditions.requireNonBlank;
-import static dev.troupe.core.internal.Preconditions.requirePositive;
-import static dev.troupe.core.internal.Preconditions.requireRange;
+import static dev.troupe.core.Preconditions.requireArgument;
+import static dev.troupe.core.Preconditions.requireNonBlank;
+import static dev.troupe.core.Preconditions.requirePositive;
+import static dev.troupe.core.Preconditions.requireRange;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;

@@ -2,7 +2,7 @@ package dev.troupe.core.lock;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
-import dev.troupe.core.internal.Preconditions;
+import dev.troupe.core.Preconditions;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;

@@ -1,8 +1,8 @@
 package dev.troupe.core.storage;
 
-import static dev.troupe.core.internal.Preconditions.requireNonBlank;
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
-import static dev.troupe.core.internal.Preconditions.requireState;
+import static dev.troupe.core.Preconditions.requireNonBlank;
+import static dev.troupe.core.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requireState;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;

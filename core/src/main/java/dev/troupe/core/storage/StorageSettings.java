@@ -1,8 +1,8 @@
 package dev.troupe.core.storage;
 
-import static dev.troupe.core.internal.Preconditions.requireArgument;
-import static dev.troupe.core.internal.Preconditions.requireNonBlank;
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requireArgument;
+import static dev.troupe.core.Preconditions.requireNonBlank;
+import static dev.troupe.core.Preconditions.requireNonNull;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;

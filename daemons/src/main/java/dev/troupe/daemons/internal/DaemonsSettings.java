@@ -1,7 +1,7 @@
 package dev.troupe.daemons.internal;
 
-import static dev.troupe.core.internal.Preconditions.requirePositive;
-import static dev.troupe.core.internal.Preconditions.requireRange;
+import static dev.troupe.core.Preconditions.requirePositive;
+import static dev.troupe.core.Preconditions.requireRange;
 
 import com.typesafe.config.Config;
 import java.time.Duration;

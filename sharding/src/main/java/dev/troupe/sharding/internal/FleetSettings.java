@@ -1,8 +1,8 @@
 package dev.troupe.sharding.internal;
 
-import static dev.troupe.core.internal.Preconditions.requireNonNegative;
-import static dev.troupe.core.internal.Preconditions.requirePositive;
-import static dev.troupe.core.internal.Preconditions.requireRange;
+import static dev.troupe.core.Preconditions.requireNonNegative;
+import static dev.troupe.core.Preconditions.requirePositive;
+import static dev.troupe.core.Preconditions.requireRange;
 
 import com.typesafe.config.Config;
 import java.time.Duration;

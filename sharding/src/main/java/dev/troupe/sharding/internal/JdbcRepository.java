@@ -1,8 +1,8 @@
 package dev.troupe.sharding.internal;
 
-import static dev.troupe.core.internal.Preconditions.requireArgument;
-import static dev.troupe.core.internal.Preconditions.requireNonBlank;
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requireArgument;
+import static dev.troupe.core.Preconditions.requireNonBlank;
+import static dev.troupe.core.Preconditions.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;

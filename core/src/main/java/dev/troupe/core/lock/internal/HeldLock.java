@@ -1,6 +1,6 @@
 package dev.troupe.core.lock.internal;
 
-import static dev.troupe.core.internal.Preconditions.requireNonNull;
+import static dev.troupe.core.Preconditions.requireNonNull;
 
 import dev.troupe.core.lock.Lock;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package dev.troupe.core.lock.internal;
 
-import static dev.troupe.core.internal.Preconditions.requireArgument;
-import static dev.troupe.core.internal.Preconditions.requireNonBlank;
-import static dev.troupe.core.internal.Preconditions.requireNonNegative;
+import static dev.troupe.core.Preconditions.requireArgument;
+import static dev.troupe.core.Preconditions.requireNonBlank;
+import static dev.troupe.core.Preconditions.requireNonNegative;
 
 import dev.troupe.core.lock.Lock;
 import dev.troupe.core.lock.LockRegistry;

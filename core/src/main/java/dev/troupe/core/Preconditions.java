@@ -1,11 +1,17 @@
-package dev.troupe.core.internal;
+package dev.troupe.core;
 
 import java.time.Duration;
 
 /**
- * INTERNAL API. Uniform argument and state checks; every message names the bad value.
+ * Argument and state checks whose messages name the bad value, as every Troupe module words them.
  *
- * <p>Public so that Troupe's other modules can share the wording; not for users.
+ * <p>Troupe's sharding, daemons and cron modules use these checks, and so may code built on Troupe
+ * that wants its errors worded the same way:
+ *
+ * <pre>{@code
+ * String group = Preconditions.requireNonBlank(name, "group name");
+ * Duration every = Preconditions.requirePositive(interval, "reconcile interval");
+ * }</pre>
  */
 public final class Preconditions {
   private Preconditions() {}
