@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.Stages;
 import dev.troupe.testkit.TestCluster;
@@ -23,35 +24,22 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class AddressBookIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
-  private TestCluster cluster;
-
-  @BeforeAll
-  void startCluster() {
-    cluster = TestCluster.start(3);
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+  @RegisterExtension static final ClusterExtension<TestCluster> cluster = ClusterExtension.inJvm(3);
 
   private static <T> T await(CompletionStage<T> stage) {
     return Stages.await(stage, TIMEOUT);
   }
 
   private void awaitLocated(String name, Address expected) {
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       Eventually.awaitAssert(
           TIMEOUT,
           name + " located on " + node.name(),
@@ -61,13 +49,13 @@ final class AddressBookIT {
 
   @Test
   void aNameRegisteredOnOneNodeIsFoundOnEveryNode() {
-    TroupeNode a = cluster.node(0);
+    TroupeNode a = cluster.get().node(0);
     ActorRef<EchoWorker.Command> billing = EchoWorker.spawn(a, "billing");
     await(a.addressBook().register("billing", billing, EchoWorker.Command.class));
     assertEquals(Optional.of(a.address()), a.locate("billing"), "at once on the registering node");
 
     awaitLocated("billing", a.address());
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       Location location = node.addressBook().resolve("billing");
       Location.Found found = assertInstanceOf(Location.Found.class, location, node.name());
       assertEquals(a.address(), found.node());
@@ -89,8 +77,8 @@ final class AddressBookIT {
 
   @Test
   void theOlderOfTwoHoldersWinsEverywhereAndTheYoungerIsStopped() {
-    TroupeNode a = cluster.node(0);
-    TroupeNode b = cluster.node(1);
+    TroupeNode a = cluster.get().node(0);
+    TroupeNode b = cluster.get().node(1);
     ActorRef<EchoWorker.Command> older = EchoWorker.spawn(a, "dup-older");
     await(a.addressBook().register("dup", older, EchoWorker.Command.class));
     awaitLocated("dup", a.address());
@@ -101,7 +89,7 @@ final class AddressBookIT {
 
     await(youngerStopped); // its own node stops it
     awaitLocated("dup", a.address());
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       Eventually.awaitAssert(
           TIMEOUT,
           "no trace of the younger holder on " + node.name(),
@@ -135,8 +123,8 @@ final class AddressBookIT {
 
   @Test
   void aYoungerDuplicateCanBeToldInsteadOfStopped() {
-    TroupeNode a = cluster.node(0);
-    TroupeNode c = cluster.node(2);
+    TroupeNode a = cluster.get().node(0);
+    TroupeNode c = cluster.get().node(2);
     ActorRef<String> older =
         a.system().systemActorOf(Behaviors.ignore(), "polite-older", Props.empty());
     await(a.addressBook().register("polite", older, String.class));
@@ -170,13 +158,13 @@ final class AddressBookIT {
 
   @Test
   void aStoppedHolderFreesItsNameEverywhere() {
-    TroupeNode c = cluster.node(2);
+    TroupeNode c = cluster.get().node(2);
     ActorRef<EchoWorker.Command> holder = EchoWorker.spawn(c, "short-lived");
     await(c.addressBook().register("short-lived", holder));
     awaitLocated("short-lived", c.address());
 
     holder.tell(EchoWorker.Stop.INSTANCE);
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       Eventually.awaitAssert(
           TIMEOUT,
           "short-lived freed on " + node.name(),
@@ -194,8 +182,8 @@ final class AddressBookIT {
   @Test
   void pickNodeGivesTheSameNodeEverywhereAndUsesEveryNode() {
     Set<Address> all =
-        cluster.liveNodes().stream().map(TroupeNode::address).collect(Collectors.toSet());
-    for (TroupeNode node : cluster.liveNodes()) {
+        cluster.get().liveNodes().stream().map(TroupeNode::address).collect(Collectors.toSet());
+    for (TroupeNode node : cluster.get().liveNodes()) {
       Eventually.awaitAssert(
           TIMEOUT,
           "available nodes on " + node.name(),
@@ -204,9 +192,9 @@ final class AddressBookIT {
     Set<Address> used = new java.util.HashSet<>();
     for (int i = 0; i < 300; i++) {
       String key = "cart-" + i;
-      Address owner = cluster.node(0).addressBook().pickNode(key);
+      Address owner = cluster.get().node(0).addressBook().pickNode(key);
       used.add(owner);
-      for (TroupeNode node : cluster.liveNodes()) {
+      for (TroupeNode node : cluster.get().liveNodes()) {
         assertEquals(owner, node.addressBook().pickNode(key), key + " on " + node.name());
       }
       // The one ring: the same answer as HashRing over the available nodes.
@@ -219,16 +207,16 @@ final class AddressBookIT {
 
   @Test
   void aMajorityQuerySeesEveryName() {
-    TroupeNode b = cluster.node(1);
+    TroupeNode b = cluster.get().node(1);
     ActorRef<EchoWorker.Command> holder = EchoWorker.spawn(b, "queried");
     await(b.addressBook().register("queried", holder));
-    Map<String, Address> view = await(cluster.node(2).addressBook().query(TIMEOUT));
+    Map<String, Address> view = await(cluster.get().node(2).addressBook().query(TIMEOUT));
     assertEquals(b.address(), view.get("queried"), "query result: " + view);
   }
 
   @Test
   void callAndSendFailClearlyForAnUnknownNameAndCallTimesOut() {
-    TroupeNode a = cluster.node(0);
+    TroupeNode a = cluster.get().node(0);
     Throwable unknown =
         Stages.failure(
             a.<EchoWorker.Command, String>call(
@@ -248,23 +236,28 @@ final class AddressBookIT {
 
   @Test
   void watchCompletesWhenALocalOrRemoteActorStops() {
-    ActorRef<EchoWorker.Command> remote = EchoWorker.spawn(cluster.node(1), "watched-remote");
-    await(cluster.node(1).addressBook().register("watched-remote", remote));
-    awaitLocated("watched-remote", cluster.node(1).address());
+    ActorRef<EchoWorker.Command> remote = EchoWorker.spawn(cluster.get().node(1), "watched-remote");
+    await(cluster.get().node(1).addressBook().register("watched-remote", remote));
+    awaitLocated("watched-remote", cluster.get().node(1).address());
     ActorRef<EchoWorker.Command> seenFromA =
-        cluster.node(0).addressBook().lookup("watched-remote", EchoWorker.Command.class).get();
-    CompletionStage<?> stopped = cluster.node(0).watch(seenFromA);
+        cluster
+            .get()
+            .node(0)
+            .addressBook()
+            .lookup("watched-remote", EchoWorker.Command.class)
+            .get();
+    CompletionStage<?> stopped = cluster.get().node(0).watch(seenFromA);
     assertTrue(!stopped.toCompletableFuture().isDone(), "not stopped yet");
     seenFromA.tell(EchoWorker.Stop.INSTANCE);
     await(stopped);
     // An actor that has already stopped completes at once.
-    await(cluster.node(0).watch(seenFromA));
+    await(cluster.get().node(0).watch(seenFromA));
   }
 
   @Test
   void badInputIsRejectedWithAClearError() {
-    AddressBook book = cluster.node(0).addressBook();
-    ActorRef<EchoWorker.Command> ref = EchoWorker.spawn(cluster.node(0), "typed-holder");
+    AddressBook book = cluster.get().node(0).addressBook();
+    ActorRef<EchoWorker.Command> ref = EchoWorker.spawn(cluster.get().node(0), "typed-holder");
     await(book.register("typed", ref, EchoWorker.Command.class));
     IllegalArgumentException wrongProtocol =
         assertThrows(IllegalArgumentException.class, () -> book.lookup("typed", String.class));
@@ -278,11 +271,11 @@ final class AddressBookIT {
     assertThrows(IllegalArgumentException.class, () -> book.locate(null));
     assertThrows(IllegalArgumentException.class, () -> book.pickNode(null));
     assertThrows(IllegalArgumentException.class, () -> book.query(Duration.ZERO));
-    assertThrows(IllegalArgumentException.class, () -> cluster.node(0).send(null, "x"));
+    assertThrows(IllegalArgumentException.class, () -> cluster.get().node(0).send(null, "x"));
 
-    ActorRef<EchoWorker.Command> remote = EchoWorker.spawn(cluster.node(1), "remote-holder");
-    await(cluster.node(1).addressBook().register("remote-holder", remote));
-    awaitLocated("remote-holder", cluster.node(1).address());
+    ActorRef<EchoWorker.Command> remote = EchoWorker.spawn(cluster.get().node(1), "remote-holder");
+    await(cluster.get().node(1).addressBook().register("remote-holder", remote));
+    awaitLocated("remote-holder", cluster.get().node(1).address());
     ActorRef<Object> remoteSeenFromA = book.lookup("remote-holder", Object.class).orElseThrow();
     Throwable notLocal = Stages.failure(book.register("stolen", remoteSeenFromA));
     assertInstanceOf(IllegalArgumentException.class, notLocal);
@@ -291,15 +284,15 @@ final class AddressBookIT {
 
   @Test
   void namesOfACrashedNodeArePrunedAndTheNameIsUnknownUntilItIsDowned() {
-    TroupeNode doomed = cluster.addNode();
-    int index = cluster.nodes().indexOf(doomed);
+    TroupeNode doomed = cluster.get().addNode();
+    int index = cluster.get().nodes().indexOf(doomed);
     Address doomedAddress = doomed.address();
     ActorRef<EchoWorker.Command> holder = EchoWorker.spawn(doomed, "doomed-holder");
     await(doomed.addressBook().register("doomed", holder));
     awaitLocated("doomed", doomedAddress);
 
-    cluster.crashNoWait(index);
-    TroupeNode observer = cluster.node(0);
+    cluster.get().crashNoWait(index);
+    TroupeNode observer = cluster.get().node(0);
     Eventually.awaitAssert(
         TIMEOUT,
         "doomed not located once its node is unreachable",
@@ -309,8 +302,8 @@ final class AddressBookIT {
       // Held on an unreachable node: this node cannot say it is absent.
       assertInstanceOf(Location.Unknown.class, whileUnreachable, whileUnreachable.toString());
     }
-    cluster.awaitRemoved(doomedAddress);
-    for (TroupeNode node : cluster.liveNodes()) {
+    cluster.get().awaitRemoved(doomedAddress);
+    for (TroupeNode node : cluster.get().liveNodes()) {
       Eventually.awaitAssert(
           TIMEOUT,
           "names of the removed node pruned on " + node.name(),

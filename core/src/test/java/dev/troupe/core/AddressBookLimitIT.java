@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.Stages;
 import dev.troupe.testkit.TestCluster;
@@ -15,10 +16,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * FAULTS.md R5, the documented limit: {@code troupe.core.address-book.max-names} is enforced at the
@@ -29,19 +29,9 @@ final class AddressBookLimitIT {
   private static final int LIMIT = 40;
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-  private TestCluster cluster;
-
-  @BeforeAll
-  void startCluster() {
-    cluster = TestCluster.start(2, "troupe.core.address-book.max-names = " + LIMIT);
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+  @RegisterExtension
+  static final ClusterExtension<TestCluster> cluster =
+      ClusterExtension.inJvm(2, "troupe.core.address-book.max-names = " + LIMIT);
 
   private static <T> T await(CompletionStage<T> stage) {
     return Stages.await(stage, TIMEOUT);
@@ -60,8 +50,8 @@ final class AddressBookLimitIT {
 
   @Test
   void registrationsBeyondTheLimitAreRefusedOnEveryNodeAndAFreedNameMakesRoom() {
-    TroupeNode a = cluster.node(0);
-    TroupeNode b = cluster.node(1);
+    TroupeNode a = cluster.get().node(0);
+    TroupeNode b = cluster.get().node(1);
     List<ActorRef<EchoWorker.Command>> holders = new ArrayList<>();
     for (int i = 0; i < LIMIT; i++) {
       ActorRef<EchoWorker.Command> holder = EchoWorker.spawn(a, "limited-" + i);
@@ -94,7 +84,7 @@ final class AddressBookLimitIT {
         TIMEOUT,
         "a locates extra-b on b",
         () -> assertEquals(Optional.of(b.address()), a.locate("extra-b")));
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       assertEquals(0, node.droppedOversizedMessages(), "oversized drops on " + node.name());
     }
   }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.TestCluster;
 import java.nio.charset.StandardCharsets;
@@ -26,11 +27,10 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * FAULTS.md R5: a burst of 100 000 names on a 3-node cluster against the name-count limit, a node
@@ -46,7 +46,14 @@ final class AddressBookScaleIT {
   private static final Duration CONVERGE_TIMEOUT = REGISTER_TIMEOUT;
   private static final int MAX_NAMES = Integer.getInteger("troupe.r5.max-names", 1_000_000);
 
-  private TestCluster cluster;
+  @RegisterExtension
+  static final ClusterExtension<TestCluster> cluster =
+      ClusterExtension.inJvm(
+          3,
+          "troupe.core.address-book.max-names = "
+              + MAX_NAMES
+              + "\n"
+              + System.getProperty("troupe.r5.config", ""));
 
   /** Spawns {@code count} holder actors (they ignore every message) and replies with their refs. */
   private record SpawnHolders(int first, int count, ActorRef<List<ActorRef<Object>>> replyTo) {}
@@ -61,24 +68,6 @@ final class AddressBookScaleIT {
           cmd.replyTo().tell(refs);
           return Behaviors.same();
         });
-  }
-
-  @BeforeAll
-  void startCluster() {
-    cluster =
-        TestCluster.start(
-            3,
-            "troupe.core.address-book.max-names = "
-                + MAX_NAMES
-                + "\n"
-                + System.getProperty("troupe.r5.config", ""));
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   private static String name(int i) {
@@ -183,7 +172,7 @@ final class AddressBookScaleIT {
   @Test
   @EnabledIfSystemProperty(named = "troupe.r5", matches = "true")
   void hundredThousandNamesReachEveryReplicaAndALateJoinerWithoutOversizeDrops() {
-    List<TroupeNode> nodes = cluster.liveNodes();
+    List<TroupeNode> nodes = cluster.get().liveNodes();
     Map<Integer, Address> homeOf =
         Map.of(0, nodes.get(0).address(), 1, nodes.get(1).address(), 2, nodes.get(2).address());
 
@@ -199,7 +188,7 @@ final class AddressBookScaleIT {
       awaitAllNames(node, homeOf, accepted);
     }
     long converged = System.nanoTime();
-    TroupeNode late = cluster.addNode();
+    TroupeNode late = cluster.get().addNode();
     long joined = System.nanoTime();
     awaitAllNames(late, homeOf, accepted);
     long lateConverged = System.nanoTime();
@@ -214,7 +203,7 @@ final class AddressBookScaleIT {
         TimeUnit.NANOSECONDS.toMillis(joined - converged),
         TimeUnit.NANOSECONDS.toMillis(lateConverged - joined));
 
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       assertEquals(0, node.droppedOversizedMessages(), "oversized drops on " + node.name());
     }
     if (NAMES <= MAX_NAMES) {
@@ -224,7 +213,7 @@ final class AddressBookScaleIT {
 
   @Test
   void aNameNearTheFrameSizeIsRefusedAtTheApi() {
-    TroupeNode node = cluster.node(0);
+    TroupeNode node = cluster.get().node(0);
     ActorRef<EchoWorker.Command> holder = EchoWorker.spawn(node, "near-frame-holder");
     String huge = "n".repeat(200 * 1024);
     IllegalArgumentException refused =
@@ -261,7 +250,7 @@ final class AddressBookScaleIT {
     assertTrue(
         oneByteOver.getMessage().contains("got " + (AddressBook.MAX_NAME_BYTES + 1) + " bytes"),
         oneByteOver.getMessage());
-    for (TroupeNode other : cluster.liveNodes()) {
+    for (TroupeNode other : cluster.get().liveNodes()) {
       assertEquals(0, other.droppedOversizedMessages(), "oversized drops on " + other.name());
     }
   }

@@ -4,6 +4,7 @@ import static dev.troupe.testkit.Stages.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.TestCluster;
 import java.time.Duration;
@@ -22,10 +23,9 @@ import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.remote.RemoteActorRefProvider;
 import org.apache.pekko.remote.transport.ThrottlerTransportAdapter;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import scala.concurrent.Await;
 
 /**
@@ -42,23 +42,12 @@ final class RegistryPartitionIT {
   private static final WorkerGroup<EchoWorker.Command> GROUP =
       WorkerGroup.of("partitioned", EchoWorker.Command.class);
 
-  private TestCluster cluster;
-
-  @BeforeAll
-  void startCluster() {
-    cluster =
-        TestCluster.start(
-            3,
-            "pekko.remote.artery.advanced.test-mode = on\n"
-                + "pekko.cluster.split-brain-resolver.stable-after = 300s");
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+  @RegisterExtension
+  static final ClusterExtension<TestCluster> cluster =
+      ClusterExtension.inJvm(
+          3,
+          "pekko.remote.artery.advanced.test-mode = on\n"
+              + "pekko.cluster.split-brain-resolver.stable-after = 300s");
 
   /** Drops (or passes again) every message between {@code from} and {@code to}, both ways. */
   private static void blackhole(TroupeNode from, TroupeNode to, boolean drop) throws Exception {
@@ -112,9 +101,9 @@ final class RegistryPartitionIT {
 
   @Test
   void aNodeCutOffWhileEntriesChangeConvergesOnceTheLinkPassesAgain() throws Exception {
-    TroupeNode a = cluster.node(0);
-    TroupeNode b = cluster.node(1);
-    TroupeNode c = cluster.node(2);
+    TroupeNode a = cluster.get().node(0);
+    TroupeNode b = cluster.get().node(1);
+    TroupeNode c = cluster.get().node(2);
     List<ActorRef<EchoWorker.Command>> before = new ArrayList<>();
     List<String> names = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
@@ -194,6 +183,6 @@ final class RegistryPartitionIT {
     for (String name : expectedNames) {
       assertEquals(Optional.of(a.address()), b.addressBook().locate(name), name);
     }
-    assertEquals(3, cluster.liveNodes().size(), "nobody was downed");
+    assertEquals(3, cluster.get().liveNodes().size(), "nobody was downed");
   }
 }

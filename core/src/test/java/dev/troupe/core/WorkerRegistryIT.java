@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
+import dev.troupe.testkit.Stages;
 import dev.troupe.testkit.TestCluster;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,39 +25,22 @@ import java.util.stream.Collectors;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class WorkerRegistryIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
-  private TestCluster cluster;
-
-  @BeforeAll
-  void startCluster() {
-    cluster = TestCluster.start(3);
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+  @RegisterExtension static final ClusterExtension<TestCluster> cluster = ClusterExtension.inJvm(3);
 
   private static WorkerGroup<EchoWorker.Command> group(String name) {
     return WorkerGroup.of(name, EchoWorker.Command.class);
   }
 
   private static void await(java.util.concurrent.CompletionStage<?> stage) {
-    try {
-      stage.toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("stage did not complete", e);
-    }
+    Stages.await(stage, TIMEOUT);
   }
 
   private static String echo(TroupeNode from, ActorRef<EchoWorker.Command> worker, String text) {
@@ -74,7 +59,7 @@ final class WorkerRegistryIT {
 
   private void awaitWorkers(
       WorkerGroup<EchoWorker.Command> group, Set<ActorRef<EchoWorker.Command>> expected) {
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       Eventually.awaitAssert(
           TIMEOUT,
           "workers of " + group.name() + " on " + node.name(),
@@ -88,7 +73,7 @@ final class WorkerRegistryIT {
 
   @Test
   void aRegistrationIsSeenOnEveryNodeWithTheSameRegisteredAt() {
-    TroupeNode a = cluster.node(0);
+    TroupeNode a = cluster.get().node(0);
     WorkerGroup<EchoWorker.Command> group = group("store-a");
     ActorRef<EchoWorker.Command> worker = EchoWorker.spawn(a, "store-a-worker");
     Instant before = Instant.now();
@@ -103,7 +88,7 @@ final class WorkerRegistryIT {
     assertFalse(entry.registeredAt().isBefore(before.minusMillis(1)), entry.toString());
 
     awaitWorkers(group, Set.of(worker));
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       WorkerEntry<EchoWorker.Command> seen = node.registry().workers(group).get(0);
       assertEquals(entry.registeredAt(), seen.registeredAt(), "registeredAt on " + node.name());
       assertEquals(a.address(), seen.node(), "node on " + node.name());
@@ -115,7 +100,7 @@ final class WorkerRegistryIT {
 
   @Test
   void unregisterRemovesTheWorkerEverywhere() {
-    TroupeNode b = cluster.node(1);
+    TroupeNode b = cluster.get().node(1);
     WorkerGroup<EchoWorker.Command> group = group("unregister");
     ActorRef<EchoWorker.Command> stays = EchoWorker.spawn(b, "unregister-stays");
     ActorRef<EchoWorker.Command> goes = EchoWorker.spawn(b, "unregister-goes");
@@ -132,7 +117,7 @@ final class WorkerRegistryIT {
 
   @Test
   void aStoppedWorkerDropsOutEverywhere() {
-    TroupeNode c = cluster.node(2);
+    TroupeNode c = cluster.get().node(2);
     WorkerGroup<EchoWorker.Command> group = group("stopping");
     ActorRef<EchoWorker.Command> worker = EchoWorker.spawn(c, "stopping-worker");
     await(c.registry().register(group, worker));
@@ -140,7 +125,7 @@ final class WorkerRegistryIT {
 
     worker.tell(EchoWorker.Stop.INSTANCE);
     awaitWorkers(group, Set.of());
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       assertEquals(Optional.empty(), node.registry().pick(group), "pick on " + node.name());
       assertFalse(node.registry().allWorkers().containsKey("stopping"), node.name());
     }
@@ -151,14 +136,14 @@ final class WorkerRegistryIT {
     WorkerGroup<EchoWorker.Command> group = group("round-robin");
     Set<ActorRef<EchoWorker.Command>> workers = new HashSet<>();
     for (int i = 0; i < 3; i++) {
-      TroupeNode node = cluster.node(i);
+      TroupeNode node = cluster.get().node(i);
       ActorRef<EchoWorker.Command> worker = EchoWorker.spawn(node, "rr-" + i);
       await(node.registry().register(group, worker));
       workers.add(worker);
     }
     awaitWorkers(group, workers);
 
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       Map<String, Integer> counts = new HashMap<>();
       for (int i = 0; i < 300; i++) {
         counts.merge(name(node.registry().pick(group).orElseThrow()), 1, Integer::sum);
@@ -175,7 +160,7 @@ final class WorkerRegistryIT {
     WorkerGroup<EchoWorker.Command> group = group("by-key");
     List<ActorRef<EchoWorker.Command>> workers = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      TroupeNode node = cluster.node(i % 3);
+      TroupeNode node = cluster.get().node(i % 3);
       ActorRef<EchoWorker.Command> worker = EchoWorker.spawn(node, "key-" + i);
       await(node.registry().register(group, worker));
       workers.add(worker);
@@ -185,25 +170,26 @@ final class WorkerRegistryIT {
     Map<String, String> owners = new HashMap<>();
     for (int k = 0; k < 2000; k++) {
       String key = "order-" + k;
-      String owner = name(cluster.node(0).registry().pick(group, key).get());
+      String owner = name(cluster.get().node(0).registry().pick(group, key).get());
       owners.put(key, owner);
-      for (TroupeNode node : cluster.liveNodes()) {
+      for (TroupeNode node : cluster.get().liveNodes()) {
         assertEquals(
             owner, name(node.registry().pick(group, key).get()), key + " on " + node.name());
       }
-      assertEquals(owner, name(cluster.node(1).registry().pick(group, key).get()), "again");
+      assertEquals(owner, name(cluster.get().node(1).registry().pick(group, key).get()), "again");
     }
     assertEquals(names(workers), Set.copyOf(owners.values()), "keys spread over all workers");
 
     ActorRef<EchoWorker.Command> leaving = workers.get(3);
-    await(cluster.node(0).registry().unregister(group, leaving));
+    await(cluster.get().node(0).registry().unregister(group, leaving));
     awaitWorkers(group, Set.copyOf(workers.subList(0, 3)));
     int moved = 0;
     int stayedCandidates = 0;
     for (Map.Entry<String, String> e : owners.entrySet()) {
       if (!e.getValue().equals(name(leaving))) {
         stayedCandidates++;
-        if (!name(cluster.node(2).registry().pick(group, e.getKey()).get()).equals(e.getValue())) {
+        if (!name(cluster.get().node(2).registry().pick(group, e.getKey()).get())
+            .equals(e.getValue())) {
           moved++;
         }
       }
@@ -217,15 +203,15 @@ final class WorkerRegistryIT {
   @Test
   void aDrainedWorkerIsNeverPickedWhileItStillServes() {
     WorkerGroup<EchoWorker.Command> group = group("drain");
-    TroupeNode a = cluster.node(0);
+    TroupeNode a = cluster.get().node(0);
     ActorRef<EchoWorker.Command> draining = EchoWorker.spawn(a, "drain-me");
-    ActorRef<EchoWorker.Command> active = EchoWorker.spawn(cluster.node(1), "drain-other");
+    ActorRef<EchoWorker.Command> active = EchoWorker.spawn(cluster.get().node(1), "drain-other");
     await(a.registry().register(group, draining));
-    await(cluster.node(1).registry().register(group, active));
+    await(cluster.get().node(1).registry().register(group, active));
     awaitWorkers(group, Set.of(draining, active));
 
     await(a.registry().drain(group, draining));
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       Eventually.awaitAssert(
           TIMEOUT,
           "DRAINING state on " + node.name(),
@@ -250,14 +236,14 @@ final class WorkerRegistryIT {
   @Test
   void subscribersGetTheMembersNowAndAfterEveryChange() {
     WorkerGroup<EchoWorker.Command> group = group("subscribed");
-    TroupeNode observer = cluster.node(2);
+    TroupeNode observer = cluster.get().node(2);
     List<List<WorkerEntry<EchoWorker.Command>>> seen = new CopyOnWriteArrayList<>();
     Subscription subscription = observer.registry().subscribe(group, seen::add);
     Eventually.awaitAssert(
         TIMEOUT, "the initial (empty) list", () -> assertEquals(List.of(List.of()), seen));
 
-    ActorRef<EchoWorker.Command> worker = EchoWorker.spawn(cluster.node(0), "subscribed-1");
-    await(cluster.node(0).registry().register(group, worker));
+    ActorRef<EchoWorker.Command> worker = EchoWorker.spawn(cluster.get().node(0), "subscribed-1");
+    await(cluster.get().node(0).registry().register(group, worker));
     Eventually.awaitAssert(
         TIMEOUT,
         "a list with the new worker",
@@ -274,13 +260,13 @@ final class WorkerRegistryIT {
   void allWorkersListsEveryGroupOfEveryNode() {
     WorkerGroup<EchoWorker.Command> one = group("all-one");
     WorkerGroup<EchoWorker.Command> two = group("all-two");
-    ActorRef<EchoWorker.Command> w1 = EchoWorker.spawn(cluster.node(0), "all-1");
-    ActorRef<EchoWorker.Command> w2 = EchoWorker.spawn(cluster.node(1), "all-2");
-    await(cluster.node(0).registry().register(one, w1));
-    await(cluster.node(1).registry().register(two, w2));
+    ActorRef<EchoWorker.Command> w1 = EchoWorker.spawn(cluster.get().node(0), "all-1");
+    ActorRef<EchoWorker.Command> w2 = EchoWorker.spawn(cluster.get().node(1), "all-2");
+    await(cluster.get().node(0).registry().register(one, w1));
+    await(cluster.get().node(1).registry().register(two, w2));
     awaitWorkers(one, Set.of(w1));
     awaitWorkers(two, Set.of(w2));
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       Map<String, List<WorkerEntry<?>>> all = node.registry().allWorkers();
       assertEquals(names(Set.of(w1)), anyRefs(all.get("all-one")), node.name());
       assertEquals(names(Set.of(w2)), anyRefs(all.get("all-two")), node.name());
@@ -290,7 +276,7 @@ final class WorkerRegistryIT {
   @Test
   void anUnknownGroupIsEmptyNeverAnError() {
     WorkerGroup<EchoWorker.Command> unknown = group("never-registered");
-    TroupeNode node = cluster.node(1);
+    TroupeNode node = cluster.get().node(1);
     assertEquals(List.of(), node.registry().workers(unknown));
     assertEquals(Optional.empty(), node.registry().pick(unknown));
     assertEquals(Optional.empty(), node.registry().pick(unknown, "key"));
@@ -301,18 +287,19 @@ final class WorkerRegistryIT {
 
   @Test
   void onlyActorsOfTheLocalNodeCanBeRegistered() {
-    ActorRef<EchoWorker.Command> remote = EchoWorker.spawn(cluster.node(1), "remote-worker");
+    ActorRef<EchoWorker.Command> remote = EchoWorker.spawn(cluster.get().node(1), "remote-worker");
     // The ref as node 0 sees it: a remote ref.
     ActorRef<EchoWorker.Command> seenFromA =
-        org.apache.pekko.actor.typed.ActorRefResolver.get(cluster.node(0).system())
+        org.apache.pekko.actor.typed.ActorRefResolver.get(cluster.get().node(0).system())
             .resolveActorRef(
-                org.apache.pekko.actor.typed.ActorRefResolver.get(cluster.node(1).system())
+                org.apache.pekko.actor.typed.ActorRefResolver.get(cluster.get().node(1).system())
                     .toSerializationFormat(remote));
     CompletionException failure =
         assertThrows(
             CompletionException.class,
             () ->
                 cluster
+                    .get()
                     .node(0)
                     .registry()
                     .register(group("remote"), seenFromA)
@@ -324,7 +311,7 @@ final class WorkerRegistryIT {
 
   @Test
   void badInputIsRejectedWithAClearError() {
-    WorkerRegistry registry = cluster.node(0).registry();
+    WorkerRegistry registry = cluster.get().node(0).registry();
     IllegalArgumentException empty =
         assertThrows(
             IllegalArgumentException.class, () -> WorkerGroup.of(" ", EchoWorker.Command.class));
@@ -346,7 +333,7 @@ final class WorkerRegistryIT {
         IllegalArgumentException.class,
         () -> registry.subscribe(group("g"), (ActorRef<WorkerListing<EchoWorker.Command>>) null));
     // Draining a worker that is not a member fails the stage, naming it.
-    ActorRef<EchoWorker.Command> stranger = EchoWorker.spawn(cluster.node(0), "stranger");
+    ActorRef<EchoWorker.Command> stranger = EchoWorker.spawn(cluster.get().node(0), "stranger");
     CompletionException failure =
         assertThrows(
             CompletionException.class,
@@ -357,16 +344,16 @@ final class WorkerRegistryIT {
   @Test
   void aGracefulLeaveDrainsTheWorkersOfTheLeavingNodeFirst() {
     WorkerGroup<EchoWorker.Command> group = group("leaving");
-    TroupeNode leaving = cluster.addNode();
-    int index = cluster.nodes().indexOf(leaving);
+    TroupeNode leaving = cluster.get().addNode();
+    int index = cluster.get().nodes().indexOf(leaving);
     ActorRef<EchoWorker.Command> worker = EchoWorker.spawn(leaving, "leaving-worker");
     await(leaving.registry().register(group, worker));
     awaitWorkers(group, Set.of(worker));
 
     List<List<WorkerEntry<EchoWorker.Command>>> seen = new CopyOnWriteArrayList<>();
-    Subscription subscription = cluster.node(0).registry().subscribe(group, seen::add);
+    Subscription subscription = cluster.get().node(0).registry().subscribe(group, seen::add);
     Eventually.awaitCondition(TIMEOUT, "the first list", () -> !seen.isEmpty());
-    cluster.leave(index);
+    cluster.get().leave(index);
     awaitWorkers(group, Set.of());
     subscription.close();
 
@@ -383,17 +370,18 @@ final class WorkerRegistryIT {
   @Test
   void theWorkersOfACrashedNodeLeavePickAtOnceAndAllWorkersWhenItIsDowned() {
     WorkerGroup<EchoWorker.Command> group = group("crash");
-    TroupeNode doomed = cluster.addNode();
-    int index = cluster.nodes().indexOf(doomed);
+    TroupeNode doomed = cluster.get().addNode();
+    int index = cluster.get().nodes().indexOf(doomed);
     Address doomedAddress = doomed.address();
-    ActorRef<EchoWorker.Command> survivor = EchoWorker.spawn(cluster.node(0), "crash-survivor");
+    ActorRef<EchoWorker.Command> survivor =
+        EchoWorker.spawn(cluster.get().node(0), "crash-survivor");
     ActorRef<EchoWorker.Command> victim = EchoWorker.spawn(doomed, "crash-victim");
-    await(cluster.node(0).registry().register(group, survivor));
+    await(cluster.get().node(0).registry().register(group, survivor));
     await(doomed.registry().register(group, victim));
     awaitWorkers(group, Set.of(survivor, victim));
 
-    cluster.crashNoWait(index);
-    TroupeNode observer = cluster.node(1);
+    cluster.get().crashNoWait(index);
+    TroupeNode observer = cluster.get().node(1);
     Eventually.awaitAssert(
         TIMEOUT,
         "the crashed node's worker out of workers() on " + observer.name(),
@@ -408,8 +396,8 @@ final class WorkerRegistryIT {
     for (int i = 0; i < 30; i++) {
       assertEquals(name(survivor), name(observer.registry().pick(group).orElseThrow()));
     }
-    cluster.awaitRemoved(doomedAddress);
-    for (TroupeNode node : cluster.liveNodes()) {
+    cluster.get().awaitRemoved(doomedAddress);
+    for (TroupeNode node : cluster.get().liveNodes()) {
       Eventually.awaitAssert(
           TIMEOUT,
           "no stale entry on " + node.name(),

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.troupe.core.NodeOptions;
 import dev.troupe.core.TroupeNode;
 import dev.troupe.core.WorkerGroup;
+import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
+import dev.troupe.testkit.Stages;
 import dev.troupe.testkit.TestCluster;
 import dev.troupe.testkit.TestDatabases;
 import java.time.Duration;
@@ -23,20 +25,19 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Cron on a real 3-node in-JVM cluster: placement on the ring, NODE scope, the API, bad input. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -50,8 +51,17 @@ final class CronIT {
 
   private static final Queue<Seen> SEEN = new ConcurrentLinkedQueue<>();
 
-  private TestCluster cluster;
-  private String storageUrl;
+  @RegisterExtension
+  static final ClusterExtension<TestCluster> cluster =
+      ClusterExtension.inJvm(
+          3,
+          "troupe.storage.url = \""
+              + TestDatabases.freshH2Url()
+              + "\"\n"
+              + "troupe.lock { heartbeat-interval = 1s, heartbeat-timeout = 1s,"
+              + " lease-duration = 4s }\n"
+              + "troupe.cron.jobs = [ { name = declared, spec = \"* * * * * *\","
+              + " target-group = cron-ticks, scope = node } ]");
 
   private static Behavior<CronTick> recorder(Address node) {
     return Behaviors.receiveMessage(
@@ -71,34 +81,12 @@ final class CronIT {
   }
 
   @BeforeAll
-  void start() {
-    storageUrl = TestDatabases.freshH2Url();
-    cluster =
-        TestCluster.start(
-            3,
-            "troupe.storage.url = \""
-                + storageUrl
-                + "\"\n"
-                + "troupe.lock { heartbeat-interval = 1s, heartbeat-timeout = 1s,"
-                + " lease-duration = 4s }\n"
-                + "troupe.cron.jobs = [ { name = declared, spec = \"* * * * * *\","
-                + " target-group = cron-ticks, scope = node } ]");
-    cluster.liveNodes().forEach(CronIT::startCron);
-  }
-
-  @AfterAll
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
+  void startCronOnEveryNode() {
+    cluster.get().liveNodes().forEach(CronIT::startCron);
   }
 
   private static <T> T await(CompletionStage<T> stage) {
-    try {
-      return stage.toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("stage did not complete", e);
-    }
+    return Stages.await(stage, TIMEOUT);
   }
 
   private static List<Seen> seen(String job) {
@@ -128,7 +116,7 @@ final class CronIT {
   @Test
   @Order(1)
   void aClusterJobFiresOncePerInstantOnTheRingOwnerOfItsName() {
-    Cron cron = Cron.get(cluster.node(1));
+    Cron cron = Cron.get(cluster.get().node(1));
     await(
         cron.schedule(
             CronJob.builder("cluster-every-second")
@@ -137,7 +125,7 @@ final class CronIT {
                 .build()));
     Eventually.awaitCondition(TIMEOUT, "5 ticks", () -> seen("cluster-every-second").size() >= 5);
 
-    Address owner = cluster.node(0).addressBook().pickNode("cluster-every-second");
+    Address owner = cluster.get().node(0).addressBook().pickNode("cluster-every-second");
     for (Seen s : seen("cluster-every-second")) {
       assertEquals(owner, s.node(), "delivered on the ring owner");
       assertEquals("cluster-every-second@" + s.tick().scheduledAt(), s.tick().idempotencyKey());
@@ -161,8 +149,9 @@ final class CronIT {
         });
     perNodeAndInstant("declared").forEach((k, n) -> assertEquals(1L, n, "ticks for " + k));
     Set<Address> nodes = seen("declared").stream().map(Seen::node).collect(Collectors.toSet());
-    assertEquals(Set.copyOf(cluster.liveNodes().stream().map(TroupeNode::address).toList()), nodes);
-    JobStatus declared = status(Cron.get(cluster.node(2)), "declared");
+    assertEquals(
+        Set.copyOf(cluster.get().liveNodes().stream().map(TroupeNode::address).toList()), nodes);
+    JobStatus declared = status(Cron.get(cluster.get().node(2)), "declared");
     assertEquals(Optional.empty(), declared.owner(), "a NODE job has no single owner");
     assertTrue(declared.lastFire().isPresent());
   }
@@ -170,8 +159,8 @@ final class CronIT {
   @Test
   @Order(3)
   void aJobAwaitingCompletionRecordsItsOutcomeAndShowsInTheStatus() {
-    Cron cron = Cron.get(cluster.node(2));
-    String target = "cron-target-" + cluster.node(1).address().port().get();
+    Cron cron = Cron.get(cluster.get().node(2));
+    String target = "cron-target-" + cluster.get().node(1).address().port().get();
     await(
         cron.schedule(
             CronJob.builder("awaited")
@@ -194,7 +183,7 @@ final class CronIT {
           assertTrue(!status.paused());
         });
     for (Seen s : seen("awaited")) {
-      assertEquals(cluster.node(1).address(), s.node(), "the named target's node");
+      assertEquals(cluster.get().node(1).address(), s.node(), "the named target's node");
       assertTrue(s.tick().replyTo().isPresent());
     }
 
@@ -212,7 +201,7 @@ final class CronIT {
   @Test
   @Order(4)
   void badInputIsRefusedNamingTheValue() {
-    Cron cron = Cron.get(cluster.node(0));
+    Cron cron = Cron.get(cluster.get().node(0));
     CompletionStage<?> unknown =
         cron.schedule(CronJob.builder("x").spec("* * * * *").target("no-such-actor").build());
     ExecutionException e =
@@ -257,7 +246,7 @@ final class CronIT {
   void aClusterJobMovesToTheNewRingOwnerWhenItsNodeLeaves() {
     // A job whose ring owner is not the oldest node (the scheduler's), so that only placement
     // moves.
-    TroupeNode oldest = cluster.node(0);
+    TroupeNode oldest = cluster.get().node(0);
     String job = null;
     for (int i = 0; job == null; i++) {
       if (!oldest.addressBook().pickNode("moving-" + i).equals(oldest.address())) {
@@ -269,9 +258,9 @@ final class CronIT {
     await(cron.schedule(CronJob.builder(name).spec("* * * * * *").targetGroup(TICKS).build()));
     Eventually.awaitCondition(TIMEOUT, "ticks", () -> seen(name).size() >= 2);
     Address first = seen(name).get(0).node();
-    int index = cluster.nodes().stream().map(TroupeNode::address).toList().indexOf(first);
-    cluster.leave(index);
-    cluster.awaitRemoved(first);
+    int index = cluster.get().nodes().stream().map(TroupeNode::address).toList().indexOf(first);
+    cluster.get().leave(index);
+    cluster.get().awaitRemoved(first);
 
     int before = seen(name).size();
     Eventually.awaitCondition(

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.troupe.core.TroupeNode;
+import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
+import dev.troupe.testkit.Stages;
 import dev.troupe.testkit.TestCluster;
 import dev.troupe.testkit.TestDatabases;
 import java.time.Duration;
@@ -22,31 +24,31 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class DaemonsIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
   private static final AtomicInteger scannerCalls = new AtomicInteger();
 
-  private TestCluster cluster;
+  @RegisterExtension
+  static final ClusterExtension<TestCluster> cluster =
+      ClusterExtension.inJvm(
+          3,
+          "troupe.storage.url = \""
+              + TestDatabases.freshH2Url()
+              + "\"\n"
+              + "troupe.daemons { rescan-interval = 2s, rebalance-interval = 1s,"
+              + " rebalance-max-moves = 2, restart-backoff.min = 200ms }\n"
+              + "troupe.lock { heartbeat-interval = 1s, heartbeat-timeout = 1s,"
+              + " lease-duration = 4s }");
 
   @BeforeAll
-  void start() {
-    cluster =
-        TestCluster.start(
-            3,
-            "troupe.storage.url = \""
-                + TestDatabases.freshH2Url()
-                + "\"\n"
-                + "troupe.daemons { rescan-interval = 2s, rebalance-interval = 1s,"
-                + " rebalance-max-moves = 2, restart-backoff.min = 200ms }\n"
-                + "troupe.lock { heartbeat-interval = 1s, heartbeat-timeout = 1s,"
-                + " lease-duration = 4s }");
-    for (TroupeNode node : cluster.liveNodes()) {
+  void registerLaunchers() {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       register(node);
     }
   }
@@ -80,19 +82,8 @@ final class DaemonsIT {
             }));
   }
 
-  @AfterAll
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
   private static <T> T await(CompletionStage<T> stage) {
-    try {
-      return stage.toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("stage did not complete", e);
-    }
+    return Stages.await(stage, TIMEOUT);
   }
 
   private String where(TroupeNode from, ActorRef<Witness.Command> daemon) {
@@ -103,7 +94,7 @@ final class DaemonsIT {
 
   @Test
   void everyScannedDaemonRunsExactlyOnceOnItsRingOwner() {
-    Daemons daemons = Daemons.get(cluster.node(0));
+    Daemons daemons = Daemons.get(cluster.get().node(0));
     Eventually.awaitAssert(
         TIMEOUT,
         "30 scanned daemons running",
@@ -113,7 +104,9 @@ final class DaemonsIT {
             DaemonInfo info = running.get("scanned-" + i);
             assertTrue(info != null, "scanned-" + i + " runs");
             assertEquals(
-                cluster.node(0).addressBook().pickNode("scanned-" + i), info.node(), info.name());
+                cluster.get().node(0).addressBook().pickNode("scanned-" + i),
+                info.node(),
+                info.name());
           }
         });
     for (int i = 0; i < 30; i++) {
@@ -125,46 +118,47 @@ final class DaemonsIT {
   @Test
   void spawnRegisterStartsADaemonOnceRegistersItAndStopRemovesIt() {
     Spawner<Witness.Command> spawner =
-        Daemons.get(cluster.node(1)).spawner("witness", Witness.Command.class);
+        Daemons.get(cluster.get().node(1)).spawner("witness", Witness.Command.class);
     ActorRef<Witness.Command> first = await(spawner.spawnRegister("spawned-a", "arg", 7));
     ActorRef<Witness.Command> again = await(spawner.spawnRegister("spawned-a", "other args"));
     assertEquals(first.path().name(), again.path().name(), "the running instance, not a second");
     assertEquals(1, Witness.running("spawned-a"));
 
     TroupeNode owner =
-        cluster.liveNodes().stream()
-            .filter(n -> n.address().equals(cluster.node(0).addressBook().pickNode("spawned-a")))
+        cluster.get().liveNodes().stream()
+            .filter(
+                n -> n.address().equals(cluster.get().node(0).addressBook().pickNode("spawned-a")))
             .findFirst()
             .orElseThrow();
-    assertTrue(where(cluster.node(2), first).startsWith(owner.address().toString()));
-    for (TroupeNode node : cluster.liveNodes()) {
+    assertTrue(where(cluster.get().node(2), first).startsWith(owner.address().toString()));
+    for (TroupeNode node : cluster.get().liveNodes()) {
       Eventually.awaitAssert(
           TIMEOUT,
           "spawned-a in the address book of " + node.name(),
           () -> assertEquals(java.util.Optional.of(owner.address()), node.locate("spawned-a")));
     }
-    DaemonInfo info = await(Daemons.get(cluster.node(2)).running()).get("spawned-a");
+    DaemonInfo info = await(Daemons.get(cluster.get().node(2)).running()).get("spawned-a");
     assertEquals("witness", info.launcher());
     assertTrue(info.epoch() > 0, "an epoch from the lock layer: " + info);
 
-    await(Daemons.get(cluster.node(0)).stop("spawned-a"));
+    await(Daemons.get(cluster.get().node(0)).stop("spawned-a"));
     Eventually.awaitAssert(
         TIMEOUT, "spawned-a stopped", () -> assertEquals(0, Witness.running("spawned-a")));
-    assertTrue(!await(Daemons.get(cluster.node(0)).running()).containsKey("spawned-a"));
+    assertTrue(!await(Daemons.get(cluster.get().node(0)).running()).containsKey("spawned-a"));
   }
 
   @Test
   void aDaemonThatStopsByItselfIsStartedAgainWithALargerEpoch() {
     Spawner<Witness.Command> spawner =
-        Daemons.get(cluster.node(0)).spawner("witness", Witness.Command.class);
+        Daemons.get(cluster.get().node(0)).spawner("witness", Witness.Command.class);
     ActorRef<Witness.Command> daemon = await(spawner.spawnRegister("quitter"));
-    long epoch = await(Daemons.get(cluster.node(0)).running()).get("quitter").epoch();
+    long epoch = await(Daemons.get(cluster.get().node(0)).running()).get("quitter").epoch();
     daemon.tell(new Witness.Quit());
     Eventually.awaitAssert(
         TIMEOUT,
         "quitter running again",
         () -> {
-          DaemonInfo info = await(Daemons.get(cluster.node(0)).running()).get("quitter");
+          DaemonInfo info = await(Daemons.get(cluster.get().node(0)).running()).get("quitter");
           assertTrue(info != null && info.epoch() > epoch, String.valueOf(info));
           assertEquals(1, Witness.running("quitter"));
         });
@@ -177,14 +171,14 @@ final class DaemonsIT {
         "the daemon of the flaky scanner",
         () ->
             assertTrue(
-                await(Daemons.get(cluster.node(0)).running())
+                await(Daemons.get(cluster.get().node(0)).running())
                     .containsKey("after-scanner-failure")));
     assertTrue(scannerCalls.get() >= 3, "scanner calls: " + scannerCalls.get());
   }
 
   @Test
   void badInputGetsClearErrorsAndTheLeaderKeepsRunning() {
-    Daemons daemons = Daemons.get(cluster.node(0));
+    Daemons daemons = Daemons.get(cluster.get().node(0));
     IllegalArgumentException unknown =
         assertThrows(
             IllegalArgumentException.class,
@@ -231,17 +225,17 @@ final class DaemonsIT {
 
   @Test
   void aGracefulLeaveHandsTheNodesDaemonsOverBeforeItStops() {
-    TroupeNode leaving = cluster.addNode();
+    TroupeNode leaving = cluster.get().addNode();
     register(leaving);
-    int index = cluster.nodes().indexOf(leaving);
+    int index = cluster.get().nodes().indexOf(leaving);
     Spawner<Witness.Command> spawner =
-        Daemons.get(cluster.node(0)).spawner("witness", Witness.Command.class);
+        Daemons.get(cluster.get().node(0)).spawner("witness", Witness.Command.class);
     // Spawn daemons until one lands on the new node.
     String onLeaving = null;
     for (int i = 0; i < 40 && onLeaving == null; i++) {
       String name = "handed-over-" + i;
       await(spawner.spawnRegister(name));
-      if (await(Daemons.get(cluster.node(0)).running())
+      if (await(Daemons.get(cluster.get().node(0)).running())
           .get(name)
           .node()
           .equals(leaving.address())) {
@@ -250,12 +244,12 @@ final class DaemonsIT {
     }
     String name = onLeaving;
     assertTrue(name != null, "a daemon on the new node");
-    cluster.leave(index);
+    cluster.get().leave(index);
     Eventually.awaitAssert(
         TIMEOUT,
         name + " running on a remaining node",
         () -> {
-          DaemonInfo info = await(Daemons.get(cluster.node(0)).running()).get(name);
+          DaemonInfo info = await(Daemons.get(cluster.get().node(0)).running()).get(name);
           assertTrue(info != null && !info.node().equals(leaving.address()), String.valueOf(info));
           assertEquals(1, Witness.running(name));
         });
@@ -264,17 +258,17 @@ final class DaemonsIT {
 
   @Test
   void aJoiningNodeGetsItsDaemonsAFewAtATimeEachStoppedBeforeItStartsAnew() {
-    Daemons daemons = Daemons.get(cluster.node(0));
+    Daemons daemons = Daemons.get(cluster.get().node(0));
     Eventually.awaitAssert(
         TIMEOUT,
         "the scanned daemons running",
         () -> assertTrue(await(daemons.running()).keySet().containsAll(scannedNames())));
-    TroupeNode joined = cluster.addNode();
+    TroupeNode joined = cluster.get().addNode();
     register(joined);
     // The ring is built from the address book's view of available nodes, which follows the
     // membership events: wait until the new node sees every live node (itself included).
     Set<Address> live = new HashSet<>();
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       live.add(node.address());
     }
     Eventually.awaitAssert(
@@ -311,32 +305,35 @@ final class DaemonsIT {
 
   @Test
   void theDaemonsOfACrashedNodeRunAgainElsewhereOnceItIsUnreachable() {
-    TroupeNode doomed = cluster.addNode();
+    TroupeNode doomed = cluster.get().addNode();
     register(doomed);
-    int index = cluster.nodes().indexOf(doomed);
+    int index = cluster.get().nodes().indexOf(doomed);
     Spawner<Witness.Command> spawner =
-        Daemons.get(cluster.node(0)).spawner("witness", Witness.Command.class);
+        Daemons.get(cluster.get().node(0)).spawner("witness", Witness.Command.class);
     List<String> onDoomed = new ArrayList<>();
     for (int i = 0; i < 60 && onDoomed.size() < 2; i++) {
       String name = "survivor-" + i;
       await(spawner.spawnRegister(name));
-      if (await(Daemons.get(cluster.node(0)).running()).get(name).node().equals(doomed.address())) {
+      if (await(Daemons.get(cluster.get().node(0)).running())
+          .get(name)
+          .node()
+          .equals(doomed.address())) {
         onDoomed.add(name);
       }
     }
     assertTrue(onDoomed.size() == 2, "daemons on the doomed node: " + onDoomed);
-    cluster.crashNoWait(index);
+    cluster.get().crashNoWait(index);
     Eventually.awaitAssert(
         TIMEOUT,
         "the crashed node's daemons running elsewhere",
         () -> {
-          Map<String, DaemonInfo> running = await(Daemons.get(cluster.node(0)).running());
+          Map<String, DaemonInfo> running = await(Daemons.get(cluster.get().node(0)).running());
           for (String name : onDoomed) {
             DaemonInfo info = running.get(name);
             assertTrue(info != null && !info.node().equals(doomed.address()), name + ": " + info);
           }
         });
-    cluster.awaitRemoved(doomed.address());
+    cluster.get().awaitRemoved(doomed.address());
   }
 
   private static List<String> scannedNames() {

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.troupe.core.TroupeNode;
 import dev.troupe.core.TroupeSerializable;
 import dev.troupe.core.storage.Storage;
+import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
+import dev.troupe.testkit.Stages;
 import dev.troupe.testkit.TestCluster;
 import dev.troupe.testkit.TestDatabases;
 import java.time.Duration;
@@ -16,13 +18,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class ReconcilerIT {
@@ -36,26 +36,12 @@ final class ReconcilerIT {
     INSTANCE
   }
 
-  private TestCluster cluster;
-
-  @BeforeAll
-  void start() {
-    cluster = TestCluster.start(2, "troupe.storage.url = \"" + TestDatabases.freshH2Url() + "\"");
-  }
-
-  @AfterAll
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+  @RegisterExtension
+  static final ClusterExtension<TestCluster> cluster =
+      ClusterExtension.inJvm(2, "troupe.storage.url = \"" + TestDatabases.freshH2Url() + "\"");
 
   private static <T> T await(CompletionStage<T> stage) {
-    try {
-      return stage.toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("stage did not complete", e);
-    }
+    return Stages.await(stage, TIMEOUT);
   }
 
   private static Behavior<Wake> room(String key) {
@@ -68,7 +54,7 @@ final class ReconcilerIT {
 
   private List<WorkerFleet<Wake>> fleets(String name) {
     List<WorkerFleet<Wake>> fleets = new ArrayList<>();
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       fleets.add(
           WorkerFleet.start(
               node,
@@ -80,7 +66,7 @@ final class ReconcilerIT {
   @Test
   void theWorkersOfOpenRoomsAreStartedByTheReconcilerOfTheirNode() {
     List<WorkerFleet<Wake>> fleets = fleets("rooms");
-    Repository<Room> repository = rooms(cluster.node(0), "rooms");
+    Repository<Room> repository = rooms(cluster.get().node(0), "rooms");
     Set<String> open = new HashSet<>();
     for (int i = 0; i < 20; i++) {
       repository.save("room-" + i, new Room(i % 2 == 0), 0);
@@ -91,11 +77,11 @@ final class ReconcilerIT {
     List<Reconciler<Room, Wake>> reconcilers = new ArrayList<>();
     for (int i = 0; i < fleets.size(); i++) {
       reconcilers.add(
-          Reconciler.builder(fleets.get(i), rooms(cluster.node(i), "rooms"))
+          Reconciler.builder(fleets.get(i), rooms(cluster.get().node(i), "rooms"))
               .activeWhen(Room::open)
               .wakeWith(key -> Wake.INSTANCE)
               .interval(Duration.ofHours(1))
-              .start(cluster.node(i)));
+              .start(cluster.get().node(i)));
     }
     int started = 0;
     int owned = 0;
@@ -142,7 +128,7 @@ final class ReconcilerIT {
   @Test
   void aStaleCacheEntryIsDroppedAndTheNextReadGetsTheStoredValue() {
     List<WorkerFleet<Wake>> fleets = fleets("lobby");
-    TroupeNode node = cluster.node(1);
+    TroupeNode node = cluster.get().node(1);
     Repository<Room> repository = rooms(node, "lobby");
     ReadCache<Room> cache = ReadCache.create(node, repository);
     repository.save("lobby-1", new Room(false), 0);
@@ -164,16 +150,16 @@ final class ReconcilerIT {
   @Test
   void roundsRunByThemselvesEveryInterval() {
     List<WorkerFleet<Wake>> fleets = fleets("cellars");
-    Repository<Room> repository = rooms(cluster.node(0), "cellars");
+    Repository<Room> repository = rooms(cluster.get().node(0), "cellars");
     repository.save("cellar-1", new Room(true), 0);
     List<Reconciler<Room, Wake>> reconcilers = new ArrayList<>();
     for (int i = 0; i < fleets.size(); i++) {
       reconcilers.add(
-          Reconciler.builder(fleets.get(i), rooms(cluster.node(i), "cellars"))
+          Reconciler.builder(fleets.get(i), rooms(cluster.get().node(i), "cellars"))
               .activeWhen(Room::open)
               .wakeWith(key -> Wake.INSTANCE)
               .interval(Duration.ofMillis(300))
-              .start(cluster.node(i)));
+              .start(cluster.get().node(i)));
     }
     Eventually.awaitAssert(
         TIMEOUT,
@@ -185,14 +171,14 @@ final class ReconcilerIT {
   @Test
   void activeWhenWithoutWakeWithIsRejected() {
     WorkerFleet<Wake> fleet = fleets("halls").get(0);
-    Repository<Room> repository = rooms(cluster.node(0), "halls");
+    Repository<Room> repository = rooms(cluster.get().node(0), "halls");
     IllegalArgumentException error =
         assertThrows(
             IllegalArgumentException.class,
             () ->
                 Reconciler.builder(fleet, repository)
                     .activeWhen(Room::open)
-                    .start(cluster.node(0)));
+                    .start(cluster.get().node(0)));
     assertTrue(error.getMessage().contains("wakeWith"), error.getMessage());
     assertThrows(IllegalArgumentException.class, () -> Reconciler.builder(fleet, null));
     assertThrows(

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.troupe.core.TroupeNode;
+import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
+import dev.troupe.testkit.Stages;
 import dev.troupe.testkit.TestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,42 +22,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 final class WorkerFleetIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
-  private TestCluster cluster;
-
-  @BeforeAll
-  void startCluster() {
-    cluster = TestCluster.start(3);
-  }
-
-  @AfterAll
-  void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+  @RegisterExtension static final ClusterExtension<TestCluster> cluster = ClusterExtension.inJvm(3);
 
   private static <T> T await(CompletionStage<T> stage) {
-    try {
-      return stage.toCompletableFuture().get(TIMEOUT.toSeconds() * 3, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new AssertionError("stage did not complete", e);
-    }
+    return Stages.await(stage, TIMEOUT.multipliedBy(3));
   }
 
   /** Starts {@code spec} on every live node; returns the fleets by node index. */
   private List<WorkerFleet<TestWorker.Command>> startEverywhere(
       FleetSpec<TestWorker.Command> spec) {
     List<WorkerFleet<TestWorker.Command>> fleets = new ArrayList<>();
-    for (TroupeNode node : cluster.liveNodes()) {
+    for (TroupeNode node : cluster.get().liveNodes()) {
       fleets.add(WorkerFleet.start(node, spec));
     }
     return fleets;
@@ -87,7 +72,7 @@ final class WorkerFleetIT {
           for (int k = 0; k < 30; k++) {
             String key = "placed-" + k;
             String host = await(fleets.get(0).ask(key, TestWorker.Where::new, TIMEOUT));
-            for (TroupeNode node : cluster.liveNodes()) {
+            for (TroupeNode node : cluster.get().liveNodes()) {
               assertEquals(
                   host,
                   node.addressBook().pickNode(key).toString(),
@@ -277,7 +262,7 @@ final class WorkerFleetIT {
             IllegalArgumentException.class,
             () ->
                 WorkerFleet.start(
-                    cluster.node(0),
+                    cluster.get().node(0),
                     FleetSpec.of(
                         "strict",
                         String.class,
@@ -306,7 +291,8 @@ final class WorkerFleetIT {
         () -> {
           Map<String, String> now = hosts(fleets.get(0), keys);
           for (String key : keys) {
-            assertEquals(cluster.node(0).addressBook().pickNode(key).toString(), now.get(key), key);
+            assertEquals(
+                cluster.get().node(0).addressBook().pickNode(key).toString(), now.get(key), key);
           }
         });
     Map<String, String> before = hosts(fleets.get(0), keys);
@@ -328,18 +314,21 @@ final class WorkerFleetIT {
             },
             "rebalance-sender");
     sender.start();
-    TroupeNode joined = cluster.addNode();
+    TroupeNode joined = cluster.get().addNode();
     WorkerFleet<TestWorker.Command> joinedFleet = WorkerFleet.start(joined, spec);
 
     Set<Address> four = new HashSet<>();
-    cluster.liveNodes().forEach(n -> four.add(n.address()));
+    cluster.get().liveNodes().forEach(n -> four.add(n.address()));
     // Until every node's ring holds the new node, a key's owner on the stale ring is where it
     // already runs, and the check below would pass with nothing moved.
     Eventually.awaitAssert(
         Duration.ofSeconds(30),
         "every node's ring holds the four nodes",
         () ->
-            cluster.liveNodes().forEach(n -> assertEquals(four, n.addressBook().availableNodes())));
+            cluster
+                .get()
+                .liveNodes()
+                .forEach(n -> assertEquals(four, n.addressBook().availableNodes())));
     Eventually.awaitAssert(
         Duration.ofSeconds(90),
         "every key on its owner of the four-node ring",

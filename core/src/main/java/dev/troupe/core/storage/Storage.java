@@ -93,6 +93,15 @@ public final class Storage implements AutoCloseable {
   }
 
   /**
+   * {@code jdbcUrl} without its passwords (password parameters and user-info), as Troupe shows URLs
+   * in messages and logs: {@code jdbc:postgresql://db/x?user=u&password=p} becomes {@code
+   * jdbc:postgresql://db/x?user=u}. Null stays null.
+   */
+  public static String redact(String jdbcUrl) {
+    return JdbcUrls.redact(jdbcUrl);
+  }
+
+  /**
    * Opens a new storage from {@code system}'s {@code troupe.storage} settings; the caller owns it
    * and closes it.
    *

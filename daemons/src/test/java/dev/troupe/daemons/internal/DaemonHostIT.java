@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.troupe.core.TroupeNode;
 import dev.troupe.daemons.DaemonSpec;
 import dev.troupe.daemons.Launcher;
+import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.TestCluster;
 import java.time.Duration;
@@ -25,10 +26,10 @@ import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The host answers Stop, and starts a newer instance of a name, only once the old instance has
@@ -45,7 +46,8 @@ final class DaemonHostIT {
   /** Makes the daemon busy until {@code release}: a stop waits for the message to finish. */
   private record Block(CountDownLatch entered, CountDownLatch release) {}
 
-  private TestCluster cluster;
+  @RegisterExtension static final ClusterExtension<TestCluster> cluster = ClusterExtension.inJvm(1);
+
   private TroupeNode node;
   private ActorRef<DaemonHost.Command> host;
   private final ConcurrentLinkedQueue<String> lifecycle = new ConcurrentLinkedQueue<>();
@@ -73,9 +75,8 @@ final class DaemonHostIT {
   }
 
   @BeforeAll
-  void start() {
-    cluster = TestCluster.start(1);
-    node = cluster.node(0);
+  void startHost() {
+    node = cluster.get().node(0);
     Map<String, Launcher<?>> launchers =
         Map.of("blocker", Launcher.of(Object.class, this::blocker));
     host =
@@ -88,13 +89,6 @@ final class DaemonHostIT {
                     DaemonsSettings.fromConfig(node.system().settings().config())),
                 "test-daemon-host",
                 Props.empty());
-  }
-
-  @AfterAll
-  void stop() {
-    if (cluster != null) {
-      cluster.close();
-    }
   }
 
   private DaemonHost.Started startEpoch(String name, long epoch) throws Exception {

@@ -1,7 +1,6 @@
 package dev.troupe.testkit;
 
 import dev.troupe.core.storage.Storage;
-import dev.troupe.core.storage.internal.JdbcUrls;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -78,7 +77,7 @@ public final class TestDatabases {
     if (failure.isEmpty()) {
       return;
     }
-    String where = "PostgreSQL at [" + JdbcUrls.redact(postgresUrl()) + "]";
+    String where = "PostgreSQL at [" + Storage.redact(postgresUrl()) + "]";
     if ("true".equalsIgnoreCase(System.getenv("CI"))) {
       Assertions.fail(
           "CI requires PostgreSQL, but "
@@ -107,7 +106,7 @@ public final class TestDatabases {
       statement.execute("CREATE SCHEMA " + schema);
     } catch (SQLException e) {
       throw new IllegalStateException(
-          "Cannot create schema " + schema + " in [" + JdbcUrls.redact(base) + "]", e);
+          "Cannot create schema " + schema + " in [" + Storage.redact(base) + "]", e);
     }
     String url = base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
     return new TestDatabase(url, "DROP SCHEMA IF EXISTS " + schema + " CASCADE", base);
@@ -133,7 +132,7 @@ public final class TestDatabases {
   private static String restartUnavailable() {
     String url = postgresUrl();
     if (!url.contains("//127.0.0.1") && !url.contains("//localhost")) {
-      return "it is not on this machine: " + JdbcUrls.redact(url);
+      return "it is not on this machine: " + Storage.redact(url);
     }
     if (postgresVersion().isEmpty()) {
       return "no cluster under /etc/postgresql";
@@ -267,7 +266,7 @@ public final class TestDatabases {
     /** A storage on {@link #url()}, opened on the first call (tables created) and then reused. */
     public synchronized Storage storage() {
       if (closed) {
-        throw new IllegalStateException("TestDatabase [" + JdbcUrls.redact(url) + "] is closed");
+        throw new IllegalStateException("TestDatabase [" + Storage.redact(url) + "] is closed");
       }
       if (storage == null) {
         storage = Storage.fromUrl(url);
@@ -296,13 +295,13 @@ public final class TestDatabases {
         statement.execute(dropStatement);
       } catch (SQLException e) {
         throw new IllegalStateException(
-            "Cannot remove test database [" + JdbcUrls.redact(url) + "]", e);
+            "Cannot remove test database [" + Storage.redact(url) + "]", e);
       }
     }
 
     @Override
     public String toString() {
-      return "TestDatabase(" + JdbcUrls.redact(url) + ")";
+      return "TestDatabase(" + Storage.redact(url) + ")";
     }
   }
 }
