@@ -268,6 +268,15 @@ public final class TroupeNode implements AutoCloseable {
     return name;
   }
 
+  /**
+   * The namespace of everything this node stores ({@code troupe.namespace}, default {@code
+   * default}): the nodes of one cluster share it; another cluster on the same database uses its
+   * own. See {@link dev.troupe.core.storage.Namespaces}.
+   */
+  public String namespace() {
+    return dev.troupe.core.storage.Namespaces.of(system.settings().config());
+  }
+
   /** The node's cluster address, with the real port also when it was started with port 0. */
   public Address address() {
     return Cluster.get(system).selfMember().address();

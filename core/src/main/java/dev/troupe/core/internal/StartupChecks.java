@@ -25,6 +25,8 @@ public final class StartupChecks {
    * @throws IllegalArgumentException naming the first setting that is not acceptable
    */
   public static void check(Config config, boolean multiNode) {
+    // A bad namespace fails here, naming the setting, not at the first table a module touches.
+    dev.troupe.core.storage.Namespaces.of(config);
     if (config.getString("pekko.cluster.downing-provider-class").isBlank()) {
       refuse(
           "pekko.cluster.downing-provider-class is empty: a crashed node would never be removed"

@@ -1,12 +1,12 @@
 package dev.troupe.core.lock;
 
 import static dev.troupe.core.Preconditions.requireArgument;
-import static dev.troupe.core.Preconditions.requireNonBlank;
 import static dev.troupe.core.Preconditions.requirePositive;
 import static dev.troupe.core.Preconditions.requireRange;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.troupe.core.storage.Namespaces;
 import java.time.Duration;
 
 /**
@@ -37,7 +37,7 @@ public record LockSettings(
 
   /** Validates; every message names the key and the value. */
   public LockSettings {
-    requireNonBlank(namespace, "troupe.lock.namespace");
+    Namespaces.requireValid(namespace, "troupe.lock.namespace");
     requirePositive(heartbeatInterval, "troupe.lock.heartbeat-interval");
     requirePositive(heartbeatTimeout, "troupe.lock.heartbeat-timeout");
     requirePositive(retryInterval, "troupe.lock.retry-interval");

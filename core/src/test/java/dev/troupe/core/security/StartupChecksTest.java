@@ -69,6 +69,13 @@ final class StartupChecksTest {
   }
 
   @Test
+  void aNamespaceOutsideItsAlphabetIsRefusedWithTheValue() {
+    IllegalArgumentException e = refused("troupe.namespace = \"shop floor\"", false);
+    assertNames(e, "troupe.namespace");
+    assertTrue(e.getMessage().contains("[shop floor]"), e.getMessage());
+  }
+
+  @Test
   void anUnknownProfileIsRefused() {
     assertNames(refused("troupe.profile = prod", false), "troupe.profile");
   }
