@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
@@ -31,7 +32,20 @@ final class ClusterExtensionIT {
 
   static final List<ProcessCluster> SEEN_PROCESSES = new CopyOnWriteArrayList<>();
 
+  /**
+   * The classes below run only when a test here runs them through the engine, not when Failsafe
+   * finds them on its own (one of them fails on purpose).
+   */
+  private static final String IN_ENGINE_KIT = "dev.troupe.testkit.ClusterExtensionIT#inEngineKit";
+
+  private static volatile boolean inEngineKit;
+
+  static boolean inEngineKit() {
+    return inEngineKit;
+  }
+
   /** Registered on a static field: one cluster for both tests. */
+  @EnabledIf(IN_ENGINE_KIT)
   static final class SharedCluster {
     @RegisterExtension
     static final ClusterExtension<TestCluster> cluster = ClusterExtension.inJvm(2);
@@ -50,6 +64,7 @@ final class ClusterExtensionIT {
   }
 
   /** Registered on an instance field: a cluster of its own for each test. */
+  @EnabledIf(IN_ENGINE_KIT)
   static final class ClusterPerTest {
     @RegisterExtension
     final ClusterExtension<TestCluster> cluster =
@@ -67,6 +82,7 @@ final class ClusterExtensionIT {
   }
 
   /** A starter that fails: the test fails with its error and does not run. */
+  @EnabledIf(IN_ENGINE_KIT)
   static final class FailingStart {
     @RegisterExtension
     static final ClusterExtension<TestCluster> cluster =
@@ -82,6 +98,7 @@ final class ClusterExtensionIT {
   }
 
   /** Child JVMs for the class. */
+  @EnabledIf(IN_ENGINE_KIT)
   static final class Processes {
     @RegisterExtension
     static final ClusterExtension<ProcessCluster> cluster =
@@ -95,7 +112,12 @@ final class ClusterExtensionIT {
   }
 
   private static EngineExecutionResults execute(Class<?> testClass) {
-    return EngineTestKit.engine("junit-jupiter").selectors(selectClass(testClass)).execute();
+    inEngineKit = true;
+    try {
+      return EngineTestKit.engine("junit-jupiter").selectors(selectClass(testClass)).execute();
+    } finally {
+      inEngineKit = false;
+    }
   }
 
   private static Events run(Class<?> testClass) {
