@@ -92,6 +92,7 @@ public final class TroupeNode implements AutoCloseable {
             : configured;
     this.closeTimeout = config.getDuration("troupe.core.close-timeout");
     this.core = CoreExtension.get(system);
+    dev.troupe.core.storage.internal.StorageExtension.get(system).startFencing();
     org.apache.pekko.cluster.Cluster classic =
         org.apache.pekko.cluster.Cluster.get(system.classicSystem());
     classic.registerOnMemberUp(this::completeUpWhenVisible);

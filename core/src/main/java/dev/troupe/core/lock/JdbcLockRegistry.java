@@ -44,8 +44,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * lock (onLost, {@code isHeld() == false}) before the server could free it and give it to another
  * holder: the server side of the connection keeps a shorter TCP keepalive ({@code
  * troupe.lock.server-keepalive}) than Pekko's defaults but longer than the heartbeat bound. A
- * paused holder keeps its session, so a node that is removed from the cluster has its lock sessions
- * terminated by the others ({@link #get(ActorSystem)} does this).
+ * paused holder keeps its session, so a node that is removed from the cluster has all its sessions
+ * terminated by the others (the node's {@link Storage#get(ActorSystem)} does this).
  *
  * <p><b>Other databases</b>: a row per lock in {@code troupe_lock_lease} with holder and expiry
  * (database time), renewed every heartbeat-interval; a holder stops trusting it heartbeat-timeout
@@ -106,8 +106,9 @@ public final class JdbcLockRegistry implements LockRegistry {
   /**
    * The node's registry: on the node's shared {@link Storage#get(ActorSystem)}, with {@code
    * troupe.lock} from the node's configuration, owned by the node ({@link #ownerOf}), closed when
-   * the node terminates. On PostgreSQL it also fences: when a member is removed from the cluster,
-   * this node terminates that member's lock sessions, so a paused member cannot keep a lock.
+   * the node terminates. On PostgreSQL the node's storage also fences: when a member is removed
+   * from the cluster, this node terminates all that member's sessions, so a paused member cannot
+   * keep a lock.
    *
    * @throws IllegalArgumentException if {@code system} is null
    */
@@ -160,9 +161,10 @@ public final class JdbcLockRegistry implements LockRegistry {
   }
 
   /**
-   * PostgreSQL: terminates every lock session of {@code owner} (for a node: {@link #ownerOf}), so
-   * that a paused or cut-off holder loses its locks now; returns how many sessions. Other
-   * databases: does nothing and returns 0 (leases expire by themselves).
+   * PostgreSQL: terminates every session of {@code owner} (for a node: {@link #ownerOf}) — its lock
+   * connections and its node storage's pool — so that a paused or cut-off holder loses its locks
+   * and the row locks of any open transaction now; returns how many sessions. Other databases: does
+   * nothing and returns 0 (leases expire by themselves).
    *
    * @throws IllegalArgumentException if {@code owner} is null or blank
    */

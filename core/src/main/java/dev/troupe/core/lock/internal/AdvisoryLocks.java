@@ -2,7 +2,7 @@ package dev.troupe.core.lock.internal;
 
 import dev.troupe.core.lock.LockSettings;
 import dev.troupe.core.storage.Storage;
-import dev.troupe.core.storage.StorageException;
+import dev.troupe.core.storage.internal.NodeSessions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -72,8 +72,7 @@ public final class AdvisoryLocks extends JdbcLocks {
 
   /** The application_name of the lock connections of {@code owner}: at most 63 characters. */
   public static String applicationName(String owner) {
-    String name = "troupe-lock " + owner;
-    return name.length() <= 63 ? name : name.substring(0, 63);
+    return NodeSessions.lockName(owner);
   }
 
   private static String seconds(long millis) {
@@ -194,34 +193,16 @@ public final class AdvisoryLocks extends JdbcLocks {
   }
 
   /**
-   * Terminates every session of {@code owner}'s lock connections; returns how many. Used to fence a
-   * node that was removed from the cluster but may only be paused.
+   * Terminates every session of {@code owner} (its lock connections and its storage pool's);
+   * returns how many. Used to fence a node that was removed from the cluster but may only be
+   * paused.
    */
   public int terminateSessions(String owner) {
-    try (Connection c = storage.dataSource().getConnection();
-        PreparedStatement statement =
-            c.prepareStatement(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    + " WHERE application_name = ? AND pid <> pg_backend_pid()")) {
-      statement.setString(1, applicationName(owner));
-      try (ResultSet rs = statement.executeQuery()) {
-        rs.next();
-        int count = rs.getInt(1);
-        if (count > 0) {
-          log.info("Terminated {} lock session(s) of [{}]", count, owner);
-        }
-        return count;
-      }
-    } catch (SQLException e) {
-      throw new StorageException(
-          "Cannot terminate the lock sessions of ["
-              + owner
-              + "] on ["
-              + storage.displayUrl()
-              + "]: "
-              + e.getMessage(),
-          e);
+    int count = NodeSessions.terminate(storage, owner);
+    if (count > 0) {
+      log.info("Terminated {} session(s) of [{}]", count, owner);
     }
+    return count;
   }
 
   /** A held advisory lock and its session. */

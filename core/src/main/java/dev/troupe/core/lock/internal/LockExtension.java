@@ -6,13 +6,12 @@ import dev.troupe.core.storage.Storage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
-import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * INTERNAL API. The node's {@link JdbcLockRegistry}, created on first use (so that a database that
  * is down at that moment is retried by the next call, not remembered as a failed extension) and
- * closed when the node terminates; on PostgreSQL with its {@link SessionFencer}.
+ * closed when the node terminates. (The node's storage fences removed members' sessions.)
  */
 public final class LockExtension implements Extension {
   private static final Id ID = new Id();
@@ -48,9 +47,6 @@ public final class LockExtension implements Extension {
         registry =
             JdbcLockRegistry.create(
                 storage, owner, LockSettings.fromConfig(system.settings().config()));
-        if (registry.isAdvisory()) {
-          system.systemActorOf(SessionFencer.create(registry), "troupeLockFencer", Props.empty());
-        }
       }
       return registry;
     }

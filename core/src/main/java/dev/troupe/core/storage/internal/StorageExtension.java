@@ -1,9 +1,13 @@
 package dev.troupe.core.storage.internal;
 
+import dev.troupe.core.lock.JdbcLockRegistry;
 import dev.troupe.core.storage.Storage;
+import dev.troupe.core.storage.StorageSettings;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * INTERNAL API. Holds the node's shared {@link Storage}, one per actor system; users call {@link
@@ -23,6 +27,7 @@ public final class StorageExtension implements Extension {
   private final ActorSystem<?> system;
   private volatile Storage storage; // written under this
   private boolean terminated; // guarded by this
+  private boolean fencing; // guarded by this
 
   private StorageExtension(ActorSystem<?> system) {
     this.system = system;
@@ -51,9 +56,42 @@ public final class StorageExtension implements Extension {
             "Actor system [" + system.name() + "] has terminated: its shared Storage is closed");
       }
       if (storage == null) {
-        storage = Storage.create(system);
+        storage = open();
       }
       return storage;
+    }
+  }
+
+  /**
+   * Opens the node's storage. On PostgreSQL its connections carry the node's application_name
+   * ({@link NodeSessions#poolName}), by which the {@link SessionFencer}s of the other nodes find
+   * them when this node is removed.
+   */
+  private Storage open() {
+    StorageSettings settings = StorageSettings.create(system);
+    String owner = JdbcLockRegistry.ownerOf(Cluster.get(system).selfMember().uniqueAddress());
+    boolean postgres = settings.url().startsWith("jdbc:postgresql:");
+    if (postgres) {
+      settings =
+          settings.withUrl(
+              NodeSessions.withApplicationName(settings.url(), NodeSessions.poolName(owner)));
+    }
+    return Storage.create(settings);
+  }
+
+  /**
+   * Starts the {@link SessionFencer} of this node if its storage is PostgreSQL (once): every Troupe
+   * node fences removed members, whether or not it has used the storage yet (it is opened when a
+   * member is removed).
+   */
+  public synchronized void startFencing() {
+    if (fencing || terminated) {
+      return;
+    }
+    fencing = true;
+    if (StorageSettings.create(system).url().startsWith("jdbc:postgresql:")) {
+      system.systemActorOf(
+          SessionFencer.create(this::storage), "troupeSessionFencer", Props.empty());
     }
   }
 
