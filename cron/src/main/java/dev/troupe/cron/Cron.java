@@ -100,8 +100,9 @@ public final class Cron implements Extension {
     node = troupeNode;
     settings = s;
     Storage storage = Storage.get(system);
-    String namespace = system.settings().config().getString("troupe.lock.namespace");
-    CronStore store = new CronStore(storage, namespace);
+    // The rows are the namespace's; the scheduler's fencing token is named in the lock namespace.
+    String lockNamespace = system.settings().config().getString("troupe.lock.namespace");
+    CronStore store = new CronStore(storage, troupeNode.namespace(), lockNamespace);
     CronTimer timer =
         s.jdkTimer()
             ? CronTimer.jdk("troupe-cron-timer")

@@ -100,8 +100,11 @@ public final class Daemons implements Extension {
     settings = DaemonsSettings.fromConfig(system.settings().config());
     DaemonsSettings s = settings;
     Storage storage = Storage.get(system);
-    String namespace = system.settings().config().getString("troupe.lock.namespace");
-    DaemonStore store = new DaemonStore(storage, namespace);
+    DaemonStore store =
+        new DaemonStore(
+            storage,
+            node.namespace(),
+            system.settings().config().getString("troupe.lock.namespace"));
 
     ActorRef<DaemonLeader.Command> proxy =
         ClusterSingleton.get(system)

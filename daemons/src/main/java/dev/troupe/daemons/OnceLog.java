@@ -5,6 +5,7 @@ import static dev.troupe.core.Preconditions.requireNonBlank;
 import static dev.troupe.core.Preconditions.requireNonNegative;
 import static dev.troupe.core.Preconditions.requireNonNull;
 
+import dev.troupe.core.storage.Namespaces;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.core.storage.StorageException;
 import dev.troupe.daemons.internal.DaemonSchema;
@@ -32,10 +33,10 @@ import java.util.function.Supplier;
  *     .thenAccept(ran -> ...);                                      // false: ran (or runs) elsewhere
  * }</pre>
  *
- * <p>Each item is a row of {@code troupe_once_log} (primary key: the item key), claimed in one
- * insert before the action starts: of several callers, exactly one inserts it and runs the action;
- * the others get {@code false}. The row records the node, the attempt ("token") and the outcome:
- * {@code running}, then {@code done} or {@code failed}.
+ * <p>Each item is a row of {@code troupe_once_log} (primary key: namespace and item key; see {@link
+ * #withNamespace}), claimed in one insert before the action starts: of several callers, exactly one
+ * inserts it and runs the action; the others get {@code false}. The row records the node, the
+ * attempt ("token") and the outcome: {@code running}, then {@code done} or {@code failed}.
  *
  * <p><b>A crash mid-action</b> leaves the row {@code running}: the side effect may or may not have
  * happened. The {@link Policy} decides: {@link Policy#LEAVE} (the default) never runs the item
@@ -56,14 +57,21 @@ public final class OnceLog {
   }
 
   private final Storage storage;
+  private final String namespace;
   private final Policy policy;
   private final Duration timeout;
   private final String node;
   private final Executor executor;
 
   private OnceLog(
-      Storage storage, Policy policy, Duration timeout, String node, Executor executor) {
+      Storage storage,
+      String namespace,
+      Policy policy,
+      Duration timeout,
+      String node,
+      Executor executor) {
     this.storage = storage;
+    this.namespace = namespace;
     this.policy = policy;
     this.timeout = timeout;
     this.node = node;
@@ -96,22 +104,35 @@ public final class OnceLog {
     storage.ensureSchema(new DaemonSchema());
     return new OnceLog(
         storage,
+        Namespaces.DEFAULT,
         policy,
         inProgressTimeout,
         ManagementFactory.getRuntimeMXBean().getName(),
         ForkJoinPool.commonPool());
   }
 
+  /**
+   * This log in {@code namespace} (default {@value Namespaces#DEFAULT}): item keys of another
+   * namespace on the same database are other items. A node's namespace is {@link
+   * dev.troupe.core.TroupeNode#namespace()}.
+   *
+   * @throws IllegalArgumentException if {@code namespace} is not a valid namespace, naming it
+   */
+  public OnceLog withNamespace(String namespace) {
+    Namespaces.requireValid(namespace, "namespace");
+    return new OnceLog(storage, namespace, policy, timeout, node, executor);
+  }
+
   /** This log, recording {@code nodeName} as the executing node (default: pid@host). */
   public OnceLog withNode(String nodeName) {
     requireNonBlank(nodeName, "node name");
-    return new OnceLog(storage, policy, timeout, nodeName, executor);
+    return new OnceLog(storage, namespace, policy, timeout, nodeName, executor);
   }
 
   /** This log, claiming items on {@code blockingExecutor} (default: the common pool). */
   public OnceLog withExecutor(Executor blockingExecutor) {
     requireNonNull(blockingExecutor, "executor");
-    return new OnceLog(storage, policy, timeout, node, blockingExecutor);
+    return new OnceLog(storage, namespace, policy, timeout, node, blockingExecutor);
   }
 
   /**
@@ -160,8 +181,10 @@ public final class OnceLog {
     requireNonBlank(itemKey, "item key");
     try (Connection c = storage.dataSource().getConnection();
         PreparedStatement s =
-            c.prepareStatement("SELECT state FROM troupe_once_log WHERE item_key = ?")) {
-      s.setString(1, itemKey);
+            c.prepareStatement(
+                "SELECT state FROM troupe_once_log WHERE namespace = ? AND item_key = ?")) {
+      s.setString(1, namespace);
+      s.setString(2, itemKey);
       try (ResultSet rs = s.executeQuery()) {
         return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
       }
@@ -176,10 +199,11 @@ public final class OnceLog {
       c.setAutoCommit(true);
       try (PreparedStatement insert =
           c.prepareStatement(
-              "INSERT INTO troupe_once_log (item_key, state, node, token, started_at)"
-                  + " VALUES (?, 'running', ?, 1, LOCALTIMESTAMP)")) {
-        insert.setString(1, itemKey);
-        insert.setString(2, node);
+              "INSERT INTO troupe_once_log (namespace, item_key, state, node, token, started_at)"
+                  + " VALUES (?, ?, 'running', ?, 1, LOCALTIMESTAMP)")) {
+        insert.setString(1, namespace);
+        insert.setString(2, itemKey);
+        insert.setString(3, node);
         insert.executeUpdate();
         return Optional.of(1L);
       } catch (SQLException e) {
@@ -190,8 +214,10 @@ public final class OnceLog {
       // The item exists: take it over only if it failed, or ran too long under RETRY_AFTER.
       try (PreparedStatement select =
           c.prepareStatement(
-              "SELECT state, token, started_at FROM troupe_once_log WHERE item_key = ?")) {
-        select.setString(1, itemKey);
+              "SELECT state, token, started_at FROM troupe_once_log"
+                  + " WHERE namespace = ? AND item_key = ?")) {
+        select.setString(1, namespace);
+        select.setString(2, itemKey);
         try (ResultSet rs = select.executeQuery()) {
           if (!rs.next()) {
             return Optional.empty();
@@ -211,12 +237,13 @@ public final class OnceLog {
               c.prepareStatement(
                   "UPDATE troupe_once_log SET state = 'running', node = ?, token = ?,"
                       + " started_at = LOCALTIMESTAMP, finished_at = NULL, detail = NULL"
-                      + " WHERE item_key = ? AND token = ? AND state = ?")) {
+                      + " WHERE namespace = ? AND item_key = ? AND token = ? AND state = ?")) {
             update.setString(1, node);
             update.setLong(2, token + 1);
-            update.setString(3, itemKey);
-            update.setLong(4, token);
-            update.setString(5, state);
+            update.setString(3, namespace);
+            update.setString(4, itemKey);
+            update.setLong(5, token);
+            update.setString(6, state);
             return update.executeUpdate() == 1 ? Optional.of(token + 1) : Optional.empty();
           }
         }
@@ -240,12 +267,13 @@ public final class OnceLog {
         PreparedStatement update =
             c.prepareStatement(
                 "UPDATE troupe_once_log SET state = ?, finished_at = LOCALTIMESTAMP, detail = ?"
-                    + " WHERE item_key = ? AND token = ?")) {
+                    + " WHERE namespace = ? AND item_key = ? AND token = ?")) {
       update.setString(1, failure == null ? "done" : "failed");
       update.setString(
           2, failure == null ? null : truncate(String.valueOf(failure.getMessage()), 1000));
-      update.setString(3, itemKey);
-      update.setLong(4, token);
+      update.setString(3, namespace);
+      update.setString(4, itemKey);
+      update.setLong(5, token);
       update.executeUpdate();
     } catch (SQLException e) {
       throw failure("record the outcome of item [" + itemKey + "]", e);

@@ -112,8 +112,9 @@ final class OnceLogTest {
     try (Connection c = db.storage().dataSource().getConnection();
         PreparedStatement s =
             c.prepareStatement(
-                "INSERT INTO troupe_once_log (item_key, state, node, token, started_at)"
-                    + " VALUES (?, 'running', 'dead-node', 1, DATEADD(HOUR, -1, LOCALTIMESTAMP))")) {
+                "INSERT INTO troupe_once_log (namespace, item_key, state, node, token, started_at)"
+                    + " VALUES ('default', ?, 'running', 'dead-node', 1,"
+                    + " DATEADD(HOUR, -1, LOCALTIMESTAMP))")) {
       s.setString(1, item);
       s.executeUpdate();
     }
@@ -155,5 +156,34 @@ final class OnceLogTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> OnceLog.create(db.storage(), OnceLog.Policy.RETRY_AFTER, Duration.ZERO));
+  }
+
+  @Test
+  void namespacesOnOneDatabaseAreSeparateLogs() {
+    OnceLog a = OnceLog.create(db.storage()).withNamespace("shop-a");
+    OnceLog b = OnceLog.create(db.storage()).withNamespace("shop-b");
+    AtomicInteger runs = new AtomicInteger();
+    assertTrue(a.runOnce("invoice-7", () -> done(runs)).toCompletableFuture().join());
+    assertEquals(Optional.empty(), b.state("invoice-7"), "b has not run invoice-7");
+    assertTrue(b.runOnce("invoice-7", () -> done(runs)).toCompletableFuture().join());
+    assertFalse(a.runOnce("invoice-7", () -> done(runs)).toCompletableFuture().join());
+    assertFalse(b.runOnce("invoice-7", () -> done(runs)).toCompletableFuture().join());
+    assertEquals(2, runs.get(), "once per namespace");
+    assertEquals(Optional.of("done"), a.state("invoice-7"));
+    assertEquals(Optional.empty(), OnceLog.create(db.storage()).state("invoice-7"));
+  }
+
+  @Test
+  void aBadNamespaceIsRefusedWithTheValue() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> OnceLog.create(db.storage()).withNamespace("shop a"));
+    assertTrue(e.getMessage().contains("[shop a]"), e.getMessage());
+  }
+
+  private static CompletableFuture<Object> done(AtomicInteger runs) {
+    runs.incrementAndGet();
+    return done();
   }
 }

@@ -29,7 +29,8 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
  * other nodes' copies.
  *
  * <pre>{@code
- * Repository<Cart> carts = Repository.create(Storage.get(node.system()), "carts", Cart.class);
+ * Repository<Cart> carts =
+ *     Repository.create(Storage.get(node.system()), node.namespace(), "carts", Cart.class);
  * ReadCache<Cart> cache = ReadCache.create(node, carts);      // the same instance on every call
  * Optional<Versioned<Cart>> cart = cache.get("cart-42");      // loaded once, then from memory
  * cache.save("cart-42", updated, cart.get().version());       // write-through + invalidation
@@ -37,7 +38,8 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
  * }</pre>
  *
  * <p>There is one cache per node and repository name: a second {@link #create} for the same name on
- * the same node returns the first cache, with the first call's settings and repository. Entries
+ * the same node returns the first cache, with the first call's settings and repository (a
+ * repository of that name with another value type or in another namespace is refused). Entries
  * expire {@code troupe.sharding.cache.ttl} after they were loaded or written, and the cache holds
  * at most {@code troupe.sharding.cache.maximum-size} entries (Caffeine's size-based eviction).
  *
@@ -92,7 +94,7 @@ public final class ReadCache<V> {
    * @return the node's cache for {@code repository.name()}
    * @throws IllegalArgumentException if an argument is null, {@code troupe.sharding.cache} is
    *     invalid (the message names the key), or the node already has a cache for a repository of
-   *     that name with another value type
+   *     that name with another value type or in another namespace
    */
   public static <V> ReadCache<V> create(TroupeNode node, Repository<V> repository) {
     requireNonNull(node, "node");
@@ -113,7 +115,7 @@ public final class ReadCache<V> {
    * @return the node's cache for {@code repository.name()}
    * @throws IllegalArgumentException if an argument is null, {@code ttl} is not positive, {@code
    *     maximumSize} is not positive, or the node already has a cache for a repository of that name
-   *     with another value type
+   *     with another value type or in another namespace
    */
   public static <V> ReadCache<V> create(
       TroupeNode node, Repository<V> repository, Duration ttl, long maximumSize) {
@@ -128,17 +130,21 @@ public final class ReadCache<V> {
     ActorSystem<?> system = node.system();
     ReadCache<?> cache =
         CacheExtension.get(system).cache(name, () -> new ReadCache<>(system, repository, settings));
-    checkSameType(cache.repository, repository);
+    checkSameRepository(cache.repository, repository);
     @SuppressWarnings("unchecked") // one cache per name; its value type is checked above
     ReadCache<V> typed = (ReadCache<V>) cache;
     return typed;
   }
 
-  /** Fails if both repositories know their value types and these differ. */
-  private static void checkSameType(Repository<?> existing, Repository<?> requested) {
-    if (existing instanceof JdbcRepository<?> a
-        && requested instanceof JdbcRepository<?> b
-        && !a.type().equals(b.type())) {
+  /**
+   * Fails if both repositories know their value types and namespaces and these differ: the cache
+   * would serve the other type's values, or another namespace's rows.
+   */
+  private static void checkSameRepository(Repository<?> existing, Repository<?> requested) {
+    if (!(existing instanceof JdbcRepository<?> a && requested instanceof JdbcRepository<?> b)) {
+      return;
+    }
+    if (!a.type().equals(b.type())) {
       throw new IllegalArgumentException(
           "ReadCache ["
               + a.name()
@@ -146,6 +152,16 @@ public final class ReadCache<V> {
               + a.type().getName()
               + ", not "
               + b.type().getName());
+    }
+    if (!a.namespace().equals(b.namespace())) {
+      throw new IllegalArgumentException(
+          "ReadCache ["
+              + a.name()
+              + "] already exists on this node for namespace ["
+              + a.namespace()
+              + "], not ["
+              + b.namespace()
+              + "]");
     }
   }
 

@@ -1,7 +1,6 @@
 package dev.troupe.sharding;
 
 import dev.troupe.core.TroupeNode;
-import dev.troupe.core.storage.Storage;
 import dev.troupe.testkit.ChildNode;
 import java.time.Duration;
 import java.util.Map;
@@ -36,7 +35,7 @@ public final class FleetChildNode {
   }
 
   private static void startFleet(TroupeNode node, String argument) {
-    fleet = WorkerFleet.start(node, LedgerWorker.spec(Storage.get(node.system())));
+    fleet = WorkerFleet.start(node, LedgerWorker.spec(node));
     ChildNode.emit("FLEET", "started");
   }
 

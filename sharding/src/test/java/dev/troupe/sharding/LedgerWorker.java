@@ -1,5 +1,6 @@
 package dev.troupe.sharding;
 
+import dev.troupe.core.TroupeNode;
 import dev.troupe.core.TroupeSerializable;
 import dev.troupe.core.storage.Storage;
 import java.util.ArrayList;
@@ -29,8 +30,9 @@ final class LedgerWorker {
   /** Replies with the node the worker runs on. */
   record Where(ActorRef<String> replyTo) implements Command {}
 
-  static FleetSpec<Command> spec(Storage storage) {
-    Repository<Ledger> ledgers = Repository.create(storage, "ledgers", Ledger.class);
+  static FleetSpec<Command> spec(TroupeNode node) {
+    Repository<Ledger> ledgers =
+        Repository.create(Storage.get(node.system()), node.namespace(), "ledgers", Ledger.class);
     return FleetSpec.of("ledgers", Command.class, key -> create(key, ledgers));
   }
 

@@ -69,7 +69,7 @@ final class ReadCacheIT {
   }
 
   private static Repository<Profile> repository(TroupeNode node, String name) {
-    return Repository.create(Storage.get(node.system()), name, Profile.class);
+    return Repository.create(Storage.get(node.system()), node.namespace(), name, Profile.class);
   }
 
   private static String freshName() {
@@ -183,9 +183,23 @@ final class ReadCacheIT {
             IllegalArgumentException.class,
             () ->
                 ReadCache.create(
-                    a(), Repository.create(Storage.get(a().system()), name, String.class)));
+                    a(),
+                    Repository.create(
+                        Storage.get(a().system()), a().namespace(), name, String.class)));
     assertTrue(e.getMessage().contains(Profile.class.getName()), e.getMessage());
     assertTrue(e.getMessage().contains("java.lang.String"), e.getMessage());
+
+    IllegalArgumentException otherNamespace =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                ReadCache.create(
+                    a(),
+                    Repository.create(
+                        Storage.get(a().system()), "elsewhere", name, Profile.class)));
+    assertTrue(
+        otherNamespace.getMessage().contains("[" + a().namespace() + "], not [elsewhere]"),
+        otherNamespace.getMessage());
   }
 
   @Test

@@ -49,7 +49,7 @@ final class ReconcilerIT {
   }
 
   private Repository<Room> rooms(TroupeNode node, String name) {
-    return Repository.create(Storage.get(node.system()), name, Room.class);
+    return Repository.create(Storage.get(node.system()), node.namespace(), name, Room.class);
   }
 
   private List<WorkerFleet<Wake>> fleets(String name) {

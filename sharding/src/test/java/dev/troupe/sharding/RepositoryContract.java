@@ -299,7 +299,11 @@ abstract class RepositoryContract {
     assertRejected("limit must be > 0, got: -5", () -> carts.keysAfter(null, -5));
     assertEquals(List.of(), carts.keys(0, 10), "nothing was written");
 
-    assertRejected("storage must not be null", () -> Repository.create(null, "r", Cart.class));
+    assertRejected(
+        "storage must not be null", () -> Repository.create((Storage) null, "r", Cart.class));
+    assertRejected(
+        "node must not be null",
+        () -> Repository.create((dev.troupe.core.TroupeNode) null, "r", Cart.class));
     assertRejected("name must not be null", () -> Repository.create(storage(), null, Cart.class));
     assertRejected("name must not be empty", () -> Repository.create(storage(), " ", Cart.class));
     assertRejected(

@@ -99,16 +99,18 @@ public final class Namespaces {
             + ") DEFAULT '"
             + DEFAULT
             + "' NOT NULL";
+    String dropDefault = "ALTER TABLE " + table + " ALTER COLUMN namespace DROP DEFAULT";
     String addKey =
         "ALTER TABLE " + table + " ADD CONSTRAINT " + constraint + " PRIMARY KEY (" + key + ")";
     if (dialect == Dialect.POSTGRESQL) {
       // All statements of a PostgreSQL schema run in one transaction: no half-done state.
       return List.of(
           addColumn,
+          dropDefault,
           "ALTER TABLE " + table + " DROP CONSTRAINT IF EXISTS " + table + "_pkey",
           "ALTER TABLE " + table + " DROP CONSTRAINT IF EXISTS " + constraint,
           addKey);
     }
-    return List.of(addColumn, "ALTER TABLE " + table + " DROP PRIMARY KEY", addKey);
+    return List.of(addColumn, dropDefault, "ALTER TABLE " + table + " DROP PRIMARY KEY", addKey);
   }
 }

@@ -68,6 +68,10 @@ final class NamespacesTest {
         }
       }
       assertEquals("default", namespaceOf(c, "nightly"));
+      assertThrows(
+          SQLException.class,
+          () -> s.execute("INSERT INTO ns_jobs (name, spec) VALUES ('forgot', 'x')"),
+          "after the upgrade a row without a namespace is refused, not put into 'default'");
       s.execute("INSERT INTO ns_jobs (namespace, name, spec) VALUES ('other', 'nightly', 'new')");
       assertThrows(
           SQLException.class,

@@ -1,9 +1,13 @@
 package dev.troupe.cron.internal;
 
+import static dev.troupe.core.Preconditions.requireNonBlank;
+import static dev.troupe.core.Preconditions.requireNonNull;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.troupe.core.lock.JdbcLockRegistry;
 import dev.troupe.core.storage.Dialect;
+import dev.troupe.core.storage.Namespaces;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.core.storage.StorageException;
 import dev.troupe.cron.JobRun;
@@ -22,14 +26,21 @@ import java.util.Map;
  * INTERNAL API. The cron scheduler's database work: stored jobs, the claims that make a tick fire
  * once, the run history, the scheduler's fencing token and the database clock. Blocking: the
  * scheduler calls it on the blocking dispatcher.
+ *
+ * <p>Every statement on {@code troupe_cron_job} and {@code troupe_cron_run} reads, writes or
+ * deletes only the rows of this store's namespace ({@code troupe.namespace}): clusters with
+ * different namespaces on one database never see, claim or delete each other's jobs and runs. The
+ * fencing token is named after the lock namespace ({@code troupe.lock.namespace}, by default the
+ * same).
  */
 public final class CronStore {
   /*
-   * The claim: INSERT INTO troupe_cron_run (job, scheduled_at, node, token, ...) SELECT ... FROM
-   * troupe_lock_epoch WHERE name = '<namespace>:cron-scheduler' AND epoch = <token>. The primary
-   * key (job, scheduled_at, node) lets one claim per instant succeed; the join with the epoch row
-   * lets only the scheduler holding the latest token claim at all: a scheduler that was replaced
-   * (paused, partitioned) inserts nothing and learns it is stale.
+   * The claim: INSERT INTO troupe_cron_run (namespace, job, scheduled_at, node, token, ...) SELECT
+   * ... FROM troupe_lock_epoch WHERE name = '<lock namespace>:cron-scheduler' AND epoch = <token>.
+   * The primary key (namespace, job, scheduled_at, node) lets one claim per instant and namespace
+   * succeed; the join with the epoch row lets only the scheduler holding the latest token claim at
+   * all: a scheduler that was replaced (paused, partitioned) inserts nothing and learns it is
+   * stale.
    */
 
   /** A stored job. */
@@ -50,14 +61,28 @@ public final class CronStore {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Storage storage;
-  private final String tokenName;
   private final String namespace;
+  private final String lockNamespace;
+  private final String tokenName;
 
-  public CronStore(Storage storage, String namespace) {
-    this.storage = storage;
-    this.namespace = namespace;
-    this.tokenName = namespace + ":cron-scheduler";
+  /**
+   * A store of the rows of {@code namespace} ({@code troupe.namespace}) whose scheduler's fencing
+   * token is {@code <lockNamespace>:cron-scheduler} ({@code troupe.lock.namespace}).
+   *
+   * @throws IllegalArgumentException if {@code namespace} is not a valid namespace, or {@code
+   *     lockNamespace} is blank
+   */
+  public CronStore(Storage storage, String namespace, String lockNamespace) {
+    this.storage = requireNonNull(storage, "storage");
+    this.namespace = Namespaces.requireValid(namespace, "namespace");
+    this.lockNamespace = requireNonBlank(lockNamespace, "lockNamespace");
+    this.tokenName = lockNamespace + ":cron-scheduler";
     storage.ensureSchema(new CronSchema());
+  }
+
+  /** The namespace of this store's rows. */
+  public String namespace() {
+    return namespace;
   }
 
   /** The name of the scheduler's fencing token in {@code troupe_lock_epoch}. */
@@ -67,7 +92,7 @@ public final class CronStore {
 
   /** Raises and returns this scheduler's fencing token. */
   public long takeOver() {
-    return JdbcLockRegistry.nextToken(storage, namespace, "cron-scheduler");
+    return JdbcLockRegistry.nextToken(storage, lockNamespace, "cron-scheduler");
   }
 
   /** One instant to claim: (job, scheduledAt, node); node is {@code *} for CLUSTER jobs. */
@@ -82,15 +107,15 @@ public final class CronStore {
   public List<Claim> claim(List<ClaimRequest> requests, long token, Long earlyMarginMillis) {
     boolean guard = earlyMarginMillis != null && storage.dialect() != Dialect.OTHER;
     String sql =
-        "INSERT INTO troupe_cron_run (job, scheduled_at, node, token, outcome, recorded_at)"
-            + " SELECT ?, ?, ?, ?, 'claimed', LOCALTIMESTAMP FROM troupe_lock_epoch"
-            + " WHERE name = ? AND epoch = ?"
+        "INSERT INTO troupe_cron_run (namespace, job, scheduled_at, node, token, outcome,"
+            + " recorded_at) SELECT ?, ?, ?, ?, ?, 'claimed', LOCALTIMESTAMP FROM"
+            + " troupe_lock_epoch e WHERE e.name = ? AND e.epoch = ?"
             + (guard
                 ? " AND CAST(? AS BIGINT) <= CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS"
                     + " BIGINT) + CAST(? AS BIGINT)"
                 : "")
-            + " AND NOT EXISTS (SELECT 1 FROM troupe_cron_run"
-            + " WHERE job = ? AND scheduled_at = ? AND node = ?)";
+            + " AND NOT EXISTS (SELECT 1 FROM troupe_cron_run r"
+            + " WHERE r.namespace = ? AND r.job = ? AND r.scheduled_at = ? AND r.node = ?)";
     return run(
         "claim " + requests.size() + " instant(s)",
         c -> {
@@ -123,6 +148,7 @@ public final class CronStore {
     try (PreparedStatement insert = c.prepareStatement(sql)) {
       for (ClaimRequest r : requests) {
         int i = 1;
+        insert.setString(i++, namespace);
         insert.setString(i++, r.job());
         insert.setLong(i++, r.scheduledAt().toEpochMilli());
         insert.setString(i++, r.node());
@@ -133,6 +159,7 @@ public final class CronStore {
           insert.setLong(i++, r.scheduledAt().toEpochMilli());
           insert.setLong(i++, earlyMarginMillis);
         }
+        insert.setString(i++, namespace);
         insert.setString(i++, r.job());
         insert.setLong(i++, r.scheduledAt().toEpochMilli());
         insert.setString(i, r.node());
@@ -168,10 +195,12 @@ public final class CronStore {
     }
     try (PreparedStatement s =
         c.prepareStatement(
-            "SELECT 1 FROM troupe_cron_run WHERE job = ? AND scheduled_at = ? AND node = ?")) {
-      s.setString(1, r.job());
-      s.setLong(2, r.scheduledAt().toEpochMilli());
-      s.setString(3, r.node());
+            "SELECT 1 FROM troupe_cron_run"
+                + " WHERE namespace = ? AND job = ? AND scheduled_at = ? AND node = ?")) {
+      s.setString(1, namespace);
+      s.setString(2, r.job());
+      s.setLong(3, r.scheduledAt().toEpochMilli());
+      s.setString(4, r.node());
       try (ResultSet rs = s.executeQuery()) {
         return rs.next() ? Claim.TAKEN : Claim.EARLY;
       }
@@ -190,12 +219,14 @@ public final class CronStore {
           try (PreparedStatement update =
               c.prepareStatement(
                   "UPDATE troupe_cron_run SET outcome = 'uncertain', detail = ?, recorded_at ="
-                      + " LOCALTIMESTAMP WHERE outcome = 'claimed' AND token < ?")) {
+                      + " LOCALTIMESTAMP WHERE namespace = ? AND outcome = 'claimed'"
+                      + " AND token < ?")) {
             update.setString(
                 1,
                 "claimed by a scheduler that stopped before the delivery was confirmed;"
                     + " the tick may or may not have been delivered");
-            update.setLong(2, token);
+            update.setString(2, namespace);
+            update.setLong(3, token);
             return update.executeUpdate();
           }
         });
@@ -207,8 +238,10 @@ public final class CronStore {
         "prune the history",
         c -> {
           try (PreparedStatement delete =
-              c.prepareStatement("DELETE FROM troupe_cron_run WHERE scheduled_at < ?")) {
-            delete.setLong(1, before.toEpochMilli());
+              c.prepareStatement(
+                  "DELETE FROM troupe_cron_run WHERE namespace = ? AND scheduled_at < ?")) {
+            delete.setString(1, namespace);
+            delete.setLong(2, before.toEpochMilli());
             return delete.executeUpdate();
           }
         });
@@ -226,13 +259,14 @@ public final class CronStore {
           try (PreparedStatement update =
               c.prepareStatement(
                   "UPDATE troupe_cron_run SET outcome = ?, detail = ?, recorded_at = LOCALTIMESTAMP"
-                      + " WHERE job = ? AND scheduled_at = ? AND node = ?")) {
+                      + " WHERE namespace = ? AND job = ? AND scheduled_at = ? AND node = ?")) {
             for (Outcome o : outcomes) {
               update.setString(1, o.outcome());
               update.setString(2, truncate(o.detail()));
-              update.setString(3, o.job());
-              update.setLong(4, o.scheduledAt().toEpochMilli());
-              update.setString(5, o.node());
+              update.setString(3, namespace);
+              update.setString(4, o.job());
+              update.setLong(5, o.scheduledAt().toEpochMilli());
+              update.setString(6, o.node());
               update.addBatch();
             }
             c.setAutoCommit(false);
@@ -245,14 +279,15 @@ public final class CronStore {
 
   /** The latest recorded instant of each job with a history, any outcome. */
   public Map<String, Instant> lastRecorded() {
-    return latest("SELECT job, MAX(scheduled_at) FROM troupe_cron_run GROUP BY job");
+    return latest(
+        "SELECT job, MAX(scheduled_at) FROM troupe_cron_run WHERE namespace = ? GROUP BY job");
   }
 
   /** The latest instant of each job that was delivered (or claimed, completed, failed). */
   public Map<String, Instant> lastFired() {
     return latest(
-        "SELECT job, MAX(scheduled_at) FROM troupe_cron_run WHERE outcome IN ('claimed',"
-            + " 'delivered', 'completed', 'failed', 'uncertain') GROUP BY job");
+        "SELECT job, MAX(scheduled_at) FROM troupe_cron_run WHERE namespace = ? AND outcome IN"
+            + " ('claimed', 'delivered', 'completed', 'failed', 'uncertain') GROUP BY job");
   }
 
   private Map<String, Instant> latest(String sql) {
@@ -260,10 +295,12 @@ public final class CronStore {
         "read the history",
         c -> {
           Map<String, Instant> latest = new HashMap<>();
-          try (PreparedStatement s = c.prepareStatement(sql);
-              ResultSet rs = s.executeQuery()) {
-            while (rs.next()) {
-              latest.put(rs.getString(1), Instant.ofEpochMilli(rs.getLong(2)));
+          try (PreparedStatement s = c.prepareStatement(sql)) {
+            s.setString(1, namespace);
+            try (ResultSet rs = s.executeQuery()) {
+              while (rs.next()) {
+                latest.put(rs.getString(1), Instant.ofEpochMilli(rs.getLong(2)));
+              }
             }
           }
           return latest;
@@ -280,15 +317,17 @@ public final class CronStore {
         c -> {
           try (PreparedStatement insert =
               c.prepareStatement(
-                  "INSERT INTO troupe_cron_run (job, scheduled_at, node, token, outcome, detail,"
-                      + " recorded_at) VALUES (?, ?, ?, ?, ?, ?, LOCALTIMESTAMP)")) {
+                  "INSERT INTO troupe_cron_run (namespace, job, scheduled_at, node, token,"
+                      + " outcome, detail, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?,"
+                      + " LOCALTIMESTAMP)")) {
             for (NotRun r : rows) {
-              insert.setString(1, r.job());
-              insert.setLong(2, r.scheduledAt().toEpochMilli());
-              insert.setString(3, r.node());
-              insert.setLong(4, token);
-              insert.setString(5, r.outcome());
-              insert.setString(6, truncate(r.detail()));
+              insert.setString(1, namespace);
+              insert.setString(2, r.job());
+              insert.setLong(3, r.scheduledAt().toEpochMilli());
+              insert.setString(4, r.node());
+              insert.setLong(5, token);
+              insert.setString(6, r.outcome());
+              insert.setString(7, truncate(r.detail()));
               try {
                 insert.executeUpdate();
               } catch (SQLException e) {
@@ -316,9 +355,11 @@ public final class CronStore {
               c.prepareStatement(
                   "SELECT job, scheduled_at, outcome, detail, node FROM (SELECT job, scheduled_at,"
                       + " outcome, detail, node, ROW_NUMBER() OVER (PARTITION BY job ORDER BY"
-                      + " scheduled_at DESC, node) AS rn FROM troupe_cron_run) t WHERE rn <= ?"
-                      + " ORDER BY job, scheduled_at DESC, node")) {
-            s.setInt(1, limit);
+                      + " scheduled_at DESC, node) AS rn FROM troupe_cron_run"
+                      + " WHERE namespace = ?) t WHERE rn <= ? ORDER BY job, scheduled_at DESC,"
+                      + " node")) {
+            s.setString(1, namespace);
+            s.setInt(2, limit);
             try (ResultSet rs = s.executeQuery()) {
               while (rs.next()) {
                 String detail = rs.getString(4);
@@ -378,17 +419,19 @@ public final class CronStore {
         "store job [" + definition.name() + "]",
         c -> {
           try (PreparedStatement delete =
-              c.prepareStatement("DELETE FROM troupe_cron_job WHERE name = ?")) {
-            delete.setString(1, definition.name());
+              c.prepareStatement("DELETE FROM troupe_cron_job WHERE namespace = ? AND name = ?")) {
+            delete.setString(1, namespace);
+            delete.setString(2, definition.name());
             delete.executeUpdate();
           }
           try (PreparedStatement insert =
               c.prepareStatement(
-                  "INSERT INTO troupe_cron_job (name, definition, paused, updated_at)"
-                      + " VALUES (?, ?, ?, LOCALTIMESTAMP)")) {
-            insert.setString(1, definition.name());
-            insert.setString(2, json);
-            insert.setBoolean(3, paused);
+                  "INSERT INTO troupe_cron_job (namespace, name, definition, paused, updated_at)"
+                      + " VALUES (?, ?, ?, ?, LOCALTIMESTAMP)")) {
+            insert.setString(1, namespace);
+            insert.setString(2, definition.name());
+            insert.setString(3, json);
+            insert.setBoolean(4, paused);
             insert.executeUpdate();
           }
           return null;
@@ -401,8 +444,9 @@ public final class CronStore {
         "delete job [" + name + "]",
         c -> {
           try (PreparedStatement delete =
-              c.prepareStatement("DELETE FROM troupe_cron_job WHERE name = ?")) {
-            delete.setString(1, name);
+              c.prepareStatement("DELETE FROM troupe_cron_job WHERE namespace = ? AND name = ?")) {
+            delete.setString(1, namespace);
+            delete.setString(2, name);
             delete.executeUpdate();
           }
           return null;
@@ -416,15 +460,18 @@ public final class CronStore {
         c -> {
           List<StoredJob> jobs = new ArrayList<>();
           try (PreparedStatement s =
-                  c.prepareStatement("SELECT name, definition, paused FROM troupe_cron_job");
-              ResultSet rs = s.executeQuery()) {
-            while (rs.next()) {
-              try {
-                JobDefinition definition =
-                    JSON.readValue(rs.getString(2), JobDefinition.class).validated();
-                jobs.add(new StoredJob(definition, rs.getBoolean(3)));
-              } catch (JsonProcessingException | IllegalArgumentException e) {
-                unreadable.add(rs.getString(1) + ": " + e.getMessage());
+              c.prepareStatement(
+                  "SELECT name, definition, paused FROM troupe_cron_job WHERE namespace = ?")) {
+            s.setString(1, namespace);
+            try (ResultSet rs = s.executeQuery()) {
+              while (rs.next()) {
+                try {
+                  JobDefinition definition =
+                      JSON.readValue(rs.getString(2), JobDefinition.class).validated();
+                  jobs.add(new StoredJob(definition, rs.getBoolean(3)));
+                } catch (JsonProcessingException | IllegalArgumentException e) {
+                  unreadable.add(rs.getString(1) + ": " + e.getMessage());
+                }
               }
             }
           }

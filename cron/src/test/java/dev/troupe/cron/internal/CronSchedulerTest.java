@@ -53,7 +53,7 @@ final class CronSchedulerTest {
     time = ManualTime.get(kit.system());
     clock = new ManualClock(T0);
     storage = Storage.fromUrl(TestDatabases.freshH2Url());
-    store = new CronStore(storage, "test");
+    store = new CronStore(storage, "test", "test");
     agent = kit.createTestProbe();
     settings =
         CronSettings.fromConfig(

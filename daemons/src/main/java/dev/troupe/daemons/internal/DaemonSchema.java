@@ -1,13 +1,16 @@
 package dev.troupe.daemons.internal;
 
 import dev.troupe.core.storage.Dialect;
+import dev.troupe.core.storage.Namespaces;
 import dev.troupe.core.storage.StorageSchema;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * INTERNAL API. The tables of the daemons module, registered in {@code META-INF/services}: the
- * daemons started with spawnRegister (so that a new leader finds them again) and the OnceLog.
- * Public with a public constructor because {@link java.util.ServiceLoader} instantiates it.
+ * daemons started with spawnRegister (so that a new leader finds them again) and the OnceLog, both
+ * keyed by {@code troupe.namespace} first. Public with a public constructor because {@link
+ * java.util.ServiceLoader} instantiates it.
  */
 public final class DaemonSchema implements StorageSchema {
   @Override
@@ -17,27 +20,37 @@ public final class DaemonSchema implements StorageSchema {
 
   @Override
   public int version() {
-    return 1;
+    return 2;
   }
 
   @Override
   public List<String> statements(Dialect dialect) {
     String text = dialect == Dialect.POSTGRESQL ? "TEXT" : "CLOB";
-    return List.of(
+    List<String> statements = new ArrayList<>();
+    statements.add(
         "CREATE TABLE IF NOT EXISTS troupe_daemon ("
-            + "name VARCHAR(500) PRIMARY KEY, "
+            + "namespace VARCHAR(63) NOT NULL, "
+            + "name VARCHAR(500) NOT NULL, "
             + "launcher VARCHAR(200) NOT NULL, "
             + "args "
             + text
             + " NOT NULL, "
-            + "created_at TIMESTAMP NOT NULL)",
+            + "created_at TIMESTAMP NOT NULL, "
+            + "PRIMARY KEY (namespace, name))");
+    statements.add(
         "CREATE TABLE IF NOT EXISTS troupe_once_log ("
-            + "item_key VARCHAR(500) PRIMARY KEY, "
+            + "namespace VARCHAR(63) NOT NULL, "
+            + "item_key VARCHAR(500) NOT NULL, "
             + "state VARCHAR(20) NOT NULL, "
             + "node VARCHAR(300) NOT NULL, "
             + "token BIGINT NOT NULL, "
             + "started_at TIMESTAMP NOT NULL, "
             + "finished_at TIMESTAMP, "
-            + "detail VARCHAR(1000))");
+            + "detail VARCHAR(1000), "
+            + "PRIMARY KEY (namespace, item_key))");
+    // Version 1 had no namespace: its rows belong to "default".
+    statements.addAll(Namespaces.keyStatements(dialect, "troupe_daemon", "name"));
+    statements.addAll(Namespaces.keyStatements(dialect, "troupe_once_log", "item_key"));
+    return statements;
   }
 }

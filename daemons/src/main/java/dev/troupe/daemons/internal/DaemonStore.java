@@ -12,8 +12,9 @@ import java.util.List;
 
 /**
  * INTERNAL API. What the daemon leader keeps in the database: the epoch of every daemon (the lock
- * layer's fencing tokens, name {@code daemon:<name>}) and the daemons started with spawnRegister.
- * Blocking: the leader calls it on the blocking dispatcher.
+ * layer's fencing tokens, name {@code daemon:<name>} in the lock namespace) and the daemons started
+ * with spawnRegister (rows of the node's namespace). Blocking: the leader calls it on the blocking
+ * dispatcher.
  */
 public final class DaemonStore {
   /** A daemon started with spawnRegister. */
@@ -21,26 +22,32 @@ public final class DaemonStore {
 
   private final Storage storage;
   private final String namespace;
+  private final String lockNamespace;
 
-  public DaemonStore(Storage storage, String namespace) {
+  /**
+   * A store of the daemons of {@code namespace} ({@code troupe.namespace}) whose epochs are fencing
+   * tokens of {@code lockNamespace} ({@code troupe.lock.namespace}).
+   */
+  public DaemonStore(Storage storage, String namespace, String lockNamespace) {
     this.storage = storage;
     this.namespace = namespace;
+    this.lockNamespace = lockNamespace;
     storage.ensureSchema(new DaemonSchema());
   }
 
   /** The lock namespace the epochs are kept in. */
-  public String namespace() {
-    return namespace;
+  public String lockNamespace() {
+    return lockNamespace;
   }
 
   /** The next epoch of daemon {@code name}. */
   public long nextEpoch(String name) {
-    return JdbcLockRegistry.nextToken(storage, namespace, "daemon:" + name);
+    return JdbcLockRegistry.nextToken(storage, lockNamespace, "daemon:" + name);
   }
 
   /** The current epoch of every daemon that has one, by daemon name. */
   public java.util.Map<String, Long> epochs() {
-    String prefix = namespace + ":daemon:";
+    String prefix = lockNamespace + ":daemon:";
     return run(
         "read daemon epochs",
         c -> {
@@ -67,17 +74,19 @@ public final class DaemonStore {
         "save daemon [" + daemon.name() + "]",
         c -> {
           try (PreparedStatement delete =
-              c.prepareStatement("DELETE FROM troupe_daemon WHERE name = ?")) {
-            delete.setString(1, daemon.name());
+              c.prepareStatement("DELETE FROM troupe_daemon WHERE namespace = ? AND name = ?")) {
+            delete.setString(1, namespace);
+            delete.setString(2, daemon.name());
             delete.executeUpdate();
           }
           try (PreparedStatement insert =
               c.prepareStatement(
-                  "INSERT INTO troupe_daemon (name, launcher, args, created_at)"
-                      + " VALUES (?, ?, ?, LOCALTIMESTAMP)")) {
-            insert.setString(1, daemon.name());
-            insert.setString(2, daemon.launcher());
-            insert.setString(3, DaemonArgs.toJson(daemon.args()));
+                  "INSERT INTO troupe_daemon (namespace, name, launcher, args, created_at)"
+                      + " VALUES (?, ?, ?, ?, LOCALTIMESTAMP)")) {
+            insert.setString(1, namespace);
+            insert.setString(2, daemon.name());
+            insert.setString(3, daemon.launcher());
+            insert.setString(4, DaemonArgs.toJson(daemon.args()));
             insert.executeUpdate();
           }
           return null;
@@ -90,8 +99,9 @@ public final class DaemonStore {
         "delete daemon [" + name + "]",
         c -> {
           try (PreparedStatement delete =
-              c.prepareStatement("DELETE FROM troupe_daemon WHERE name = ?")) {
-            delete.setString(1, name);
+              c.prepareStatement("DELETE FROM troupe_daemon WHERE namespace = ? AND name = ?")) {
+            delete.setString(1, namespace);
+            delete.setString(2, name);
             delete.executeUpdate();
           }
           return null;
@@ -105,13 +115,16 @@ public final class DaemonStore {
         c -> {
           List<Spawned> result = new ArrayList<>();
           try (PreparedStatement select =
-                  c.prepareStatement(
-                      "SELECT name, launcher, args FROM troupe_daemon ORDER BY name");
-              ResultSet rs = select.executeQuery()) {
-            while (rs.next()) {
-              result.add(
-                  new Spawned(
-                      rs.getString(1), rs.getString(2), DaemonArgs.fromJson(rs.getString(3))));
+              c.prepareStatement(
+                  "SELECT name, launcher, args FROM troupe_daemon WHERE namespace = ?"
+                      + " ORDER BY name")) {
+            select.setString(1, namespace);
+            try (ResultSet rs = select.executeQuery()) {
+              while (rs.next()) {
+                result.add(
+                    new Spawned(
+                        rs.getString(1), rs.getString(2), DaemonArgs.fromJson(rs.getString(3))));
+              }
             }
           }
           return result;

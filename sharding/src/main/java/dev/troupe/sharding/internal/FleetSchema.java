@@ -1,13 +1,15 @@
 package dev.troupe.sharding.internal;
 
 import dev.troupe.core.storage.Dialect;
+import dev.troupe.core.storage.Namespaces;
 import dev.troupe.core.storage.StorageSchema;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * INTERNAL API. The sharding module's table, {@code troupe_fleet_state}: the values of every {@link
- * dev.troupe.sharding.Repository}, one row per repository and key; registered in the module's
- * {@code META-INF/services}.
+ * dev.troupe.sharding.Repository}, one row per namespace, repository and key; registered in the
+ * module's {@code META-INF/services}.
  *
  * <p>Public with a public constructor because {@link java.util.ServiceLoader} instantiates it.
  */
@@ -18,9 +20,18 @@ public final class FleetSchema implements StorageSchema {
    * - The value column is state_value: VALUE is a keyword in H2 2.x.
    * - JSON goes into TEXT on PostgreSQL (not JSONB: the column is opaque to SQL, and TEXT keeps the
    *   document byte for byte) and into CLOB elsewhere.
+   * - The primary key is (namespace, repo, state_key): every statement of JdbcRepository names the
+   *   namespace and the repository, so two clusters (troupe.namespace) on one database never see
+   *   each other's rows, and a repository's keys are one contiguous range of the key's index.
    * - On PostgreSQL the key uses the "C" collation (always present), so the primary-key index
    *   orders keys by code point as H2 does and keys()/keysAfter() page in the same order on both,
-   *   whatever the database's default collation; the cursor of keysAfter stays index-backed.
+   *   whatever the database's default collation; with namespace and repo fixed by equality, the
+   *   ORDER BY state_key and the cursor of keysAfter stay index-backed.
+   * - Version 1 had no namespace and the key (repo, state_key). Namespaces.keyStatements, run after
+   *   the CREATE, upgrades such a table in place: it adds the column, with the rows already there
+   *   in namespace 'default', and rebuilds the primary key as (namespace, repo, state_key). On a
+   *   table created by this version it rebuilds the same key again, harmlessly, so the list
+   *   brings a database of any version (or none) to version 2 and may run twice.
    */
 
   /** The schema's name in {@code troupe_schema}. */
@@ -36,16 +47,20 @@ public final class FleetSchema implements StorageSchema {
 
   @Override
   public int version() {
-    return 1;
+    return 2;
   }
 
   @Override
   public List<String> statements(Dialect dialect) {
     boolean postgres = dialect == Dialect.POSTGRESQL;
-    return List.of(
+    List<String> statements = new ArrayList<>();
+    statements.add(
         "CREATE TABLE IF NOT EXISTS "
             + TABLE
             + " ("
+            + "namespace VARCHAR("
+            + Namespaces.MAX_LENGTH
+            + ") NOT NULL, "
             + "repo VARCHAR(200) NOT NULL, "
             + "state_key VARCHAR(500)"
             + (postgres ? " COLLATE \"C\"" : "")
@@ -55,6 +70,8 @@ public final class FleetSchema implements StorageSchema {
             + (postgres ? "TEXT" : "CLOB")
             + ", "
             + "updated_at TIMESTAMP, "
-            + "PRIMARY KEY (repo, state_key))");
+            + "PRIMARY KEY (namespace, repo, state_key))");
+    statements.addAll(Namespaces.keyStatements(dialect, TABLE, "repo", "state_key"));
+    return List.copyOf(statements);
   }
 }

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.fasterxml.jackson.module.paramnames.ParameterNamesModule;
+import dev.troupe.core.storage.Namespaces;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.core.storage.StorageException;
 import dev.troupe.sharding.Repository;
@@ -33,15 +34,22 @@ public final class JdbcRepository<V> implements Repository<V> {
   /*
    * Design notes.
    *
+   * Namespaces: every statement names the namespace, the repository and (but for the key listings)
+   * the key, which together are the primary key (namespace, repo, state_key); the listings fix
+   * namespace and repo by equality and ORDER BY state_key, so they read one range of that index in
+   * order (no sort) and the cursor of keysAfter seeks into it. Rows of other namespaces (another
+   * cluster on the same database) are never read, written, deleted or listed. The namespace is
+   * validated once, in create.
+   *
    * Versions: a row's version is 1 when it is inserted and one more with every update. save(k, v,
-   * 0) is a plain INSERT; the primary key (repo, state_key) turns a concurrent or earlier creation
-   * into a unique violation (SQLState class 23), reported as a conflict with the version then
-   * stored. save(k, v, n > 0) is UPDATE ... SET version = n + 1 ... WHERE version = n: the database
-   * compares and sets in one statement, so of two writers that read version n exactly one wins,
-   * without locks or transactions spanning a round trip. Zero rows updated means the version moved
-   * (or the key is gone); a second read names the version found, for the exception only. Each
-   * statement runs in auto-commit mode on its own pooled connection. A key that is deleted and
-   * created again starts over at version 1.
+   * 0) is a plain INSERT; the primary key turns a concurrent or earlier creation into a unique
+   * violation (SQLState class 23), reported as a conflict with the version then stored. save(k, v,
+   * n > 0) is UPDATE ... SET version = n + 1 ... WHERE version = n: the database compares and sets
+   * in one statement, so of two writers that read version n exactly one wins, without locks or
+   * transactions spanning a round trip. Zero rows updated means the version moved (or the key is
+   * gone); a second read names the version found, for the exception only. Each statement runs in
+   * auto-commit mode on its own pooled connection. A key that is deleted and created again starts
+   * over at version 1.
    *
    * Conflict after a unique violation: if the row is deleted again before the version is read, the
    * insert is retried (at most MAX_INSERT_ATTEMPTS times), so a caller never sees a conflict that
@@ -54,8 +62,8 @@ public final class JdbcRepository<V> implements Repository<V> {
    * still read old rows.
    *
    * Failures: invalid input is an IllegalArgumentException naming the value, before any SQL; an
-   * SQLException becomes a StorageException naming the repository, the key and the storage's
-   * displayUrl (never the password); JSON that cannot be written or read is an
+   * SQLException becomes a StorageException naming the repository, its namespace, the key and the
+   * storage's displayUrl (never the password); JSON that cannot be written or read is an
    * IllegalArgumentException naming repository, key and type.
    */
 
@@ -77,54 +85,71 @@ public final class JdbcRepository<V> implements Repository<V> {
           .build();
 
   private static final String TABLE = FleetSchema.TABLE;
-  private static final String SELECT =
-      "SELECT version, state_value FROM " + TABLE + " WHERE repo = ? AND state_key = ?";
-  private static final String SELECT_VERSION =
-      "SELECT version FROM " + TABLE + " WHERE repo = ? AND state_key = ?";
+  private static final String WHERE_KEY = " WHERE namespace = ? AND repo = ? AND state_key = ?";
+  private static final String SELECT = "SELECT version, state_value FROM " + TABLE + WHERE_KEY;
+  private static final String SELECT_VERSION = "SELECT version FROM " + TABLE + WHERE_KEY;
   private static final String INSERT =
       "INSERT INTO "
           + TABLE
-          + " (repo, state_key, version, state_value, updated_at) VALUES (?, ?, 1, ?, LOCALTIMESTAMP)";
+          + " (namespace, repo, state_key, version, state_value, updated_at)"
+          + " VALUES (?, ?, ?, 1, ?, LOCALTIMESTAMP)";
   private static final String UPDATE =
       "UPDATE "
           + TABLE
           + " SET version = ?, state_value = ?, updated_at = LOCALTIMESTAMP"
-          + " WHERE repo = ? AND state_key = ? AND version = ?";
-  private static final String DELETE = "DELETE FROM " + TABLE + " WHERE repo = ? AND state_key = ?";
+          + WHERE_KEY
+          + " AND version = ?";
+  private static final String DELETE = "DELETE FROM " + TABLE + WHERE_KEY;
   private static final String KEYS =
       "SELECT state_key FROM "
           + TABLE
-          + " WHERE repo = ? ORDER BY state_key OFFSET ? ROWS FETCH NEXT ? ROWS ONLY";
+          + " WHERE namespace = ? AND repo = ?"
+          + " ORDER BY state_key OFFSET ? ROWS FETCH NEXT ? ROWS ONLY";
   private static final String KEYS_FIRST =
       "SELECT state_key FROM "
           + TABLE
-          + " WHERE repo = ? ORDER BY state_key FETCH FIRST ? ROWS ONLY";
+          + " WHERE namespace = ? AND repo = ? ORDER BY state_key FETCH FIRST ? ROWS ONLY";
   private static final String KEYS_AFTER =
       "SELECT state_key FROM "
           + TABLE
-          + " WHERE repo = ? AND state_key > ? ORDER BY state_key FETCH FIRST ? ROWS ONLY";
+          + " WHERE namespace = ? AND repo = ? AND state_key > ?"
+          + " ORDER BY state_key FETCH FIRST ? ROWS ONLY";
 
   private final Storage storage;
+  private final String namespace;
   private final String name;
   private final Class<V> type;
 
-  private JdbcRepository(Storage storage, String name, Class<V> type) {
+  private JdbcRepository(Storage storage, String namespace, String name, Class<V> type) {
     this.storage = storage;
+    this.namespace = namespace;
     this.name = name;
     this.type = type;
   }
 
   /**
-   * The repository {@code name} of {@code type} values on {@code storage}; creates the table if
-   * {@code storage} was opened before this module was on the class path.
+   * The repository {@code name} of {@code type} values on {@code storage} in namespace {@value
+   * Namespaces#DEFAULT}; see {@link #create(Storage, String, String, Class)}.
+   */
+  public static <V> JdbcRepository<V> create(Storage storage, String name, Class<V> type) {
+    return create(storage, Namespaces.DEFAULT, name, type);
+  }
+
+  /**
+   * The repository {@code name} of {@code type} values on {@code storage} in {@code namespace}: it
+   * reads, writes and lists only the rows of that namespace. Creates the table if {@code storage}
+   * was opened before this module was on the class path.
    *
-   * @throws IllegalArgumentException if an argument is null, or {@code name} is blank or longer
-   *     than 200 characters
+   * @throws IllegalArgumentException if an argument is null, {@code namespace} is not a valid
+   *     namespace (see {@link Namespaces#requireValid}), or {@code name} is blank or longer than
+   *     200 characters
    * @throws IllegalStateException if {@code storage} is closed
    * @throws StorageException if the table cannot be created
    */
-  public static <V> JdbcRepository<V> create(Storage storage, String name, Class<V> type) {
+  public static <V> JdbcRepository<V> create(
+      Storage storage, String namespace, String name, Class<V> type) {
     requireNonNull(storage, "storage");
+    Namespaces.requireValid(namespace, "namespace");
     requireNonBlank(name, "Repository name");
     requireArgument(
         name.length() <= MAX_NAME_LENGTH,
@@ -137,12 +162,17 @@ public final class JdbcRepository<V> implements Repository<V> {
             + "]");
     requireNonNull(type, "Repository [" + name + "]: type");
     storage.ensureSchema(new FleetSchema());
-    return new JdbcRepository<>(storage, name, type);
+    return new JdbcRepository<>(storage, namespace, name, type);
   }
 
   @Override
   public String name() {
     return name;
+  }
+
+  /** The namespace whose rows this repository reads and writes, as given to {@link #create}. */
+  public String namespace() {
+    return namespace;
   }
 
   /** The class of the values, as given to {@link #create}. */
@@ -157,8 +187,7 @@ public final class JdbcRepository<V> implements Repository<V> {
     long version;
     try (Connection c = storage.dataSource().getConnection();
         PreparedStatement s = c.prepareStatement(SELECT)) {
-      s.setString(1, name);
-      s.setString(2, key);
+      bindKey(s, 1, key);
       try (ResultSet rs = s.executeQuery()) {
         if (!rs.next()) {
           return Optional.empty();
@@ -204,9 +233,8 @@ public final class JdbcRepository<V> implements Repository<V> {
     for (int attempt = 1; ; attempt++) {
       try (Connection c = storage.dataSource().getConnection();
           PreparedStatement s = c.prepareStatement(INSERT)) {
-        s.setString(1, name);
-        s.setString(2, key);
-        s.setString(3, json);
+        bindKey(s, 1, key);
+        s.setString(4, json);
         s.executeUpdate();
         return;
       } catch (SQLException e) {
@@ -227,9 +255,8 @@ public final class JdbcRepository<V> implements Repository<V> {
         PreparedStatement s = c.prepareStatement(UPDATE)) {
       s.setLong(1, next);
       s.setString(2, json);
-      s.setString(3, name);
-      s.setString(4, key);
-      s.setLong(5, expected);
+      bindKey(s, 3, key);
+      s.setLong(6, expected);
       return s.executeUpdate() == 1;
     }
   }
@@ -238,8 +265,7 @@ public final class JdbcRepository<V> implements Repository<V> {
   private long storedVersion(String key) throws SQLException {
     try (Connection c = storage.dataSource().getConnection();
         PreparedStatement s = c.prepareStatement(SELECT_VERSION)) {
-      s.setString(1, name);
-      s.setString(2, key);
+      bindKey(s, 1, key);
       try (ResultSet rs = s.executeQuery()) {
         return rs.next() ? rs.getLong(1) : 0;
       }
@@ -256,8 +282,7 @@ public final class JdbcRepository<V> implements Repository<V> {
     checkKey(key);
     try (Connection c = storage.dataSource().getConnection();
         PreparedStatement s = c.prepareStatement(DELETE)) {
-      s.setString(1, name);
-      s.setString(2, key);
+      bindKey(s, 1, key);
       return s.executeUpdate() > 0;
     } catch (SQLException e) {
       throw failure("cannot delete key [" + key + "]", e);
@@ -270,9 +295,9 @@ public final class JdbcRepository<V> implements Repository<V> {
     checkLimit(limit);
     try (Connection c = storage.dataSource().getConnection();
         PreparedStatement s = c.prepareStatement(KEYS)) {
-      s.setString(1, name);
-      s.setInt(2, offset);
-      s.setInt(3, limit);
+      bindRepository(s, 1);
+      s.setInt(3, offset);
+      s.setInt(4, limit);
       return readKeys(s);
     } catch (SQLException e) {
       throw failure("cannot list keys from position " + offset, e);
@@ -284,18 +309,30 @@ public final class JdbcRepository<V> implements Repository<V> {
     checkLimit(limit);
     try (Connection c = storage.dataSource().getConnection();
         PreparedStatement s = c.prepareStatement(afterKey == null ? KEYS_FIRST : KEYS_AFTER)) {
-      s.setString(1, name);
+      bindRepository(s, 1);
       if (afterKey == null) {
-        s.setInt(2, limit);
-      } else {
-        s.setString(2, afterKey);
         s.setInt(3, limit);
+      } else {
+        s.setString(3, afterKey);
+        s.setInt(4, limit);
       }
       return readKeys(s);
     } catch (SQLException e) {
       throw failure(
           "cannot list keys after " + (afterKey == null ? "the start" : "[" + afterKey + "]"), e);
     }
+  }
+
+  /** Sets parameters {@code first} and {@code first + 1}: this repository's namespace and name. */
+  private void bindRepository(PreparedStatement s, int first) throws SQLException {
+    s.setString(first, namespace);
+    s.setString(first + 1, name);
+  }
+
+  /** Sets parameters {@code first} to {@code first + 2}: namespace, name and {@code key}. */
+  private void bindKey(PreparedStatement s, int first, String key) throws SQLException {
+    bindRepository(s, first);
+    s.setString(first + 2, key);
   }
 
   private static List<String> readKeys(PreparedStatement s) throws SQLException {
@@ -366,6 +403,8 @@ public final class JdbcRepository<V> implements Repository<V> {
     return new StorageException(
         "Repository ["
             + name
+            + "] in namespace ["
+            + namespace
             + "] on ["
             + storage.displayUrl()
             + "]: "
@@ -381,6 +420,14 @@ public final class JdbcRepository<V> implements Repository<V> {
 
   @Override
   public String toString() {
-    return "JdbcRepository(" + name + ", " + type.getName() + ", " + storage.displayUrl() + ")";
+    return "JdbcRepository("
+        + namespace
+        + ", "
+        + name
+        + ", "
+        + type.getName()
+        + ", "
+        + storage.displayUrl()
+        + ")";
   }
 }

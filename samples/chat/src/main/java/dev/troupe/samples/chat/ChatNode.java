@@ -67,7 +67,7 @@ final class ChatNode implements AutoCloseable {
     Storage storage = Storage.get(node.system());
     ChatStore store = new ChatStore(storage);
     ChatMetrics metrics = new ChatMetrics(node.name());
-    Repository<RoomState> history = Repository.create(storage, "chat-rooms", RoomState.class);
+    Repository<RoomState> history = Repository.create(node, "chat-rooms", RoomState.class);
     String self = node.address().toString();
     Room.Env env =
         new Room.Env(
