@@ -3,10 +3,12 @@ package dev.troupe.core.storage.internal;
 import dev.troupe.core.lock.JdbcLockRegistry;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.core.storage.StorageSettings;
+import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.ClusterActorRefProvider;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
@@ -69,9 +71,12 @@ public final class StorageExtension implements Extension {
    */
   private Storage open() {
     StorageSettings settings = StorageSettings.create(system);
-    String owner = JdbcLockRegistry.ownerOf(Cluster.get(system).selfMember().uniqueAddress());
-    boolean postgres = settings.url().startsWith("jdbc:postgresql:");
-    if (postgres) {
+    // Only a cluster member has an owner (host:port/uid); Storage.get also serves local systems.
+    boolean member =
+        system.classicSystem() instanceof ExtendedActorSystem extended
+            && extended.provider() instanceof ClusterActorRefProvider;
+    if (member && settings.url().startsWith("jdbc:postgresql:")) {
+      String owner = JdbcLockRegistry.ownerOf(Cluster.get(system).selfMember().uniqueAddress());
       settings =
           settings.withUrl(
               NodeSessions.withApplicationName(settings.url(), NodeSessions.poolName(owner)));
