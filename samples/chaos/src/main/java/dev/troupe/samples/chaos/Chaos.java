@@ -83,9 +83,25 @@ public final class Chaos {
                 + ".md");
     Files.writeString(file, "Seed " + seed + "\n\n" + report, StandardCharsets.UTF_8);
     System.out.println("chaos: report " + file.toAbsolutePath());
-    boolean ok = outcomes.stream().allMatch(Outcome::passed);
-    System.out.println(ok ? "chaos: PASSED" : "chaos: FAILED");
-    System.exit(ok ? 0 : 1);
+    long passed = outcomes.stream().filter(Outcome::passed).count();
+    long skipped = outcomes.stream().filter(Outcome::skipped).count();
+    long failed = outcomes.size() - passed - skipped;
+    String verdict = failed > 0 ? "FAILED" : passed == 0 ? "NOTHING RAN" : "PASSED";
+    System.out.println(
+        "chaos: "
+            + verdict
+            + " — "
+            + (passed + failed)
+            + " of "
+            + outcomes.size()
+            + " scenario(s) ran: "
+            + passed
+            + " passed, "
+            + failed
+            + " failed, "
+            + skipped
+            + " skipped");
+    System.exit(failed > 0 || passed == 0 ? 1 : 0);
   }
 
   /** Runs one scenario; a scenario that cannot finish is a failed outcome, not an exception. */
@@ -105,7 +121,8 @@ public final class Chaos {
     for (Outcome o : outcomes) {
       out.append("### ")
           .append(o.scenario())
-          .append(o.skipped() ? " — skipped" : o.passed() ? " — passed" : " — FAILED")
+          .append(" — ")
+          .append(o.verdict().toLowerCase(java.util.Locale.ROOT))
           .append("\n\n")
           .append(o.fault())
           .append(". Run directory: `")

@@ -51,7 +51,8 @@ public final class Checker {
       long maxLockGapMillis,
       long maxCronGapMillis,
       long maxAckGapMillis,
-      long maxLifetimeOverlapMillis) {
+      long maxLifetimeOverlapMillis,
+      int equalEpochDuplicates) {
 
     /** The broken guarantees, in words; empty when the run kept every promise. */
     public List<String> violations() {
@@ -70,6 +71,9 @@ public final class Checker {
       }
       if (staleLockWrites > 0) {
         v.add(staleLockWrites + " lock write(s) accepted from a former holder");
+      }
+      if (equalEpochDuplicates > 0) {
+        v.add(equalEpochDuplicates + " daemon epoch(s) started by more than one instance");
       }
       if (ackedWrites == 0 || ticks == 0 || daemonBeats == 0 || lockWrites == 0) {
         v.add("a workload produced nothing (acks, ticks, beats or lock writes is 0)");
@@ -197,7 +201,26 @@ public final class Checker {
         lock.maxGap,
         cronGap,
         maxGap(ackTimes),
-        lifetimeOverlap(events));
+        lifetimeOverlap(events),
+        equalEpochDuplicates(events));
+  }
+
+  /**
+   * The (daemon, epoch) pairs that instances in more than one process started: every placement
+   * raises the epoch, so one epoch in two processes means the fencing itself failed, whatever the
+   * database accepted. (A restart after a crash within one process keeps its epoch.)
+   */
+  static int equalEpochDuplicates(List<JsonNode> events) {
+    Map<String, Set<String>> processes = new HashMap<>();
+    for (JsonNode e : events) {
+      if (e.path("kind").asText().equals("daemon_start")) {
+        processes
+            .computeIfAbsent(
+                e.get("name").asText() + "|" + e.get("epoch").asLong(), k -> new HashSet<>())
+            .add(e.path("pid").asText());
+      }
+    }
+    return (int) processes.values().stream().filter(p -> p.size() > 1).count();
   }
 
   private record Fenced(int accepted, int stale, long maxGap) {}

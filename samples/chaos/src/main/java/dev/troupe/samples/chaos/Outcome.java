@@ -50,6 +50,11 @@ record Outcome(
             check.staleLockWrites(),
             check.lockWrites() + " accepted, " + check.lockHolders() + " holders"));
     all.add(
+        zero(
+            "daemon epochs started by two instances",
+            check.equalEpochDuplicates(),
+            "each placement has an epoch of its own"));
+    all.add(
         info(
             "longest time two instances of a daemon were alive at once (their writes fenced)",
             String.format("%.1f s", check.maxLifetimeOverlapMillis() / 1000.0)));
@@ -85,9 +90,15 @@ record Outcome(
         "-");
   }
 
-  /** Whether every guarantee held and every goal was met. */
+  /** Whether the scenario ran and every guarantee held and every goal was met; never if skipped. */
   boolean passed() {
-    return (check == null || check.violations().isEmpty())
+    return !skipped()
+        && (check == null || check.violations().isEmpty())
         && figures.stream().noneMatch(f -> Boolean.FALSE.equals(f.met()));
+  }
+
+  /** The scenario's verdict in one word: PASSED, FAILED or SKIPPED (never PASSED when skipped). */
+  String verdict() {
+    return skipped() ? "SKIPPED" : passed() ? "PASSED" : "FAILED";
   }
 }
