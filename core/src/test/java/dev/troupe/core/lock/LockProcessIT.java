@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Locks when the holder's process really dies or pauses: child JVMs, SIGKILL and SIGSTOP. */
@@ -34,9 +35,13 @@ final class LockProcessIT {
       try (JdbcLockRegistry mine = JdbcLockRegistry.create(db.storage(), "parent")) {
         assertTrue(mine.tryAcquire(id).isEmpty(), "held by the child");
         holder.kill();
+        long killedAt = System.nanoTime();
         // The session ends with the process: the lock is free within a retry or two.
         Lock lock = mine.acquire(id, Duration.ofSeconds(10)).toCompletableFuture().join();
+        long takeover = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
         assertTrue(lock.fencingToken() > oldToken);
+        // FAULTS.md L1: takeover <= 1 s.
+        assertTrue(takeover <= 1_000, "taken over " + takeover + " ms after the kill (bound 1 s)");
         lock.close();
       }
     }
@@ -95,7 +100,12 @@ final class LockProcessIT {
         // The kernel keeps the paused process's TCP session alive, so only fencing frees the
         // lock: the survivor gets it once the cluster has removed the paused node.
         survivor.awaitLine(l -> l.equals("TROUPE-EVENT REMOVED " + paused.address()), TIMEOUT);
+        long removedAt = System.nanoTime();
         long newToken = lockedToken(survivor, id);
+        long successor = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - removedAt);
+        // FAULTS.md L3: the successor holds the lock <= 5 s after the fence (the removal).
+        assertTrue(
+            successor <= 5_000, "successor " + successor + " ms after the removal (bound 5 s)");
         assertTrue(paused.isAlive(), "still paused, not dead, when the survivor took the lock");
         assertTrue(newToken > oldToken, oldToken + " then " + newToken);
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.troupe.core.TroupeNode;
+import dev.troupe.core.storage.Namespaces;
 import dev.troupe.testkit.TestCluster;
 import dev.troupe.testkit.TestDatabases;
 import java.sql.Connection;
@@ -93,7 +94,7 @@ final class TroupeLeaseIT {
               c.prepareStatement(
                   "UPDATE troupe_lock_lease SET holder = 'intruder',"
                       + " expires_at = DATEADD(HOUR, 1, LOCALTIMESTAMP) WHERE name = ?")) {
-        steal.setString(1, "troupe:" + leaseName(singleton));
+        steal.setString(1, Namespaces.DEFAULT + ":" + leaseName(singleton));
         assertEquals(1, steal.executeUpdate(), "the lease row of the singleton");
       }
       assertEquals("stopped", events.poll(30, TimeUnit.SECONDS));
@@ -103,7 +104,7 @@ final class TroupeLeaseIT {
           PreparedStatement free =
               c.prepareStatement(
                   "UPDATE troupe_lock_lease SET holder = NULL, expires_at = NULL WHERE name = ?")) {
-        free.setString(1, "troupe:" + leaseName(singleton));
+        free.setString(1, Namespaces.DEFAULT + ":" + leaseName(singleton));
         free.executeUpdate();
       }
       assertEquals("started", events.poll(30, TimeUnit.SECONDS), "back once the lease is free");
