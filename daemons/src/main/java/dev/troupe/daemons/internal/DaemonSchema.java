@@ -20,7 +20,7 @@ public final class DaemonSchema implements StorageSchema {
 
   @Override
   public int version() {
-    return 2;
+    return 3;
   }
 
   @Override
@@ -48,6 +48,18 @@ public final class DaemonSchema implements StorageSchema {
             + "finished_at TIMESTAMP, "
             + "detail VARCHAR(1000), "
             + "PRIMARY KEY (namespace, item_key))");
+    // Version 3: the daemon leases (see DaemonStore).
+    statements.add(
+        "CREATE TABLE IF NOT EXISTS troupe_daemon_lease ("
+            + "namespace VARCHAR(63) NOT NULL, "
+            + "name VARCHAR(500) NOT NULL, "
+            + "owner VARCHAR(300), "
+            + "epoch BIGINT NOT NULL, "
+            + "expires_at TIMESTAMP, "
+            + "PRIMARY KEY (namespace, name))");
+    statements.add(
+        "CREATE INDEX IF NOT EXISTS troupe_daemon_lease_owner"
+            + " ON troupe_daemon_lease (namespace, owner)");
     // Version 1 had no namespace: its rows belong to "default".
     statements.addAll(Namespaces.keyStatements(dialect, "troupe_daemon", "name"));
     statements.addAll(Namespaces.keyStatements(dialect, "troupe_once_log", "item_key"));

@@ -1,6 +1,7 @@
 package dev.troupe.daemons.internal;
 
 import dev.troupe.core.lock.JdbcLockRegistry;
+import dev.troupe.core.storage.Dialect;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.core.storage.StorageException;
 import java.sql.Connection;
@@ -19,6 +20,14 @@ import java.util.List;
 public final class DaemonStore {
   /** A daemon started with spawnRegister. */
   public record Spawned(String name, String launcher, List<Object> args) {}
+
+  /**
+   * What {@link #claimLease} found: {@code claimed}, or the current holder, its epoch and how long
+   * its lease still runs by the database's clock.
+   */
+  public record LeaseClaim(boolean claimed, String holder, long holderEpoch, long remainingMillis) {
+    static final LeaseClaim CLAIMED = new LeaseClaim(true, null, 0, 0);
+  }
 
   private final Storage storage;
   private final String namespace;
@@ -129,6 +138,150 @@ public final class DaemonStore {
           }
           return result;
         });
+  }
+
+  /*
+   * Daemon leases: one row per daemon, troupe_daemon_lease(namespace, name, owner, epoch,
+   * expires_at), expiry in the database's clock. A node may run an instance of a daemon only while
+   * it holds the daemon's row with the instance's epoch and the row has not expired. A claim takes a
+   * free row (no owner, expired, or already ours) and never lowers the epoch; a renewal extends all
+   * of one owner's unexpired rows in one statement (the cost per node and interval does not grow
+   * with anything but the node's own daemons); a release frees a row at once so that a successor
+   * need not wait for the expiry (a graceful move).
+   */
+
+  /**
+   * Claims the lease of daemon {@code name} for {@code owner} and instance {@code epoch}, for
+   * {@code leaseMillis} from now by the database's clock.
+   */
+  public LeaseClaim claimLease(String name, String owner, long epoch, long leaseMillis) {
+    return run(
+        "claim the lease of daemon [" + name + "]",
+        c -> {
+          try (PreparedStatement take =
+              c.prepareStatement(
+                  "UPDATE troupe_daemon_lease SET owner = ?, epoch = ?, expires_at = "
+                      + expiry()
+                      + " WHERE namespace = ? AND name = ? AND epoch <= ?"
+                      + " AND (owner IS NULL OR owner = ? OR expires_at < LOCALTIMESTAMP)")) {
+            take.setString(1, owner);
+            take.setLong(2, epoch);
+            take.setLong(3, leaseMillis);
+            take.setString(4, namespace);
+            take.setString(5, name);
+            take.setLong(6, epoch);
+            take.setString(7, owner);
+            if (take.executeUpdate() == 1) {
+              return LeaseClaim.CLAIMED;
+            }
+          }
+          LeaseClaim current = currentLease(c, name);
+          if (current != null) {
+            return current;
+          }
+          try (PreparedStatement insert =
+              c.prepareStatement(
+                  "INSERT INTO troupe_daemon_lease (namespace, name, owner, epoch, expires_at)"
+                      + " VALUES (?, ?, ?, ?, "
+                      + expiry()
+                      + ")")) {
+            insert.setString(1, namespace);
+            insert.setString(2, name);
+            insert.setString(3, owner);
+            insert.setLong(4, epoch);
+            insert.setLong(5, leaseMillis);
+            insert.executeUpdate();
+            return LeaseClaim.CLAIMED;
+          } catch (SQLException e) {
+            if (e.getSQLState() != null && e.getSQLState().startsWith("23")) {
+              // Another node inserted the row first: it holds the lease; ask again later.
+              return new LeaseClaim(false, null, 0, 0);
+            }
+            throw e;
+          }
+        });
+  }
+
+  /**
+   * Extends every unexpired lease of {@code owner} by {@code leaseMillis} from now (database clock)
+   * and returns the daemons whose lease it holds now, by name with the epoch.
+   */
+  public java.util.Map<String, Long> renewLeases(String owner, long leaseMillis) {
+    return run(
+        "renew the daemon leases of [" + owner + "]",
+        c -> {
+          try (PreparedStatement renew =
+              c.prepareStatement(
+                  "UPDATE troupe_daemon_lease SET expires_at = "
+                      + expiry()
+                      + " WHERE namespace = ? AND owner = ? AND expires_at >= LOCALTIMESTAMP")) {
+            renew.setLong(1, leaseMillis);
+            renew.setString(2, namespace);
+            renew.setString(3, owner);
+            renew.executeUpdate();
+          }
+          java.util.Map<String, Long> held = new java.util.HashMap<>();
+          try (PreparedStatement select =
+              c.prepareStatement(
+                  "SELECT name, epoch FROM troupe_daemon_lease"
+                      + " WHERE namespace = ? AND owner = ? AND expires_at >= LOCALTIMESTAMP")) {
+            select.setString(1, namespace);
+            select.setString(2, owner);
+            try (ResultSet rs = select.executeQuery()) {
+              while (rs.next()) {
+                held.put(rs.getString(1), rs.getLong(2));
+              }
+            }
+          }
+          return held;
+        });
+  }
+
+  /** Frees the lease of daemon {@code name} if {@code owner} holds it for {@code epoch}. */
+  public boolean releaseLease(String name, String owner, long epoch) {
+    return run(
+        "release the lease of daemon [" + name + "]",
+        c -> {
+          try (PreparedStatement release =
+              c.prepareStatement(
+                  "UPDATE troupe_daemon_lease SET owner = NULL, expires_at = NULL"
+                      + " WHERE namespace = ? AND name = ? AND owner = ? AND epoch = ?")) {
+            release.setString(1, namespace);
+            release.setString(2, name);
+            release.setString(3, owner);
+            release.setLong(4, epoch);
+            return release.executeUpdate() == 1;
+          }
+        });
+  }
+
+  /** The lease row of {@code name} as a refused claim, or null if there is none. */
+  private LeaseClaim currentLease(Connection c, String name) throws SQLException {
+    String remaining =
+        storage.dialect() == Dialect.POSTGRESQL
+            ? "CAST(EXTRACT(EPOCH FROM (expires_at - LOCALTIMESTAMP)) * 1000 AS BIGINT)"
+            : "DATEDIFF(MILLISECOND, LOCALTIMESTAMP, expires_at)";
+    try (PreparedStatement select =
+        c.prepareStatement(
+            "SELECT owner, epoch, "
+                + remaining
+                + " FROM troupe_daemon_lease WHERE namespace = ? AND name = ?")) {
+      select.setString(1, namespace);
+      select.setString(2, name);
+      try (ResultSet rs = select.executeQuery()) {
+        if (!rs.next()) {
+          return null;
+        }
+        return new LeaseClaim(false, rs.getString(1), rs.getLong(2), Math.max(0, rs.getLong(3)));
+      }
+    }
+  }
+
+  /** SQL for "the database's now plus ? milliseconds". */
+  private String expiry() {
+    return storage.dialect() == Dialect.POSTGRESQL
+        ? "LOCALTIMESTAMP + (? * INTERVAL '1 millisecond')"
+        : "DATEADD(MILLISECOND, ?, LOCALTIMESTAMP)";
   }
 
   private interface Work<T> {

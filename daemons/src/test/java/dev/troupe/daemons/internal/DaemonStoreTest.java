@@ -1,16 +1,20 @@
 package dev.troupe.daemons.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.troupe.core.storage.Storage;
 import dev.troupe.daemons.OnceLog;
+import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.TestDatabases;
 import dev.troupe.testkit.TestDatabases.TestDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -81,5 +85,66 @@ final class DaemonStoreTest {
           new DaemonStore(db.storage(), "other", "other").spawned().isEmpty(),
           "another namespace sees none of the old rows");
     }
+  }
+
+  @Test
+  void leasesOnH2() {
+    try (TestDatabase db = TestDatabases.freshH2()) {
+      leases(db.storage());
+    }
+  }
+
+  @Test
+  void leasesOnPostgres() {
+    TestDatabases.assumePostgres();
+    try (TestDatabase db = TestDatabases.freshPostgres()) {
+      leases(db.storage());
+    }
+  }
+
+  private static void leases(Storage storage) {
+    DaemonStore store = new DaemonStore(storage, "leases", "leases");
+    long minute = 60_000;
+
+    // A free lease is claimed; another owner is refused and told who holds it, how long for.
+    assertTrue(store.claimLease("importer", "node-a", 1, minute).claimed());
+    DaemonStore.LeaseClaim refused = store.claimLease("importer", "node-b", 2, minute);
+    assertFalse(refused.claimed());
+    assertEquals("node-a", refused.holder());
+    assertEquals(1, refused.holderEpoch());
+    assertTrue(
+        refused.remainingMillis() > 50_000 && refused.remainingMillis() <= minute,
+        "remaining " + refused.remainingMillis());
+    // The holder's claim again is idempotent; an older epoch never replaces a newer one.
+    assertTrue(store.claimLease("importer", "node-a", 1, minute).claimed());
+    assertFalse(store.claimLease("importer", "node-a", 0, minute).claimed());
+
+    // Another namespace on the same database has leases of its own.
+    assertTrue(
+        new DaemonStore(storage, "other", "other")
+            .claimLease("importer", "node-b", 1, minute)
+            .claimed());
+
+    // A release frees it at once for a successor with a newer epoch, never for an older one.
+    assertFalse(store.releaseLease("importer", "node-b", 1), "not node-b's to release");
+    assertTrue(store.releaseLease("importer", "node-a", 1));
+    assertFalse(store.claimLease("importer", "node-b", 0, minute).claimed(), "an older epoch");
+    assertTrue(store.claimLease("importer", "node-b", 2, minute).claimed());
+
+    // Renewal extends and lists exactly the owner's unexpired leases.
+    assertTrue(store.claimLease("billing", "node-b", 7, minute).claimed());
+    assertEquals(Map.of("importer", 2L, "billing", 7L), store.renewLeases("node-b", minute));
+    assertEquals(Map.of(), store.renewLeases("node-a", minute));
+
+    // An expired lease is free for others, and its former owner's renewal does not revive it.
+    assertTrue(store.claimLease("short", "node-a", 1, 200).claimed());
+    assertFalse(store.claimLease("short", "node-b", 2, minute).claimed(), "not expired yet");
+    Eventually.awaitCondition(
+        Duration.ofSeconds(5),
+        "the 200 ms lease to expire and node-b to take it",
+        () -> store.claimLease("short", "node-b", 2, minute).claimed());
+    assertEquals(Map.of(), store.renewLeases("node-a", minute), "node-a holds nothing now");
+    assertEquals(
+        Map.of("importer", 2L, "billing", 7L, "short", 2L), store.renewLeases("node-b", minute));
   }
 }
