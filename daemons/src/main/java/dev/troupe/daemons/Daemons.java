@@ -125,7 +125,9 @@ public final class Daemons implements Extension {
 
     ActorRef<DaemonHost.Command> host =
         system.systemActorOf(
-            DaemonHost.create(node, launchers, why -> proxy, s), "troupeDaemonHost", Props.empty());
+            DaemonHost.create(node, launchers, why -> proxy, s, store),
+            "troupeDaemonHost",
+            Props.empty());
     node.registry().register(HOSTS, host);
 
     String self = node.address().toString();

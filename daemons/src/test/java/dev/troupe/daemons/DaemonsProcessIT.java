@@ -223,8 +223,23 @@ final class DaemonsProcessIT {
             oldEpochs.put(life.name(), life.epoch());
           }
         }
+        long pausedAt = System.currentTimeMillis();
         paused.pause();
         awaitAllRunningOn(List.of(cluster.node(0), cluster.node(1)));
+        // At most one live instance: a successor starts only once the paused node's lease has
+        // expired - at the earliest lease-duration (5 s) after its last renewal, which was at most
+        // lease-renew-interval (1 s) before the pause - not as soon as the node is unreachable.
+        long firstSuccessor =
+            lives(List.of(cluster.node(0), cluster.node(1)), Map.of()).stream()
+                .filter(l -> oldEpochs.containsKey(l.name()) && l.start() >= pausedAt)
+                .mapToLong(Life::start)
+                .min()
+                .orElseThrow();
+        System.out.println(
+            "DaemonsProcessIT: first successor " + (firstSuccessor - pausedAt) + " ms after STOP");
+        assertTrue(
+            firstSuccessor - pausedAt >= 3_900,
+            "a successor started " + (firstSuccessor - pausedAt) + " ms after the pause");
         // Every old instance is fenced: a write with its epoch is refused.
         try (Connection c = db.storage().dataSource().getConnection()) {
           c.setAutoCommit(false);

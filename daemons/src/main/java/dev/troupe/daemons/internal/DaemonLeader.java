@@ -126,6 +126,9 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
 
   private record Retry(String name) implements Command {}
 
+  /** Ask the chosen node again to start {@code name} at {@code epoch} (its lease was busy). */
+  private record ResendStart(String name, long epoch, String node) implements Command {}
+
   private record RetryScan(String launcher, int attempt) implements Command {}
 
   private enum LoadSpawned implements Command {
@@ -257,6 +260,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
         .onMessage(SpawnedLoaded.class, this::onSpawnedLoaded)
         .onMessage(EpochRaised.class, this::onEpochRaised)
         .onMessage(StartAnswered.class, this::onStartAnswered)
+        .onMessage(ResendStart.class, this::onResendStart)
         .onMessage(StopAnswered.class, this::onStopAnswered)
         .onMessage(Retry.class, this::onRetry)
         .onMessage(Terminated.class, this::onTerminated)
@@ -633,6 +637,22 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     } else if (msg.result() instanceof DaemonHost.Started started) {
       d.epoch = started.epoch();
       running(d, started.ref());
+    } else if (msg.result() instanceof DaemonHost.LeaseBusy busy) {
+      // Another instance's lease (a node that is unreachable, paused or just stopping it) has not
+      // expired or been released yet: ask again when it can have.
+      long millis =
+          Math.max(100, Math.min(busy.retryAfterMillis(), settings.leaseDuration().toMillis()));
+      getContext()
+          .getLog()
+          .debug(
+              "Daemon [{}] (epoch {}): lease held by [{}], asking [{}] again in {} ms",
+              d.name,
+              d.epoch,
+              busy.holder(),
+              d.node,
+              millis);
+      timers.startSingleTimer(
+          "busy-" + d.name, new ResendStart(d.name, d.epoch, d.node), Duration.ofMillis(millis));
     } else if (msg.result() instanceof DaemonHost.StartFailed failed) {
       d.status = Status.FAILED;
       d.lastError = failed.reason();
@@ -641,6 +661,17 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
         waiter.tell(StatusReply.error(new IllegalArgumentException(failed.reason())));
       }
       d.waiting.clear();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onResendStart(ResendStart msg) {
+    Daemon d = daemons.get(msg.name());
+    if (d != null
+        && d.status == Status.STARTING
+        && d.epoch == msg.epoch()
+        && msg.node().equals(d.node)) {
+      sendStart(d); // sendStart re-places it if its node has left meanwhile
     }
     return this;
   }

@@ -1,5 +1,6 @@
 package dev.troupe.daemons.internal;
 
+import static dev.troupe.core.Preconditions.requireArgument;
 import static dev.troupe.core.Preconditions.requirePositive;
 import static dev.troupe.core.Preconditions.requireRange;
 
@@ -22,6 +23,9 @@ import java.time.Duration;
  * @param restartBackoffMax {@code restart-backoff.max}
  * @param handOverTimeout {@code hand-over-timeout}
  * @param askTimeout {@code ask-timeout}
+ * @param leaseDuration {@code lease-duration}
+ * @param leaseRenewInterval {@code lease-renew-interval}
+ * @param leaseSafetyMargin {@code lease-safety-margin}
  */
 public record DaemonsSettings(
     String leaderLease,
@@ -36,7 +40,10 @@ public record DaemonsSettings(
     Duration restartBackoffMin,
     Duration restartBackoffMax,
     Duration handOverTimeout,
-    Duration askTimeout) {
+    Duration askTimeout,
+    Duration leaseDuration,
+    Duration leaseRenewInterval,
+    Duration leaseSafetyMargin) {
 
   /** Validates; every message names the key. */
   public DaemonsSettings {
@@ -52,6 +59,23 @@ public record DaemonsSettings(
     requirePositive(restartBackoffMax, "troupe.daemons.restart-backoff.max");
     requirePositive(handOverTimeout, "troupe.daemons.hand-over-timeout");
     requirePositive(askTimeout, "troupe.daemons.ask-timeout");
+    requirePositive(leaseDuration, "troupe.daemons.lease-duration");
+    requirePositive(leaseRenewInterval, "troupe.daemons.lease-renew-interval");
+    requirePositive(leaseSafetyMargin, "troupe.daemons.lease-safety-margin");
+    requireArgument(
+        leaseRenewInterval.plus(leaseSafetyMargin).compareTo(leaseDuration) < 0,
+        "troupe.daemons.lease-renew-interval ("
+            + leaseRenewInterval
+            + ") plus lease-safety-margin ("
+            + leaseSafetyMargin
+            + ") must be shorter than lease-duration ("
+            + leaseDuration
+            + "): a healthy node would stop its daemons between two renewals");
+  }
+
+  /** How long after the start of a good renewal (or claim) this node trusts its leases. */
+  public Duration leaseTrust() {
+    return leaseDuration.minus(leaseSafetyMargin);
   }
 
   /** Reads {@code troupe.daemons} of the whole configuration {@code config}. */
@@ -70,6 +94,9 @@ public record DaemonsSettings(
         c.getDuration("restart-backoff.min"),
         c.getDuration("restart-backoff.max"),
         c.getDuration("hand-over-timeout"),
-        c.getDuration("ask-timeout"));
+        c.getDuration("ask-timeout"),
+        c.getDuration("lease-duration"),
+        c.getDuration("lease-renew-interval"),
+        c.getDuration("lease-safety-margin"));
   }
 }

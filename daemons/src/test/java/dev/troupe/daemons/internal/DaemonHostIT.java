@@ -7,11 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.troupe.core.TroupeNode;
+import dev.troupe.core.storage.Storage;
 import dev.troupe.daemons.DaemonSpec;
 import dev.troupe.daemons.Launcher;
 import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.TestCluster;
+import dev.troupe.testkit.TestDatabases;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -46,10 +50,20 @@ final class DaemonHostIT {
   /** Makes the daemon busy until {@code release}: a stop waits for the message to finish. */
   private record Block(CountDownLatch entered, CountDownLatch release) {}
 
-  @RegisterExtension static final ClusterExtension<TestCluster> cluster = ClusterExtension.inJvm(1);
+  /** A database of its own: leases and epochs of earlier runs must not be found. */
+  @RegisterExtension
+  static final ClusterExtension<TestCluster> cluster =
+      ClusterExtension.inJvm(
+          1,
+          "troupe.storage.url = \""
+              + TestDatabases.freshH2Url()
+              + "\"\ntroupe.daemons { lease-duration = 3s, lease-renew-interval = 500ms }");
 
   private TroupeNode node;
   private ActorRef<DaemonHost.Command> host;
+  private DaemonStore store;
+  private final ConcurrentLinkedQueue<DaemonLeader.Command> toLeader =
+      new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<String> lifecycle = new ConcurrentLinkedQueue<>();
 
   private Behavior<Object> blocker(DaemonSpec spec) {
@@ -79,14 +93,26 @@ final class DaemonHostIT {
     node = cluster.get().node(0);
     Map<String, Launcher<?>> launchers =
         Map.of("blocker", Launcher.of(Object.class, this::blocker));
+    store = new DaemonStore(Storage.get(node.system()), node.namespace(), node.namespace());
+    ActorRef<DaemonLeader.Command> leader =
+        node.system()
+            .systemActorOf(
+                Behaviors.receiveMessage(
+                    (DaemonLeader.Command m) -> {
+                      toLeader.add(m);
+                      return Behaviors.same();
+                    }),
+                "test-daemon-leader",
+                Props.empty());
     host =
         node.system()
             .systemActorOf(
                 DaemonHost.create(
                     node,
                     launchers,
-                    role -> node.system().ignoreRef(),
-                    DaemonsSettings.fromConfig(node.system().settings().config())),
+                    role -> leader,
+                    DaemonsSettings.fromConfig(node.system().settings().config()),
+                    store),
                 "test-daemon-host",
                 Props.empty());
   }
@@ -135,6 +161,52 @@ final class DaemonHostIT {
     release.countDown();
     assertEquals(new DaemonHost.Stopped("moved", 1), stopped.get(20, TimeUnit.SECONDS));
     assertEquals(List.of("start 1", "end 1"), List.copyOf(lifecycle));
+    // Its lease was released before the answer: a successor elsewhere need not wait for expiry.
+    assertTrue(store.claimLease("moved", "successor", 2, 60_000).claimed());
+  }
+
+  @Test
+  void aStartWaitsWhileAnotherNodeHoldsTheLeaseAndGoesAheadOnceItIsFree() throws Exception {
+    lifecycle.clear();
+    assertTrue(store.claimLease("contested", "elsewhere", 1, 60_000).claimed());
+    DaemonHost.LeaseBusy busy =
+        assertInstanceOf(
+            DaemonHost.LeaseBusy.class, startAsync("contested", 2).get(20, TimeUnit.SECONDS));
+    assertEquals("elsewhere", busy.holder());
+    assertTrue(busy.retryAfterMillis() > 50_000, "ask again after " + busy.retryAfterMillis());
+    assertFalse(lifecycle.contains("start 2"), "no instance while the lease is held elsewhere");
+
+    assertTrue(store.releaseLease("contested", "elsewhere", 1));
+    assertEquals(2, startEpoch("contested", 2).epoch());
+  }
+
+  @Test
+  void anInstanceWhoseLeaseIsNoLongerItsNodesStopsAndTheLeaderHearsOfIt() throws Exception {
+    lifecycle.clear();
+    startEpoch("taken", 1);
+    // As if the lease had expired while this node was paused and another node had claimed it.
+    try (Connection c = Storage.get(node.system()).dataSource().getConnection();
+        PreparedStatement steal =
+            c.prepareStatement(
+                "UPDATE troupe_daemon_lease SET owner = 'intruder', epoch = 9"
+                    + " WHERE namespace = ? AND name = 'taken'")) {
+      steal.setString(1, node.namespace());
+      assertEquals(1, steal.executeUpdate());
+    }
+    Eventually.awaitAssert(
+        TIMEOUT,
+        "the instance stopped and reported",
+        () -> {
+          assertTrue(lifecycle.contains("end 1"), lifecycle.toString());
+          assertTrue(
+              toLeader.stream()
+                  .anyMatch(
+                      m ->
+                          m instanceof DaemonLeader.Terminated t
+                              && t.name().equals("taken")
+                              && t.epoch() == 1),
+              toLeader.toString());
+        });
   }
 
   @Test
