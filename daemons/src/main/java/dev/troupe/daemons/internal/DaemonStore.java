@@ -142,7 +142,8 @@ public final class DaemonStore {
 
   /*
    * Daemon leases: one row per daemon, troupe_daemon_lease(namespace, name, owner, epoch,
-   * expires_at), expiry in the database's clock. A node may run an instance of a daemon only while
+   * expires_at), expiry in the database's clock. The namespace column holds the lock namespace,
+   * the one of the epochs (fencing tokens) the rows carry: a lease and its epochs must agree. A node may run an instance of a daemon only while
    * it holds the daemon's row with the instance's epoch and the row has not expired. A claim takes a
    * free row (no owner, expired, or already ours) and never lowers the epoch; a renewal extends all
    * of one owner's unexpired rows in one statement (the cost per node and interval does not grow
@@ -167,7 +168,7 @@ public final class DaemonStore {
             take.setString(1, owner);
             take.setLong(2, epoch);
             take.setLong(3, leaseMillis);
-            take.setString(4, namespace);
+            take.setString(4, lockNamespace);
             take.setString(5, name);
             take.setLong(6, epoch);
             take.setString(7, owner);
@@ -185,7 +186,7 @@ public final class DaemonStore {
                       + " VALUES (?, ?, ?, ?, "
                       + expiry()
                       + ")")) {
-            insert.setString(1, namespace);
+            insert.setString(1, lockNamespace);
             insert.setString(2, name);
             insert.setString(3, owner);
             insert.setLong(4, epoch);
@@ -216,7 +217,7 @@ public final class DaemonStore {
                       + expiry()
                       + " WHERE namespace = ? AND owner = ? AND expires_at >= LOCALTIMESTAMP")) {
             renew.setLong(1, leaseMillis);
-            renew.setString(2, namespace);
+            renew.setString(2, lockNamespace);
             renew.setString(3, owner);
             renew.executeUpdate();
           }
@@ -225,7 +226,7 @@ public final class DaemonStore {
               c.prepareStatement(
                   "SELECT name, epoch FROM troupe_daemon_lease"
                       + " WHERE namespace = ? AND owner = ? AND expires_at >= LOCALTIMESTAMP")) {
-            select.setString(1, namespace);
+            select.setString(1, lockNamespace);
             select.setString(2, owner);
             try (ResultSet rs = select.executeQuery()) {
               while (rs.next()) {
@@ -246,7 +247,7 @@ public final class DaemonStore {
               c.prepareStatement(
                   "UPDATE troupe_daemon_lease SET owner = NULL, expires_at = NULL"
                       + " WHERE namespace = ? AND name = ? AND owner = ? AND epoch = ?")) {
-            release.setString(1, namespace);
+            release.setString(1, lockNamespace);
             release.setString(2, name);
             release.setString(3, owner);
             release.setLong(4, epoch);
@@ -266,7 +267,7 @@ public final class DaemonStore {
             "SELECT owner, epoch, "
                 + remaining
                 + " FROM troupe_daemon_lease WHERE namespace = ? AND name = ?")) {
-      select.setString(1, namespace);
+      select.setString(1, lockNamespace);
       select.setString(2, name);
       try (ResultSet rs = select.executeQuery()) {
         if (!rs.next()) {

@@ -119,6 +119,12 @@ final class DaemonStoreTest {
     assertTrue(store.claimLease("importer", "node-a", 1, minute).claimed());
     assertFalse(store.claimLease("importer", "node-a", 0, minute).claimed());
 
+    // Leases live with their epochs, in the lock namespace: another lock namespace (same row
+    // namespace) has leases and epochs of its own.
+    assertTrue(
+        new DaemonStore(storage, "leases", "other-locks")
+            .claimLease("importer", "node-c", 1, minute)
+            .claimed());
     // Another namespace on the same database has leases of its own.
     assertTrue(
         new DaemonStore(storage, "other", "other")
