@@ -74,6 +74,7 @@ public final class TroupeNode implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final boolean owned; // started here (close() terminates it) or attached (the app's)
   private final String name;
+  private final String namespace;
   private final Duration closeTimeout;
   private final CompletableFuture<TroupeNode> up = new CompletableFuture<>();
   private final CoreExtension core;
@@ -90,6 +91,7 @@ public final class TroupeNode implements AutoCloseable {
         configured.isEmpty()
             ? self.getHost().orElse("local") + ":" + self.getPort().orElse(0)
             : configured;
+    this.namespace = dev.troupe.core.storage.Namespaces.of(config);
     this.closeTimeout = config.getDuration("troupe.core.close-timeout");
     this.core = CoreExtension.get(system);
     dev.troupe.core.storage.internal.StorageExtension.get(system).startFencing();
@@ -275,7 +277,7 @@ public final class TroupeNode implements AutoCloseable {
    * own. See {@link dev.troupe.core.storage.Namespaces}.
    */
   public String namespace() {
-    return dev.troupe.core.storage.Namespaces.of(system.settings().config());
+    return namespace;
   }
 
   /** The node's cluster address, with the real port also when it was started with port 0. */
