@@ -207,7 +207,7 @@ public final class OnceLog {
         insert.executeUpdate();
         return Optional.of(1L);
       } catch (SQLException e) {
-        if (e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
+        if (!StorageException.isConstraintViolation(e)) {
           throw e;
         }
       }

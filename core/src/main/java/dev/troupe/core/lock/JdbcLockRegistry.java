@@ -8,6 +8,7 @@ import dev.troupe.core.lock.internal.JdbcLocks;
 import dev.troupe.core.lock.internal.LeaseTableLocks;
 import dev.troupe.core.lock.internal.LockExtension;
 import dev.troupe.core.storage.Storage;
+import dev.troupe.core.storage.StorageException;
 import java.lang.management.ManagementFactory;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -237,7 +238,7 @@ public final class JdbcLockRegistry implements LockRegistry {
         } catch (SQLException e) {
           c.rollback();
           // Two first raises of a new name race on the INSERT: the loser raises the winner's row.
-          if (attempt < 3 && e.getSQLState() != null && e.getSQLState().startsWith("23")) {
+          if (attempt < 3 && StorageException.isConstraintViolation(e)) {
             continue;
           }
           throw e;

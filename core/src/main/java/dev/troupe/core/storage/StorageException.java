@@ -22,4 +22,12 @@ public class StorageException extends RuntimeException {
   public StorageException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  /**
+   * Whether {@code e} is an integrity constraint violation (SQL state class {@code 23}): a
+   * duplicate key when another writer inserted the same row first, on every database.
+   */
+  public static boolean isConstraintViolation(java.sql.SQLException e) {
+    return e.getSQLState() != null && e.getSQLState().startsWith("23");
+  }
 }

@@ -126,7 +126,7 @@ public final class CronStore {
             return claims;
           } catch (SQLException e) {
             c.rollback();
-            if (!isUniqueViolation(e)) {
+            if (!StorageException.isConstraintViolation(e)) {
               throw e;
             }
             // A concurrent insert of the same instant: claim one by one, a conflict is TAKEN.
@@ -167,7 +167,7 @@ public final class CronStore {
         try {
           claim = insert.executeUpdate() == 1 ? Claim.CLAIMED : notInserted(c, r, token);
         } catch (SQLException e) {
-          if (!c.getAutoCommit() || !isUniqueViolation(e)) {
+          if (!c.getAutoCommit() || !StorageException.isConstraintViolation(e)) {
             throw e;
           }
           claim = Claim.TAKEN;
@@ -176,10 +176,6 @@ public final class CronStore {
       }
     }
     return claims;
-  }
-
-  private static boolean isUniqueViolation(SQLException e) {
-    return e.getSQLState() != null && e.getSQLState().startsWith("23");
   }
 
   /** Why nothing was inserted: a later token (STALE), the row exists (TAKEN), or EARLY. */
@@ -331,7 +327,7 @@ public final class CronStore {
               try {
                 insert.executeUpdate();
               } catch (SQLException e) {
-                if (e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
+                if (!StorageException.isConstraintViolation(e)) {
                   throw e;
                 }
               }

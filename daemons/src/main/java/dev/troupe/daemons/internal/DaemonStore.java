@@ -194,7 +194,7 @@ public final class DaemonStore {
             insert.executeUpdate();
             return LeaseClaim.CLAIMED;
           } catch (SQLException e) {
-            if (e.getSQLState() != null && e.getSQLState().startsWith("23")) {
+            if (StorageException.isConstraintViolation(e)) {
               // Another node inserted the row first: it holds the lease; ask again later.
               return new LeaseClaim(false, null, 0, 0);
             }

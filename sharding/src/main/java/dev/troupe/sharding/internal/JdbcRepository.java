@@ -238,7 +238,7 @@ public final class JdbcRepository<V> implements Repository<V> {
         s.executeUpdate();
         return;
       } catch (SQLException e) {
-        if (!isUniqueViolation(e)) {
+        if (!StorageException.isConstraintViolation(e)) {
           throw e;
         }
       }
@@ -270,11 +270,6 @@ public final class JdbcRepository<V> implements Repository<V> {
         return rs.next() ? rs.getLong(1) : 0;
       }
     }
-  }
-
-  /** A duplicate primary key: SQLState class 23 (integrity constraint violation). */
-  private static boolean isUniqueViolation(SQLException e) {
-    return e.getSQLState() != null && e.getSQLState().startsWith("23");
   }
 
   @Override

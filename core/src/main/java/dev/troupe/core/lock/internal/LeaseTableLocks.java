@@ -3,6 +3,7 @@ package dev.troupe.core.lock.internal;
 import dev.troupe.core.lock.LockSettings;
 import dev.troupe.core.storage.Dialect;
 import dev.troupe.core.storage.Storage;
+import dev.troupe.core.storage.StorageException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -120,7 +121,7 @@ public final class LeaseTableLocks extends JdbcLocks {
       insert.executeUpdate();
       return true;
     } catch (SQLException e) {
-      if (e.getSQLState() != null && e.getSQLState().startsWith("23")) {
+      if (StorageException.isConstraintViolation(e)) {
         return false; // another node inserted the row first: it holds the lock
       }
       throw e;

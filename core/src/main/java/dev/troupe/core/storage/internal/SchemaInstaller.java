@@ -263,7 +263,7 @@ public final class SchemaInstaller {
       insert.executeUpdate();
     } catch (SQLException e) {
       // Another process recorded it in between (possible only outside PostgreSQL's lock).
-      boolean duplicate = e.getSQLState() != null && e.getSQLState().startsWith("23");
+      boolean duplicate = StorageException.isConstraintViolation(e);
       if (dialect == Dialect.POSTGRESQL || !duplicate) {
         throw e;
       }
