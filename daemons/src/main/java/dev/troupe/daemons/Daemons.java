@@ -125,7 +125,13 @@ public final class Daemons implements Extension {
 
     ActorRef<DaemonHost.Command> host =
         system.systemActorOf(
-            DaemonHost.create(node, launchers, why -> proxy, s, store),
+            DaemonHost.create(
+                node,
+                launchers,
+                why -> proxy,
+                s,
+                store,
+                listener -> node.registry().subscribe(HOSTS, listener)),
             "troupeDaemonHost",
             Props.empty());
     node.registry().register(HOSTS, host);

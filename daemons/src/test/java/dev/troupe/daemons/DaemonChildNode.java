@@ -21,6 +21,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * <ul>
  *   <li>{@code daemons <count>}: joins the daemons of this node with a launcher "witness" whose
  *       scanner lists daemons pd-0 .. pd-(count-1);
+ *   <li>{@code running}: asks the leader for the running daemons, printing {@code TROUPE-RUNNING
+ *       <count>} (or {@code TROUPE-RUNNING failed} when the leader does not answer);
  *   <li>{@code leader-only <name>}: competes for lock {@code name}, printing {@code TROUPE-LEADING
  *       <name> <token>} when leading;
  *   <li>{@code once <from> <to>}: runs items from..to through the OnceLog, printing {@code
@@ -42,7 +44,8 @@ public final class DaemonChildNode {
             "daemons", DaemonChildNode::daemons,
             "leader-only", DaemonChildNode::leaderOnly,
             "once", DaemonChildNode::once,
-            "hosts", DaemonChildNode::hosts));
+            "hosts", DaemonChildNode::hosts,
+            "running", DaemonChildNode::running));
   }
 
   static Behavior<Nothing> witness(DaemonSpec spec) {
@@ -82,6 +85,15 @@ public final class DaemonChildNode {
             Launcher.of(Nothing.class, DaemonChildNode::witness)
                 .withRecovery(() -> List.of(specs).iterator()));
     ChildNode.emit("DAEMONS", "ready");
+  }
+
+  private static void running(TroupeNode node, String argument) {
+    Daemons.get(node)
+        .running()
+        .whenComplete(
+            (running, failure) ->
+                ChildNode.emit(
+                    "RUNNING", failure == null ? Integer.toString(running.size()) : "failed"));
   }
 
   private static void hosts(TroupeNode node, String argument) {

@@ -1,7 +1,11 @@
 package dev.troupe.daemons.internal;
 
+import dev.troupe.core.HashRing;
+import dev.troupe.core.Subscription;
 import dev.troupe.core.TroupeNode;
 import dev.troupe.core.TroupeSerializable;
+import dev.troupe.core.WorkerEntry;
+import dev.troupe.core.WorkerState;
 import dev.troupe.core.lock.JdbcLockRegistry;
 import dev.troupe.daemons.DaemonSpec;
 import dev.troupe.daemons.Launcher;
@@ -9,20 +13,26 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
@@ -56,6 +66,16 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
    * stopped at once (self-fencing: a paused, partitioned or database-cut node) and reported to the
    * leader as Terminated. An instance that ends releases its lease before its end is answered, so
    * a move or a hand-over does not wait for the expiry.
+   *
+   * Taking over while the leader is unreachable (see Takeover): the host follows the daemon-host
+   * group as the leader does. While the leader's node (the oldest member) is not among the
+   * reachable hosts, the leader cannot re-place anything until that node is downed and a new leader
+   * has taken over (about 19 s with the shipped settings). So the host reads from the lease table
+   * the leases of the members that are not reachable hosts (each row names the launcher and the
+   * arguments of its instance), and starts those the ring over the reachable active hosts gives it,
+   * each with a new epoch and under its lease, exactly as a Start from the leader: the lease makes
+   * it wait until the old holder's lease has ended, so at most one instance runs. It tells the
+   * leader (TookOver) when one runs; a new leader adopts them from the reports anyway.
    */
 
   /** The protocol of a daemon host. */
@@ -111,6 +131,22 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     INSTANCE
   }
 
+  private record HostsChanged(List<WorkerEntry<Command>> hosts) implements Command {}
+
+  private enum ScanOrphans implements Command {
+    INSTANCE
+  }
+
+  private record OrphansFound(List<DaemonStore.HeldLease> leases, Throwable failure)
+      implements Command {}
+
+  private record TakeoverEpoch(DaemonStore.HeldLease lease, long epoch, Throwable failure)
+      implements Command {}
+
+  private record TakeoverAnswered(StartResult result) implements Command {}
+
+  private record RetryTakeover(String name, long epoch) implements Command {}
+
   /** A lease release finished (or failed: the lease then expires by itself); go on. */
   private record Released(Runnable then) implements Command {}
 
@@ -137,9 +173,24 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
   private final Map<String, long[]> leases = new HashMap<>();
 
   /** Daemons stopped because their lease was lost: reported to the leader when they end. */
-  private final java.util.Set<String> fenced = new java.util.HashSet<>();
+  private final Set<String> fenced = new HashSet<>();
 
   private boolean renewing;
+
+  // Taking over while the leader is unreachable
+  private final TimerScheduler<Command> timers;
+  private final Subscription hostSubscription;
+  private final String self;
+  private final ActorRef<StartResult> takeoverReplies;
+  private Set<String> reachableHosts = Set.of();
+  private HashRing ring = HashRing.of(List.of());
+  private boolean scanningOrphans;
+  private boolean scanAgain;
+
+  /** Daemons this host is taking over, by name: the lease it found and the epoch (0 = raising). */
+  private final Map<String, Taking> taking = new HashMap<>();
+
+  private record Taking(DaemonStore.HeldLease lease, long epoch) {}
 
   private DaemonHost(
       ActorContext<Command> ctx,
@@ -148,8 +199,12 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       Map<String, Launcher<?>> launchers,
       Function<String, ActorRef<DaemonLeader.Command>> leader,
       DaemonsSettings settings,
-      DaemonStore store) {
+      DaemonStore store,
+      Function<Consumer<List<WorkerEntry<Command>>>, Subscription> subscribeHosts) {
     super(ctx);
+    this.timers = timers;
+    this.self = node.address().toString();
+    this.takeoverReplies = ctx.messageAdapter(StartResult.class, TakeoverAnswered::new);
     this.node = node;
     this.launchers = launchers;
     this.leader = leader;
@@ -159,6 +214,11 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
         JdbcLockRegistry.ownerOf(Cluster.get(ctx.getSystem()).selfMember().uniqueAddress());
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     timers.startTimerWithFixedDelay(RenewTick.INSTANCE, settings.leaseRenewInterval());
+    ActorRef<Command> me = ctx.getSelf();
+    this.hostSubscription =
+        subscribeHosts == null
+            ? null
+            : subscribeHosts.apply(list -> me.tell(new HostsChanged(list)));
   }
 
   /**
@@ -171,10 +231,27 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       Function<String, ActorRef<DaemonLeader.Command>> leader,
       DaemonsSettings settings,
       DaemonStore store) {
+    return create(node, launchers, leader, settings, store, null);
+  }
+
+  /**
+   * The host of {@code node}, which also takes over the daemons of unreachable nodes while the
+   * leader's node is unreachable; {@code subscribeHosts} subscribes a listener to the daemon-host
+   * group (null: never takes over).
+   */
+  public static Behavior<Command> create(
+      TroupeNode node,
+      Map<String, Launcher<?>> launchers,
+      Function<String, ActorRef<DaemonLeader.Command>> leader,
+      DaemonsSettings settings,
+      DaemonStore store,
+      Function<Consumer<List<WorkerEntry<Command>>>, Subscription> subscribeHosts) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new DaemonHost(ctx, timers, node, launchers, leader, settings, store)));
+                timers ->
+                    new DaemonHost(
+                        ctx, timers, node, launchers, leader, settings, store, subscribeHosts)));
   }
 
   @Override
@@ -188,6 +265,13 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
         .onMessage(RenewTick.class, msg -> onRenewTick())
         .onMessage(Renewed.class, this::onRenewed)
         .onMessage(Released.class, this::onReleased)
+        .onMessage(HostsChanged.class, this::onHostsChanged)
+        .onMessageEquals(ScanOrphans.INSTANCE, this::onScanOrphans)
+        .onMessage(OrphansFound.class, this::onOrphansFound)
+        .onMessage(TakeoverEpoch.class, this::onTakeoverEpoch)
+        .onMessage(TakeoverAnswered.class, this::onTakeoverAnswered)
+        .onMessage(RetryTakeover.class, this::onRetryTakeover)
+        .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
 
@@ -231,7 +315,10 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     getContext()
         .pipeToSelf(
             CompletableFuture.supplyAsync(
-                () -> store.claimLease(name, owner, epoch, leaseMillis), blocking),
+                () ->
+                    store.claimLease(
+                        name, owner, epoch, leaseMillis, cmd.launcher(), cmd.spec().args()),
+                blocking),
             (claim, failure) -> new Claimed(cmd, started, claim, failure));
     return this;
   }
@@ -463,5 +550,188 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     fenced.add(name);
     leases.remove(name);
     stopChild(name, hosted);
+  }
+
+  // ---- taking over while the leader is unreachable ----
+
+  private Behavior<Command> onHostsChanged(HostsChanged msg) {
+    Set<String> reachable = new HashSet<>();
+    Set<String> active = new HashSet<>();
+    for (WorkerEntry<Command> entry : msg.hosts()) {
+      reachable.add(entry.node().toString());
+      if (entry.state() == WorkerState.ACTIVE) {
+        active.add(entry.node().toString());
+      }
+    }
+    reachableHosts = reachable;
+    if (!active.equals(ring.members())) {
+      ring = HashRing.of(active);
+    }
+    return onScanOrphans();
+  }
+
+  /** The members oldest first, as the rules of {@link Takeover} see them. */
+  private List<Takeover.Member> members() {
+    List<Member> members = new ArrayList<>();
+    Cluster.get(getContext().getSystem()).state().getMembers().forEach(members::add);
+    members.sort((a, b) -> a.isOlderThan(b) ? -1 : b.isOlderThan(a) ? 1 : 0);
+    List<Takeover.Member> result = new ArrayList<>(members.size());
+    for (Member m : members) {
+      boolean upOrLeaving =
+          m.status().equals(MemberStatus.up()) || m.status().equals(MemberStatus.leaving());
+      result.add(
+          new Takeover.Member(
+              m.address().toString(), JdbcLockRegistry.ownerOf(m.uniqueAddress()), upOrLeaving));
+    }
+    return result;
+  }
+
+  private Set<String> busyHere() {
+    Set<String> busy = new HashSet<>(running.keySet());
+    busy.addAll(claiming.keySet());
+    busy.addAll(stopping.keySet());
+    busy.addAll(taking.keySet());
+    return busy;
+  }
+
+  /** While the leader's node is unreachable, reads the leases of the unreachable members. */
+  private Behavior<Command> onScanOrphans() {
+    if (hostSubscription == null) {
+      return this;
+    }
+    Set<String> lost = Takeover.lostOwners(members(), reachableHosts);
+    if (lost.isEmpty()) {
+      return this;
+    }
+    if (scanningOrphans) {
+      scanAgain = true;
+      return this;
+    }
+    scanningOrphans = true;
+    getContext()
+        .pipeToSelf(
+            CompletableFuture.supplyAsync(() -> store.leasesHeldBy(lost), blocking),
+            OrphansFound::new);
+    return this;
+  }
+
+  private Behavior<Command> onOrphansFound(OrphansFound msg) {
+    scanningOrphans = false;
+    if (msg.failure() != null) {
+      getContext()
+          .getLog()
+          .warn(
+              "The leader's node is unreachable and the daemon leases cannot be read; retrying:"
+                  + " {}",
+              msg.failure().toString());
+      timers.startSingleTimer(ScanOrphans.INSTANCE, settings.leaseRenewInterval());
+      return this;
+    }
+    for (DaemonStore.HeldLease lease : Takeover.mine(self, ring, msg.leases(), busyHere())) {
+      if (!launchers.containsKey(lease.launcher())) {
+        continue; // the leader reports it when it places the daemon
+      }
+      getContext()
+          .getLog()
+          .info(
+              "Taking over daemon [{}] (epoch {} on unreachable [{}]): the leader's node is"
+                  + " unreachable",
+              lease.name(),
+              lease.epoch(),
+              lease.owner());
+      taking.put(lease.name(), new Taking(lease, 0));
+      String name = lease.name();
+      getContext()
+          .pipeToSelf(
+              CompletableFuture.supplyAsync(() -> store.nextEpoch(name), blocking),
+              (epoch, failure) -> new TakeoverEpoch(lease, epoch == null ? 0 : epoch, failure));
+    }
+    if (scanAgain) {
+      scanAgain = false;
+      onScanOrphans();
+    }
+    return this;
+  }
+
+  /** Whether {@code name} is still this host's to take over: leader lost, ring owner here. */
+  private boolean stillMine(String name) {
+    return !Takeover.lostOwners(members(), reachableHosts).isEmpty()
+        && !ring.members().isEmpty()
+        && self.equals(ring.pick(name));
+  }
+
+  private Behavior<Command> onTakeoverEpoch(TakeoverEpoch msg) {
+    String name = msg.lease().name();
+    if (msg.failure() != null) {
+      taking.remove(name);
+      getContext()
+          .getLog()
+          .warn("Cannot raise the epoch of daemon [{}] to take it over: {}", name, msg.failure());
+      timers.startSingleTimer(ScanOrphans.INSTANCE, settings.leaseRenewInterval());
+      return this;
+    }
+    taking.put(name, new Taking(msg.lease(), msg.epoch()));
+    return startTakeover(name);
+  }
+
+  private Behavior<Command> startTakeover(String name) {
+    Taking t = taking.get(name);
+    if (t == null) {
+      return this;
+    }
+    if (!stillMine(name)) {
+      taking.remove(name); // the leader is back, or another host owns it now: the leader places it
+      return this;
+    }
+    DaemonStore.HeldLease lease = t.lease();
+    onStart(
+        new Start(
+            lease.launcher(), new DaemonSpec(name, lease.args(), t.epoch()), takeoverReplies));
+    return this;
+  }
+
+  private Behavior<Command> onTakeoverAnswered(TakeoverAnswered msg) {
+    if (msg.result() instanceof Started started) {
+      Taking t = taking.remove(started.name());
+      Hosted hosted = running.get(started.name());
+      if (t != null && hosted != null) {
+        leader
+            .apply("took-over")
+            .tell(
+                new DaemonLeader.TookOver(
+                    started.name(), hosted.launcher(), started.epoch(), self, started.ref()));
+      }
+    } else if (msg.result() instanceof LeaseBusy busy) {
+      Taking t = taking.get(busy.name());
+      if (t != null && t.epoch() == busy.epoch()) {
+        long millis =
+            Math.max(100, Math.min(busy.retryAfterMillis(), settings.leaseDuration().toMillis()));
+        timers.startSingleTimer(
+            "take-" + busy.name(),
+            new RetryTakeover(busy.name(), busy.epoch()),
+            java.time.Duration.ofMillis(millis));
+      }
+    } else if (msg.result() instanceof StartFailed failed) {
+      taking.remove(failed.name());
+      getContext()
+          .getLog()
+          .warn("Could not take over daemon [{}]: {}", failed.name(), failed.reason());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onRetryTakeover(RetryTakeover msg) {
+    Taking t = taking.get(msg.name());
+    if (t != null && t.epoch() == msg.epoch()) {
+      startTakeover(msg.name());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onPostStop() {
+    if (hostSubscription != null) {
+      hostSubscription.close();
+    }
+    return this;
   }
 }

@@ -99,6 +99,14 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   public record Terminated(String name, long epoch, String node)
       implements Command, TroupeSerializable {}
 
+  /**
+   * A host took daemon {@code name} over while this leader's node was unreachable (see Takeover):
+   * it runs there as {@code ref} at {@code epoch}.
+   */
+  public record TookOver(
+      String name, String launcher, long epoch, String node, ActorRef<Object> ref)
+      implements Command, TroupeSerializable {}
+
   private record HostsChanged(List<WorkerEntry<DaemonHost.Command>> hosts) implements Command {}
 
   private record Reported(DaemonHost.Running running) implements Command {}
@@ -264,6 +272,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
         .onMessage(StopAnswered.class, this::onStopAnswered)
         .onMessage(Retry.class, this::onRetry)
         .onMessage(Terminated.class, this::onTerminated)
+        .onMessage(TookOver.class, this::onTookOver)
         .onMessageEquals(RescanTick.INSTANCE, this::onRescan)
         .onMessageEquals(RebalanceTick.INSTANCE, this::onRebalance)
         .onMessage(Spawn.class, this::onSpawn)
@@ -490,31 +499,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     Set<String> reported = new HashSet<>();
     for (DaemonHost.Instance instance : instances) {
       reported.add(instance.name());
-      Daemon d = daemons.get(instance.name());
-      long issued =
-          Math.max(d == null ? 0 : d.epoch, issuedEpochs.getOrDefault(instance.name(), 0L));
-      if (instance.epoch() < issued
-          && (d == null || !node.equals(d.node) || d.epoch != instance.epoch())) {
-        stopDuplicate(instance.name(), node, instance.epoch()); // fenced: a newer epoch exists
-        continue;
-      }
-      if (d == null) {
-        d = new Daemon(instance.name(), instance.launcher(), List.of(), false);
-        daemons.put(instance.name(), d);
-        adopt(d, node, instance);
-      } else if (d.status == Status.UNPLACED || d.status == Status.FAILED || d.node == null) {
-        adopt(d, node, instance);
-      } else if (node.equals(d.node) && instance.epoch() == d.epoch) {
-        if (d.status == Status.STARTING) {
-          running(d, instance.ref());
-        }
-      } else if (instance.epoch() > d.epoch && d.status == Status.RUNNING) {
-        // The node runs a newer instance than the leader knew of: keep it, stop the other.
-        stopDuplicate(d.name, d.node, d.epoch);
-        adopt(d, node, instance);
-      } else {
-        stopDuplicate(instance.name(), node, instance.epoch());
-      }
+      reconcileInstance(node, instance);
     }
     long requested = reportRequested.getOrDefault(node, 0L);
     for (Daemon d : daemons.values()) {
@@ -532,6 +517,54 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     if (initialized) {
       placeMissing();
     }
+  }
+
+  /** Adopts, keeps or stops one instance that {@code node} runs. */
+  private void reconcileInstance(String node, DaemonHost.Instance instance) {
+    Daemon d = daemons.get(instance.name());
+    long issued = Math.max(d == null ? 0 : d.epoch, issuedEpochs.getOrDefault(instance.name(), 0L));
+    if (instance.epoch() < issued
+        && (d == null || !node.equals(d.node) || d.epoch != instance.epoch())) {
+      stopDuplicate(instance.name(), node, instance.epoch()); // fenced: a newer epoch exists
+      return;
+    }
+    if (d == null) {
+      d = new Daemon(instance.name(), instance.launcher(), List.of(), false);
+      daemons.put(instance.name(), d);
+      adopt(d, node, instance);
+    } else if (d.status == Status.UNPLACED || d.status == Status.FAILED || d.node == null) {
+      adopt(d, node, instance);
+    } else if (node.equals(d.node) && instance.epoch() == d.epoch) {
+      if (d.status == Status.STARTING) {
+        running(d, instance.ref());
+      }
+    } else if (instance.epoch() > d.epoch
+        && (d.status == Status.RUNNING || d.status == Status.RAISING)) {
+      // The node runs a newer instance than the leader knew of (a host took it over while this
+      // leader was unreachable): keep it, stop the other.
+      if (d.status == Status.RUNNING && d.node != null) {
+        stopDuplicate(d.name, d.node, d.epoch);
+      }
+      adopt(d, node, instance);
+    } else {
+      stopDuplicate(instance.name(), node, instance.epoch());
+    }
+  }
+
+  private Behavior<Command> onTookOver(TookOver msg) {
+    getContext()
+        .getLog()
+        .info(
+            "Daemon [{}] was taken over by [{}] (epoch {}) while this leader was unreachable",
+            msg.name(),
+            msg.node(),
+            msg.epoch());
+    reconcileInstance(
+        msg.node(), new DaemonHost.Instance(msg.name(), msg.launcher(), msg.epoch(), msg.ref()));
+    if (initialized) {
+      placeMissing();
+    }
+    return this;
   }
 
   private void adopt(Daemon d, String node, DaemonHost.Instance instance) {

@@ -20,7 +20,7 @@ public final class DaemonSchema implements StorageSchema {
 
   @Override
   public int version() {
-    return 3;
+    return 4;
   }
 
   @Override
@@ -60,6 +60,11 @@ public final class DaemonSchema implements StorageSchema {
     statements.add(
         "CREATE INDEX IF NOT EXISTS troupe_daemon_lease_owner"
             + " ON troupe_daemon_lease (namespace, owner)");
+    // Version 4: a lease row names the launcher and arguments of its instance, so that a node can
+    // take over the daemons of an unreachable node while the leader itself is unreachable.
+    statements.add(
+        "ALTER TABLE troupe_daemon_lease ADD COLUMN IF NOT EXISTS launcher VARCHAR(200)");
+    statements.add("ALTER TABLE troupe_daemon_lease ADD COLUMN IF NOT EXISTS args " + text);
     // Version 1 had no namespace: its rows belong to "default".
     statements.addAll(Namespaces.keyStatements(dialect, "troupe_daemon", "name"));
     statements.addAll(Namespaces.keyStatements(dialect, "troupe_once_log", "item_key"));

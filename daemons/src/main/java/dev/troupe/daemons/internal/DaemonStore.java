@@ -29,6 +29,18 @@ public final class DaemonStore {
     static final LeaseClaim CLAIMED = new LeaseClaim(true, null, 0, 0);
   }
 
+  /**
+   * A lease held by a node that may be gone: the daemon, its holder and epoch, the launcher and
+   * arguments of the instance, and how long the lease still runs by the database's clock.
+   */
+  public record HeldLease(
+      String name,
+      String owner,
+      long epoch,
+      String launcher,
+      List<Object> args,
+      long remainingMillis) {}
+
   private final Storage storage;
   private final String namespace;
   private final String lockNamespace;
@@ -156,22 +168,36 @@ public final class DaemonStore {
    * {@code leaseMillis} from now by the database's clock.
    */
   public LeaseClaim claimLease(String name, String owner, long epoch, long leaseMillis) {
+    return claimLease(name, owner, epoch, leaseMillis, null, List.of());
+  }
+
+  /**
+   * Claims the lease of daemon {@code name} as {@link #claimLease(String, String, long, long)} and
+   * records the instance's {@code launcher} and {@code args} with it, so that another node can take
+   * the daemon over from the lease table ({@link #leasesHeldBy}).
+   */
+  public LeaseClaim claimLease(
+      String name, String owner, long epoch, long leaseMillis, String launcher, List<Object> args) {
+    String argsJson = launcher == null ? null : DaemonArgs.toJson(args);
     return run(
         "claim the lease of daemon [" + name + "]",
         c -> {
           try (PreparedStatement take =
               c.prepareStatement(
-                  "UPDATE troupe_daemon_lease SET owner = ?, epoch = ?, expires_at = "
+                  "UPDATE troupe_daemon_lease SET owner = ?, epoch = ?, launcher = ?, args = ?,"
+                      + " expires_at = "
                       + expiry()
                       + " WHERE namespace = ? AND name = ? AND epoch <= ?"
                       + " AND (owner IS NULL OR owner = ? OR expires_at < LOCALTIMESTAMP)")) {
             take.setString(1, owner);
             take.setLong(2, epoch);
-            take.setLong(3, leaseMillis);
-            take.setString(4, lockNamespace);
-            take.setString(5, name);
-            take.setLong(6, epoch);
-            take.setString(7, owner);
+            take.setString(3, launcher);
+            take.setString(4, argsJson);
+            take.setLong(5, leaseMillis);
+            take.setString(6, lockNamespace);
+            take.setString(7, name);
+            take.setLong(8, epoch);
+            take.setString(9, owner);
             if (take.executeUpdate() == 1) {
               return LeaseClaim.CLAIMED;
             }
@@ -182,15 +208,18 @@ public final class DaemonStore {
           }
           try (PreparedStatement insert =
               c.prepareStatement(
-                  "INSERT INTO troupe_daemon_lease (namespace, name, owner, epoch, expires_at)"
-                      + " VALUES (?, ?, ?, ?, "
+                  "INSERT INTO troupe_daemon_lease"
+                      + " (namespace, name, owner, epoch, launcher, args, expires_at)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, "
                       + expiry()
                       + ")")) {
             insert.setString(1, lockNamespace);
             insert.setString(2, name);
             insert.setString(3, owner);
             insert.setLong(4, epoch);
-            insert.setLong(5, leaseMillis);
+            insert.setString(5, launcher);
+            insert.setString(6, argsJson);
+            insert.setLong(7, leaseMillis);
             insert.executeUpdate();
             return LeaseClaim.CLAIMED;
           } catch (SQLException e) {
@@ -256,16 +285,55 @@ public final class DaemonStore {
         });
   }
 
+  /**
+   * The leases that {@code owners} hold (expired or not, not released) whose instance names its
+   * launcher: what a node takes over when the leader's node is unreachable. One indexed query; the
+   * cost grows with the leases of those owners, not with the table.
+   */
+  public List<HeldLease> leasesHeldBy(java.util.Collection<String> owners) {
+    if (owners.isEmpty()) {
+      return List.of();
+    }
+    String marks = String.join(", ", java.util.Collections.nCopies(owners.size(), "?"));
+    return run(
+        "list the daemon leases of " + owners,
+        c -> {
+          List<HeldLease> held = new ArrayList<>();
+          try (PreparedStatement select =
+              c.prepareStatement(
+                  "SELECT name, owner, epoch, launcher, args, "
+                      + remainingMillis()
+                      + " FROM troupe_daemon_lease WHERE namespace = ? AND owner IN ("
+                      + marks
+                      + ") AND launcher IS NOT NULL ORDER BY name")) {
+            int i = 1;
+            select.setString(i++, lockNamespace);
+            for (String owner : owners) {
+              select.setString(i++, owner);
+            }
+            try (ResultSet rs = select.executeQuery()) {
+              while (rs.next()) {
+                held.add(
+                    new HeldLease(
+                        rs.getString(1),
+                        rs.getString(2),
+                        rs.getLong(3),
+                        rs.getString(4),
+                        DaemonArgs.fromJson(rs.getString(5)),
+                        Math.max(0, rs.getLong(6))));
+              }
+            }
+          }
+          return held;
+        });
+  }
+
   /** The lease row of {@code name} as a refused claim, or null if there is none. */
   private LeaseClaim currentLease(Connection c, String name) throws SQLException {
-    String remaining =
-        storage.dialect() == Dialect.POSTGRESQL
-            ? "CAST(EXTRACT(EPOCH FROM (expires_at - LOCALTIMESTAMP)) * 1000 AS BIGINT)"
-            : "DATEDIFF(MILLISECOND, LOCALTIMESTAMP, expires_at)";
     try (PreparedStatement select =
         c.prepareStatement(
             "SELECT owner, epoch, "
-                + remaining
+                + remainingMillis()
                 + " FROM troupe_daemon_lease WHERE namespace = ? AND name = ?")) {
       select.setString(1, lockNamespace);
       select.setString(2, name);
@@ -276,6 +344,13 @@ public final class DaemonStore {
         return new LeaseClaim(false, rs.getString(1), rs.getLong(2), Math.max(0, rs.getLong(3)));
       }
     }
+  }
+
+  /** SQL for "how many milliseconds until expires_at" by the database's clock. */
+  private String remainingMillis() {
+    return storage.dialect() == Dialect.POSTGRESQL
+        ? "CAST(EXTRACT(EPOCH FROM (expires_at - LOCALTIMESTAMP)) * 1000 AS BIGINT)"
+        : "DATEDIFF(MILLISECOND, LOCALTIMESTAMP, expires_at)";
   }
 
   /** SQL for "the database's now plus ? milliseconds". */

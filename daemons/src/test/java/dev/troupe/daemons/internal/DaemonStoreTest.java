@@ -152,5 +152,29 @@ final class DaemonStoreTest {
     assertEquals(Map.of(), store.renewLeases("node-a", minute), "node-a holds nothing now");
     assertEquals(
         Map.of("importer", 2L, "billing", 7L, "short", 2L), store.renewLeases("node-b", minute));
+
+    // The leases an owner holds, with launcher and arguments, for a host that takes them over;
+    // released leases and leases without a launcher (claimed by an older node) are not listed.
+    DaemonStore takeover = new DaemonStore(storage, "takeover", "takeover");
+    assertTrue(
+        takeover
+            .claimLease("imp-a", "node-x", 3, minute, "importer", List.of("s3://a", 2))
+            .claimed());
+    assertTrue(takeover.claimLease("imp-b", "node-x", 4, minute, "importer", List.of()).claimed());
+    assertTrue(takeover.claimLease("old", "node-x", 1, minute).claimed());
+    assertTrue(takeover.claimLease("gone", "node-x", 5, minute, "importer", List.of()).claimed());
+    assertTrue(takeover.releaseLease("gone", "node-x", 5));
+    assertTrue(takeover.claimLease("elsewhere", "node-y", 1, minute, "other", List.of()).claimed());
+    List<DaemonStore.HeldLease> held = takeover.leasesHeldBy(List.of("node-x"));
+    assertEquals(
+        List.of("imp-a", "imp-b"), held.stream().map(DaemonStore.HeldLease::name).toList());
+    DaemonStore.HeldLease a = held.get(0);
+    assertEquals("node-x", a.owner());
+    assertEquals(3, a.epoch());
+    assertEquals("importer", a.launcher());
+    assertEquals(List.of("s3://a", 2), a.args());
+    assertTrue(a.remainingMillis() > 50_000, "remaining " + a.remainingMillis());
+    assertEquals(3, takeover.leasesHeldBy(List.of("node-x", "node-y", "node-z")).size());
+    assertEquals(List.of(), takeover.leasesHeldBy(List.of()));
   }
 }
