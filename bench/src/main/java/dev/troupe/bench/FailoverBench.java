@@ -26,10 +26,12 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Scenarios, each over several rounds (a new node joins after each one so the cluster stays at
  * three): SIGKILL of a node that does not host the leader; SIGKILL of the node that hosts the
- * leader (the singleton must move first); a graceful leave (hand-over). A round's figure is the
- * time from the fault to the start of the last of the lost daemons on another node (wall clock, one
- * machine). Storage: {@code TROUPE_TEST_POSTGRES_URL} or the local PostgreSQL if reachable, else a
- * shared H2 file. Writes {@code bench/results/failover.json}.
+ * leader (the daemons are taken over by the other hosts from the lease table; the baseline, a raw
+ * Pekko Cluster Singleton started on the same JVMs, moves only once the node is downed); a graceful
+ * leave (hand-over). A round's figure is the time from the fault to the start of the last of the
+ * lost daemons on another node (wall clock, one machine). Storage: {@code TROUPE_TEST_POSTGRES_URL}
+ * or the local PostgreSQL if reachable, else a shared H2 file. Writes {@code
+ * bench/results/failover.json}.
  *
  * <pre>
  *   java -cp bench/target/benchmarks.jar dev.troupe.bench.FailoverBench [--rounds 10] [--output f]
@@ -60,7 +62,7 @@ public final class FailoverBench {
       Map<String, List<Long>> figures = run(profile, storage, rounds, otherRounds);
       figures.forEach(
           (scenario, millis) -> {
-            List<String> row = row(profile, scenario, millis);
+            List<String> row = row(profile, scenario, millis, figures.get("baseline-singleton"));
             rows.add(row);
             System.out.println(String.join(" | ", row));
           });
@@ -106,9 +108,11 @@ public final class FailoverBench {
       }
       awaitSettled(cluster, null);
       System.out.println("==> profile " + profile + ": SIGKILL of a node without the leader");
-      figures.put("kill", kills(cluster, rounds, false));
+      figures.put("kill", kills(cluster, rounds, false, null));
       System.out.println("==> profile " + profile + ": SIGKILL of the leader's node");
-      figures.put("kill-leader", kills(cluster, otherRounds, true));
+      List<Long> baseline = new ArrayList<>();
+      figures.put("kill-leader", kills(cluster, otherRounds, true, baseline));
+      figures.put("baseline-singleton", baseline);
       System.out.println("==> profile " + profile + ": graceful leave");
       figures.put("leave", leaves(cluster, otherRounds));
     }
@@ -120,7 +124,12 @@ public final class FailoverBench {
     node.awaitLine(l -> l.equals("TROUPE-DAEMONS ready"), TIMEOUT);
   }
 
-  private static List<Long> kills(ProcessCluster cluster, int rounds, boolean leader) {
+  /**
+   * Kill rounds; with {@code baseline} non-null, also the time until the raw singleton (on the
+   * victim, the oldest node) started on another node, per round.
+   */
+  private static List<Long> kills(
+      ProcessCluster cluster, int rounds, boolean leader, List<Long> baseline) {
     List<Long> millis = new ArrayList<>();
     for (int r = 0; r < rounds; r++) {
       List<NodeProcess> alive = cluster.aliveNodes();
@@ -132,6 +141,12 @@ public final class FailoverBench {
       millis.add(took);
       System.out.printf(
           Locale.ROOT, "  round %d: %d daemon(s) back after %d ms%n", r + 1, lost.size(), took);
+      if (baseline != null) {
+        long singleton = awaitSingleton(cluster, at);
+        baseline.add(singleton);
+        System.out.printf(
+            Locale.ROOT, "  round %d: raw Pekko singleton back after %d ms%n", r + 1, singleton);
+      }
       replace(cluster);
     }
     return millis;
@@ -252,15 +267,43 @@ public final class FailoverBench {
     }
   }
 
-  private static List<String> row(String profile, String scenario, List<Long> millis) {
+  /** Waits until the baseline singleton started on an alive node after {@code at}. */
+  private static long awaitSingleton(ProcessCluster cluster, long at) {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (true) {
+      for (NodeProcess node : cluster.aliveNodes()) {
+        for (String line : node.lines()) {
+          if (line.startsWith("TROUPE-SINGLETON start ")) {
+            long when = Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+            if (when >= at) {
+              return when - at;
+            }
+          }
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the baseline singleton did not move");
+      }
+      LockSupport.parkNanos(20_000_000L);
+    }
+  }
+
+  private static long p50(List<Long> millis) {
+    List<Long> sorted = new ArrayList<>(millis);
+    sorted.sort(null);
+    return sorted.get((sorted.size() - 1) / 2);
+  }
+
+  private static List<String> row(
+      String profile, String scenario, List<Long> millis, List<Long> baseline) {
     List<Long> sorted = new ArrayList<>(millis);
     sorted.sort(null);
     long p50 = sorted.get((sorted.size() - 1) / 2);
     long max = sorted.get(sorted.size() - 1);
+    boolean isBaseline = scenario.equals("baseline-singleton");
     long goal =
         switch (scenario) {
-          case "kill" -> 8_000;
-          case "kill-leader" -> 15_000;
+          case "kill", "kill-leader" -> 8_000;
           default -> 1_000;
         };
     if (profile.equals("fast") && !scenario.equals("leave")) {
@@ -270,16 +313,22 @@ public final class FailoverBench {
         switch (scenario) {
           case "kill" -> "SIGKILL of a node without the leader";
           case "kill-leader" -> "SIGKILL of the leader's node";
+          case "baseline-singleton" -> "baseline: raw Pekko singleton, SIGKILL of its node";
           default -> "graceful leave (hand-over)";
         };
+    String ratio =
+        scenario.equals("kill-leader") && baseline != null && !baseline.isEmpty()
+            ? String.format(Locale.ROOT, "%.2f×", p50 / (double) p50(baseline))
+            : "—";
     return List.of(
         what,
         profile,
         Integer.toString(millis.size()),
         String.format(Locale.ROOT, "%.2f", p50 / 1000.0),
         String.format(Locale.ROOT, "%.2f", max / 1000.0),
-        "≤ " + String.format(Locale.ROOT, "%.1f", goal / 1000.0) + " s",
-        max <= goal ? "met" : "**not met**");
+        ratio,
+        isBaseline ? "—" : "≤ " + String.format(Locale.ROOT, "%.1f", goal / 1000.0) + " s",
+        isBaseline ? "baseline" : max <= goal ? "met" : "**not met**");
   }
 
   private static void write(Path output, List<List<String>> rows, int rounds, int otherRounds)
@@ -297,11 +346,14 @@ public final class FailoverBench {
                 + rounds
                 + "; leader-kill and leave rounds: "
                 + otherRounds
-                + ". For comparison (shared/FAULTS.md, measured here): a raw Pekko singleton moves"
-                + " ~46 s after SIGKILL with Pekko's defaults (no downing provider: never, in"
-                + " fact) and ~19 s with stable-after 7 s; ergo-extensions re-plans after ~60 s."));
+                + ". Baseline, same JVMs and rounds: a raw Pekko Cluster Singleton (no lease) on"
+                + " every node, living on the oldest one, which the leader-kill rounds kill: the"
+                + " time until it starts on another node; 'vs baseline' is Troupe's p50 over the"
+                + " singleton's p50 in the same rounds. (shared/FAULTS.md: a raw singleton never"
+                + " moves with Pekko's defaults, which have no downing provider; ergo-extensions"
+                + " re-plans after ~60 s.)"));
     json.append(", \"columns\": [\"Fault\", \"Profile\", \"Rounds\", \"p50 s\", \"max s\",");
-    json.append(" \"Goal (max)\", \"Met\"], \"rows\": [");
+    json.append(" \"vs baseline\", \"Goal (max)\", \"Met\"], \"rows\": [");
     for (int i = 0; i < rows.size(); i++) {
       json.append(i == 0 ? "" : ",").append("[");
       List<String> row = rows.get(i);

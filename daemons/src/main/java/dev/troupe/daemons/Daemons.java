@@ -55,12 +55,13 @@ import org.apache.pekko.cluster.typed.SingletonActor;
  * the lock layer's table, so an old instance on a paused or cut-off node is fenced: its writes
  * checked against the epoch fail, and when its node reports again the leader stops it. When a node
  * becomes unreachable its daemons are placed anew at once (the epoch makes that safe before the
- * node is downed); when it leaves gracefully they are handed over first; when nodes join, a bounded
- * number move per interval. A new leader adopts what runs (no restarts) and starts what should run
- * and does not, from the launchers' scanners and the spawned daemons it finds in the database.
- * Daemons started with {@link Spawner#spawnRegister} are recorded there; the application's scanners
- * are the source of truth for the others. A daemon that stops by itself is started again; one that
- * fails is restarted on its node with backoff.
+ * node is downed), and if that node hosted the leader itself, the other hosts take its daemons over
+ * from the lease table without waiting for a new leader; when it leaves gracefully they are handed
+ * over first; when nodes join, a bounded number move per interval. A new leader adopts what runs
+ * (no restarts) and starts what should run and does not, from the launchers' scanners and the
+ * spawned daemons it finds in the database. Daemons started with {@link Spawner#spawnRegister} are
+ * recorded there; the application's scanners are the source of truth for the others. A daemon that
+ * stops by itself is started again; one that fails is restarted on its node with backoff.
  *
  * @since 0.1.0
  */
