@@ -12,10 +12,13 @@ import dev.troupe.daemons.internal.DaemonHost;
 import dev.troupe.daemons.internal.DaemonLeader;
 import dev.troupe.daemons.internal.DaemonStore;
 import dev.troupe.daemons.internal.DaemonsSettings;
+import dev.troupe.daemons.internal.LeaseBoard;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -74,6 +77,7 @@ public final class Daemons implements Extension {
 
   private final ActorSystem<?> system;
   private final Map<String, Launcher<?>> launchers = new ConcurrentHashMap<>();
+  private final LeaseBoard leases = new LeaseBoard();
   private DaemonsSettings settings; // set by start, under this
   private ActorRef<DaemonLeader.Command> leader; // set by start, under this
 
@@ -132,7 +136,8 @@ public final class Daemons implements Extension {
                 why -> proxy,
                 s,
                 store,
-                listener -> node.registry().subscribe(HOSTS, listener)),
+                listener -> node.registry().subscribe(HOSTS, listener),
+                leases),
             "troupeDaemonHost",
             Props.empty());
     node.registry().register(HOSTS, host);
@@ -234,6 +239,38 @@ public final class Daemons implements Extension {
         replyTo -> new DaemonLeader.StopDaemon(daemonName, replyTo),
         settings.askTimeout(),
         system.scheduler());
+  }
+
+  /**
+   * Whether daemon instance {@code spec} — one running on this node, as its behavior got it — may
+   * still act: this node holds the daemon's lease for that epoch and trusts it (renewed within
+   * {@code lease-duration − lease-safety-margin}, by this node's monotonic clock). A daemon that
+   * acts outside the cluster checks it right before each action: after a pause, a partition from
+   * the database or a lost lease it is false before the lease can expire and a successor start, so
+   * two instances never act at the same moment. An action already under way when the trust runs out
+   * is what the epoch fences ({@code JdbcLockRegistry.requireCurrentToken}).
+   *
+   * @throws IllegalArgumentException if {@code spec} is null
+   */
+  public boolean holdsLease(DaemonSpec spec) {
+    requireNonNull(spec, "spec");
+    return leases.holds(spec.name(), spec.epoch());
+  }
+
+  /**
+   * Until when (wall clock, by this node) this node trusts the lease of daemon instance {@code
+   * spec}, or empty when it does not hold it (for that epoch) or no longer trusts it.
+   *
+   * @throws IllegalArgumentException if {@code spec} is null
+   */
+  public Optional<Instant> leaseTrustedUntil(DaemonSpec spec) {
+    requireNonNull(spec, "spec");
+    long until = leases.trustedUntilNanos(spec.name(), spec.epoch());
+    long left = until - System.nanoTime();
+    if (until == Long.MIN_VALUE || left <= 0) {
+      return Optional.empty();
+    }
+    return Optional.of(Instant.now().plusNanos(left));
   }
 
   /** How long this node's requests wait for the leader. */

@@ -148,6 +148,42 @@ final class DaemonsIT {
   }
 
   @Test
+  void onlyTheNodeRunningAnInstanceHoldsItsLeaseForItsEpochAndUntilItStops() {
+    Spawner<Witness.Command> spawner =
+        Daemons.get(cluster.get().node(2)).spawner("witness", Witness.Command.class);
+    await(spawner.spawnRegister("lease-probe"));
+    DaemonInfo info = await(Daemons.get(cluster.get().node(2)).running()).get("lease-probe");
+    DaemonSpec spec = new DaemonSpec("lease-probe", List.of(), info.epoch());
+    for (TroupeNode node : cluster.get().liveNodes()) {
+      Daemons daemons = Daemons.get(node);
+      if (node.address().equals(info.node())) {
+        assertTrue(daemons.holdsLease(spec), "the running instance's node holds the lease");
+        java.time.Instant until = daemons.leaseTrustedUntil(spec).orElseThrow();
+        java.time.Instant now = java.time.Instant.now();
+        assertTrue(
+            until.isAfter(now) && !until.isAfter(now.plus(Duration.ofSeconds(5))),
+            "trusted until " + until + ", now " + now + " (lease-duration 5 s)");
+        assertTrue(!daemons.holdsLease(spec.withEpoch(info.epoch() - 1)), "an older epoch");
+        assertTrue(!daemons.holdsLease(spec.withEpoch(info.epoch() + 1)), "a newer epoch");
+      } else {
+        assertTrue(!daemons.holdsLease(spec), node.name() + " does not run it");
+        assertEquals(java.util.Optional.empty(), daemons.leaseTrustedUntil(spec));
+      }
+    }
+    TroupeNode runner =
+        cluster.get().liveNodes().stream()
+            .filter(n -> n.address().equals(info.node()))
+            .findFirst()
+            .orElseThrow();
+    await(Daemons.get(cluster.get().node(0)).stop("lease-probe"));
+    Eventually.awaitAssert(
+        TIMEOUT,
+        "the stopped instance no longer holds its lease",
+        () -> assertTrue(!Daemons.get(runner).holdsLease(spec)));
+    assertThrows(IllegalArgumentException.class, () -> Daemons.get(runner).holdsLease(null));
+  }
+
+  @Test
   void aDaemonThatStopsByItselfIsStartedAgainWithALargerEpoch() {
     Spawner<Witness.Command> spawner =
         Daemons.get(cluster.get().node(0)).spawner("witness", Witness.Command.class);

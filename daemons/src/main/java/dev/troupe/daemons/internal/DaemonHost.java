@@ -170,7 +170,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
   private final Map<String, List<Start>> claiming = new HashMap<>();
 
   /** Per running daemon: when its lease was claimed, and until when it is trusted (nanoTime). */
-  private final Map<String, long[]> leases = new HashMap<>();
+  private final LeaseBoard leases;
 
   /** Daemons stopped because their lease was lost: reported to the leader when they end. */
   private final Set<String> fenced = new HashSet<>();
@@ -200,8 +200,10 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       Function<String, ActorRef<DaemonLeader.Command>> leader,
       DaemonsSettings settings,
       DaemonStore store,
-      Function<Consumer<List<WorkerEntry<Command>>>, Subscription> subscribeHosts) {
+      Function<Consumer<List<WorkerEntry<Command>>>, Subscription> subscribeHosts,
+      LeaseBoard leases) {
     super(ctx);
+    this.leases = leases;
     this.timers = timers;
     this.self = node.address().toString();
     this.takeoverReplies = ctx.messageAdapter(StartResult.class, TakeoverAnswered::new);
@@ -231,13 +233,13 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       Function<String, ActorRef<DaemonLeader.Command>> leader,
       DaemonsSettings settings,
       DaemonStore store) {
-    return create(node, launchers, leader, settings, store, null);
+    return create(node, launchers, leader, settings, store, null, new LeaseBoard());
   }
 
   /**
    * The host of {@code node}, which also takes over the daemons of unreachable nodes while the
    * leader's node is unreachable; {@code subscribeHosts} subscribes a listener to the daemon-host
-   * group (null: never takes over).
+   * group (null: never takes over); {@code leases} is where it publishes the leases it holds.
    */
   public static Behavior<Command> create(
       TroupeNode node,
@@ -245,13 +247,22 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       Function<String, ActorRef<DaemonLeader.Command>> leader,
       DaemonsSettings settings,
       DaemonStore store,
-      Function<Consumer<List<WorkerEntry<Command>>>, Subscription> subscribeHosts) {
+      Function<Consumer<List<WorkerEntry<Command>>>, Subscription> subscribeHosts,
+      LeaseBoard leases) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
                     new DaemonHost(
-                        ctx, timers, node, launchers, leader, settings, store, subscribeHosts)));
+                        ctx,
+                        timers,
+                        node,
+                        launchers,
+                        leader,
+                        settings,
+                        store,
+                        subscribeHosts,
+                        leases)));
   }
 
   @Override
@@ -370,7 +381,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       return;
     }
     running.put(name, new Hosted(cmd.launcher(), cmd.spec(), ref));
-    leases.put(name, new long[] {claimedNanos, claimedNanos + settings.leaseTrust().toNanos()});
+    leases.put(name, epoch, claimedNanos, claimedNanos + settings.leaseTrust().toNanos());
     getContext().watchWith(ref, new ChildStopped(name, epoch));
     register(launcher, name, ref, epoch);
     getContext()
@@ -503,8 +514,8 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
   private Behavior<Command> onRenewTick() {
     long now = System.nanoTime();
     for (Map.Entry<String, Hosted> e : new ArrayList<>(running.entrySet())) {
-      long[] lease = leases.get(e.getKey());
-      if (lease == null || now - lease[1] >= 0) {
+      LeaseBoard.Trust lease = leases.get(e.getKey());
+      if (lease == null || now - lease.untilNanos() >= 0) {
         fence(e.getKey(), e.getValue(), "its lease was not renewed in time");
       }
     }
@@ -528,13 +539,13 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     }
     long trustedUntil = msg.startedNanos() + settings.leaseTrust().toNanos();
     for (Map.Entry<String, Hosted> e : new ArrayList<>(running.entrySet())) {
-      long[] lease = leases.get(e.getKey());
-      if (lease == null || lease[0] - msg.startedNanos() > 0) {
+      LeaseBoard.Trust lease = leases.get(e.getKey());
+      if (lease == null || lease.claimedNanos() - msg.startedNanos() > 0) {
         continue; // claimed after this renewal began: it cannot judge it
       }
       Long held = msg.held().get(e.getKey());
       if (held != null && held == e.getValue().spec().epoch()) {
-        lease[1] = Math.max(lease[1], trustedUntil);
+        leases.extend(e.getKey(), trustedUntil);
       } else {
         fence(e.getKey(), e.getValue(), "its lease is no longer this node's");
       }

@@ -8,6 +8,7 @@ import dev.troupe.core.WorkerState;
 import dev.troupe.daemons.DaemonInfo;
 import dev.troupe.daemons.DaemonSpec;
 import dev.troupe.daemons.Launcher;
+import dev.troupe.daemons.internal.Placement.Status;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
 import java.time.Duration;
@@ -49,7 +50,12 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
    * Taking over: a new leader asks every host what runs there and adopts it (no restart of a
    * healthy daemon), loads the spawned daemons from the database and runs every launcher's
    * recovery scanner; after the reports (or report-timeout) it places whatever should run and does
-   * not. Requests that arrive meanwhile are stashed.
+   * not. Requests that arrive meanwhile are stashed. These are the two phases: ADOPTING (what it
+   * waits for is an Adoption) and LEADING.
+   *
+   * The rules - which reported instance to adopt or stop, which daemon is orphaned, missing from a
+   * report, to be moved or handed over - are the pure Placement; this actor does the I/O around
+   * them.
    *
    * Placing: raise the daemon's epoch in the database (the lock layer's fencing token
    * "daemon:<name>"), then ask the chosen host to Start it with that epoch, again every
@@ -151,13 +157,12 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     INSTANCE
   }
 
-  private enum Status {
-    UNPLACED,
-    RAISING,
-    STARTING,
-    RUNNING,
-    MOVING,
-    FAILED
+  /** The leader's phases: it adopts what runs before it places anything, then leads. */
+  private enum Phase {
+    /** Waiting for the hosts' view, their reports, the scans and the spawned daemons. */
+    ADOPTING,
+    /** Placing, moving, healing; answering requests. */
+    LEADING
   }
 
   /** The leader's record of one daemon. */
@@ -180,6 +185,10 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
       this.args = args;
       this.spawned = spawned;
     }
+
+    Placement.Known known() {
+      return new Placement.Known(status, node, epoch);
+    }
   }
 
   private final DaemonsSettings settings;
@@ -198,10 +207,8 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   private final Map<String, List<ActorRef<Done>>> handOvers = new HashMap<>();
 
   // take-over bookkeeping
-  private boolean initialized;
-  private boolean hostsKnown;
-  private boolean reportsDue;
-  private final Set<String> reportsPending = new HashSet<>();
+  private Phase phase = Phase.ADOPTING;
+  private final Adoption adoption;
   // A report tells what ran when the host answered it; a daemon the leader learned of later is not
   // "missing" from an earlier report. Sequence numbers order the two.
   private long sequence;
@@ -209,8 +216,6 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   // The highest epoch issued per daemon, from the database at take-over: an instance with a lower
   // one is stale (fenced) and never adopted.
   private final Map<String, Long> issuedEpochs = new HashMap<>();
-  private int scansPending;
-  private boolean spawnedLoaded;
 
   private DaemonLeader(
       ActorContext<Command> ctx,
@@ -232,9 +237,9 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     timers.startSingleTimer(ReportsDue.INSTANCE, settings.reportTimeout());
     timers.startTimerWithFixedDelay(RescanTick.INSTANCE, settings.rescanInterval());
     timers.startTimerWithFixedDelay(RebalanceTick.INSTANCE, settings.rebalanceInterval());
+    this.adoption = new Adoption(launchers.size());
     loadSpawned();
     for (String launcher : launchers.keySet()) {
-      scansPending++;
       scan(launcher, 1);
     }
     ctx.getLog().info("Daemon leader starting on this node: adopting what runs, then placing");
@@ -254,7 +259,51 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
                     Behaviors.withTimers(
                         timers ->
                             new DaemonLeader(
-                                ctx, stash, timers, settings, launchers, store, subscribeHosts))));
+                                    ctx, stash, timers, settings, launchers, store, subscribeHosts)
+                                .adopting())));
+  }
+
+  /**
+   * The first phase: adopt what the hosts report, learn what should run; requests wait (stashed),
+   * nothing is placed, moved or re-scanned. Ends when the {@link Adoption} is complete.
+   */
+  private Behavior<Command> adopting() {
+    return Behaviors.receive(Command.class)
+        .onMessage(HostsChanged.class, msg -> adoptionStep(() -> onHostsChanged(msg)))
+        .onMessage(Reported.class, msg -> adoptionStep(() -> onReported(msg)))
+        .onMessage(ReportsDue.class, msg -> adoptionStep(this::onReportsDue))
+        .onMessage(Scanned.class, msg -> adoptionStep(() -> onScanned(msg)))
+        .onMessage(RetryScan.class, msg -> adoptionStep(() -> onRetryScan(msg)))
+        .onMessage(SpawnedLoaded.class, msg -> adoptionStep(() -> onSpawnedLoaded(msg)))
+        .onMessage(LoadSpawned.class, msg -> adoptionStep(this::onLoadSpawned))
+        .onMessage(TookOver.class, msg -> adoptionStep(() -> onTookOver(msg)))
+        .onMessage(RescanTick.class, msg -> Behaviors.same()) // the take-over scans already
+        .onMessage(RebalanceTick.class, msg -> Behaviors.same()) // nothing placed yet
+        .onSignal(PostStop.class, this::onPostStop)
+        .onAnyMessage(
+            msg -> {
+              stash.stash(msg); // requests, hand-overs, terminations: once leading
+              return Behaviors.same();
+            })
+        .build();
+  }
+
+  /** Runs {@code handler} while adopting; once the adoption is complete, starts leading. */
+  private Behavior<Command> adoptionStep(Runnable handler) {
+    handler.run();
+    if (!adoption.complete()) {
+      return Behaviors.same();
+    }
+    phase = Phase.LEADING;
+    getContext()
+        .getLog()
+        .info(
+            "Daemon leader ready: {} daemon(s) known, {} adopted running, {} host(s)",
+            daemons.size(),
+            daemons.values().stream().filter(d -> d.status == Status.RUNNING).count(),
+            hosts.size());
+    placeMissing();
+    return stash.unstashAll(this);
   }
 
   @Override
@@ -340,13 +389,11 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
         }
       }
     }
-    if (msg.attempt() == 1 && scansPending > 0) {
-      scansPending--;
+    if (msg.attempt() == 1) {
+      adoption.scanned();
     }
-    if (initialized) {
+    if (phase == Phase.LEADING) {
       placeMissing();
-    } else {
-      maybeInitialized();
     }
     return this;
   }
@@ -376,11 +423,9 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
         d.epoch = Math.max(d.epoch, issuedEpochs.getOrDefault(d.name, 0L));
       }
     }
-    spawnedLoaded = true;
-    if (initialized) {
+    adoption.spawnedLoaded();
+    if (phase == Phase.LEADING) {
       placeMissing();
-    } else {
-      maybeInitialized();
     }
     return this;
   }
@@ -396,26 +441,8 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   }
 
   private Behavior<Command> onReportsDue() {
-    reportsDue = true;
-    maybeInitialized();
+    adoption.reportsDue();
     return this;
-  }
-
-  private void maybeInitialized() {
-    boolean reportsDone = hostsKnown && (reportsPending.isEmpty() || reportsDue);
-    if (initialized || !reportsDone || scansPending > 0 || !spawnedLoaded) {
-      return;
-    }
-    initialized = true;
-    getContext()
-        .getLog()
-        .info(
-            "Daemon leader ready: {} daemon(s) known, {} adopted running, {} host(s)",
-            daemons.size(),
-            daemons.values().stream().filter(d -> d.status == Status.RUNNING).count(),
-            hosts.size());
-    placeMissing();
-    stash.unstashAll(this);
   }
 
   // ---- hosts ----
@@ -445,19 +472,16 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     for (String node : appeared) {
       requestReport(node);
     }
-    if (!hostsKnown) {
-      hostsKnown = true;
-      maybeInitialized();
-    }
+    adoption.hostsKnown();
     if (!gone.isEmpty()) {
       getContext().getLog().info("Daemon hosts gone: {}; placing their daemons anew", gone);
       for (Daemon d : daemons.values()) {
-        if (d.node != null && gone.contains(d.node) && d.status != Status.UNPLACED) {
+        if (Placement.orphaned(d.known(), gone)) {
           d.status = Status.UNPLACED;
           d.ref = null;
         }
       }
-      if (initialized) {
+      if (phase == Phase.LEADING) {
         placeMissing();
       }
     }
@@ -469,7 +493,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     if (host == null) {
       return;
     }
-    reportsPending.add(node);
+    adoption.reportRequested(node);
     reportRequested.put(node, ++sequence);
     getContext()
         .ask(
@@ -483,12 +507,11 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
 
   private Behavior<Command> onReported(Reported msg) {
     String node = msg.running().node();
-    reportsPending.remove(node);
+    adoption.reported(node);
     List<DaemonHost.Instance> instances = msg.running().instances();
     if (instances != null) {
       reconcile(node, instances);
     }
-    maybeInitialized();
     return this;
   }
 
@@ -503,10 +526,8 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     }
     long requested = reportRequested.getOrDefault(node, 0L);
     for (Daemon d : daemons.values()) {
-      if (node.equals(d.node)
-          && d.status == Status.RUNNING
-          && d.runningSince < requested
-          && !reported.contains(d.name)) {
+      if (Placement.missingFromReport(
+          d.known(), d.runningSince, node, requested, reported.contains(d.name))) {
         getContext()
             .getLog()
             .warn("Daemon [{}] no longer runs on [{}]; placing it anew", d.name, node);
@@ -514,40 +535,39 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
         d.ref = null;
       }
     }
-    if (initialized) {
+    if (phase == Phase.LEADING) {
       placeMissing();
     }
   }
 
-  /** Adopts, keeps or stops one instance that {@code node} runs. */
+  /** Adopts, keeps or stops one instance that {@code node} runs (see {@link Placement#judge}). */
   private void reconcileInstance(String node, DaemonHost.Instance instance) {
     Daemon d = daemons.get(instance.name());
-    long issued = Math.max(d == null ? 0 : d.epoch, issuedEpochs.getOrDefault(instance.name(), 0L));
-    if (instance.epoch() < issued
-        && (d == null || !node.equals(d.node) || d.epoch != instance.epoch())) {
-      stopDuplicate(instance.name(), node, instance.epoch()); // fenced: a newer epoch exists
-      return;
-    }
-    if (d == null) {
-      d = new Daemon(instance.name(), instance.launcher(), List.of(), false);
-      daemons.put(instance.name(), d);
-      adopt(d, node, instance);
-    } else if (d.status == Status.UNPLACED || d.status == Status.FAILED || d.node == null) {
-      adopt(d, node, instance);
-    } else if (node.equals(d.node) && instance.epoch() == d.epoch) {
-      if (d.status == Status.STARTING) {
-        running(d, instance.ref());
+    Placement.Verdict verdict =
+        Placement.judge(
+            d == null ? null : d.known(),
+            issuedEpochs.getOrDefault(instance.name(), 0L),
+            node,
+            instance.epoch());
+    switch (verdict) {
+      case ADOPT -> {
+        if (d == null) {
+          d = new Daemon(instance.name(), instance.launcher(), List.of(), false);
+          daemons.put(instance.name(), d);
+        }
+        adopt(d, node, instance);
       }
-    } else if (instance.epoch() > d.epoch
-        && (d.status == Status.RUNNING || d.status == Status.RAISING)) {
-      // The node runs a newer instance than the leader knew of (a host took it over while this
-      // leader was unreachable): keep it, stop the other.
-      if (d.status == Status.RUNNING && d.node != null) {
-        stopDuplicate(d.name, d.node, d.epoch);
+      case CONFIRM -> running(d, instance.ref());
+      case KEEP -> {}
+      case SUPERSEDE -> {
+        // The node runs a newer instance than the leader knew of (a host took it over while this
+        // leader was unreachable): keep it, stop the other.
+        if (d.status == Status.RUNNING) {
+          stopDuplicate(d.name, d.node, d.epoch);
+        }
+        adopt(d, node, instance);
       }
-      adopt(d, node, instance);
-    } else {
-      stopDuplicate(instance.name(), node, instance.epoch());
+      case STOP -> stopDuplicate(instance.name(), node, instance.epoch());
     }
   }
 
@@ -561,7 +581,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
             msg.epoch());
     reconcileInstance(
         msg.node(), new DaemonHost.Instance(msg.name(), msg.launcher(), msg.epoch(), msg.ref()));
-    if (initialized) {
+    if (phase == Phase.LEADING) {
       placeMissing();
     }
     return this;
@@ -654,10 +674,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
 
   private Behavior<Command> onStartAnswered(StartAnswered msg) {
     Daemon d = daemons.get(msg.name());
-    if (d == null
-        || d.status != Status.STARTING
-        || d.epoch != msg.epoch()
-        || !msg.node().equals(d.node)) {
+    if (d == null || !Placement.isCurrentStart(d.known(), msg.epoch(), msg.node())) {
       return this; // an answer to an earlier attempt
     }
     if (msg.failure() != null) {
@@ -700,10 +717,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
 
   private Behavior<Command> onResendStart(ResendStart msg) {
     Daemon d = daemons.get(msg.name());
-    if (d != null
-        && d.status == Status.STARTING
-        && d.epoch == msg.epoch()
-        && msg.node().equals(d.node)) {
+    if (d != null && Placement.isCurrentStart(d.known(), msg.epoch(), msg.node())) {
       sendStart(d); // sendStart re-places it if its node has left meanwhile
     }
     return this;
@@ -732,10 +746,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
 
   private Behavior<Command> onTerminated(Terminated msg) {
     Daemon d = daemons.get(msg.name());
-    if (d != null
-        && d.status == Status.RUNNING
-        && d.epoch == msg.epoch()
-        && msg.node().equals(d.node)) {
+    if (d != null && Placement.isCurrentInstance(d.known(), msg.epoch(), msg.node())) {
       d.status = Status.UNPLACED;
       d.ref = null;
       // Not at once: a daemon that keeps stopping itself must not spin.
@@ -747,25 +758,24 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   // ---- moving ----
 
   private Behavior<Command> onRebalance() {
-    if (!initialized || active.size() < 2) {
+    if (active.size() < 2) {
       return this;
     }
-    int moves = 0;
-    for (Daemon d : daemons.values()) {
-      if (moves >= settings.rebalanceMaxMoves()) {
-        break;
-      }
-      if (d.status == Status.RUNNING
-          && active.contains(d.node)
-          && !ring.pick(d.name).equals(d.node)) {
-        move(d);
-        moves++;
-      }
-    }
-    if (moves > 0) {
-      getContext().getLog().info("Rebalancing: moving {} daemon(s) to their ring owners", moves);
+    List<String> moves = Placement.moves(known(), ring, active, settings.rebalanceMaxMoves());
+    moves.forEach(name -> move(daemons.get(name)));
+    if (!moves.isEmpty()) {
+      getContext()
+          .getLog()
+          .info("Rebalancing: moving {} daemon(s) to their ring owners", moves.size());
     }
     return this;
+  }
+
+  /** What the leader knows of every daemon, for the {@link Placement} rules. */
+  private Map<String, Placement.Known> known() {
+    Map<String, Placement.Known> known = new HashMap<>(daemons.size() * 2);
+    daemons.forEach((name, d) -> known.put(name, d.known()));
+    return known;
   }
 
   /** Stops {@code d} where it runs, then places it anew. */
@@ -802,11 +812,8 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     active.remove(cmd.node());
     ring = HashRing.of(active);
     List<Daemon> leaving = new ArrayList<>();
-    for (Daemon d : daemons.values()) {
-      if (cmd.node().equals(d.node)
-          && (d.status == Status.RUNNING || d.status == Status.STARTING)) {
-        leaving.add(d);
-      }
+    for (String name : Placement.handOver(known(), cmd.node())) {
+      leaving.add(daemons.get(name));
     }
     getContext()
         .getLog()
@@ -825,15 +832,9 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     if (handOvers.isEmpty()) {
       return;
     }
+    Map<String, Placement.Known> known = known();
     for (String node : List.copyOf(handOvers.keySet())) {
-      boolean busy =
-          daemons.values().stream()
-              .anyMatch(
-                  d ->
-                      node.equals(d.node)
-                          && d.status != Status.UNPLACED
-                          && d.status != Status.FAILED);
-      if (!busy) {
+      if (!Placement.stillHosts(known, node)) {
         handOvers.remove(node).forEach(r -> r.tell(Done.getInstance()));
       }
     }
@@ -842,9 +843,6 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   // ---- periodic healing ----
 
   private Behavior<Command> onRescan() {
-    if (!initialized) {
-      return this;
-    }
     for (String launcher : launchers.keySet()) {
       scan(launcher, 1);
     }
@@ -863,10 +861,6 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   // ---- requests ----
 
   private Behavior<Command> onSpawn(Spawn cmd) {
-    if (!initialized) {
-      stash.stash(cmd);
-      return this;
-    }
     Daemon d = daemons.get(cmd.name());
     if (d != null && d.status == Status.RUNNING) {
       cmd.replyTo().tell(StatusReply.success(d.ref));
@@ -912,10 +906,6 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   }
 
   private Behavior<Command> onStopDaemon(StopDaemon cmd) {
-    if (!initialized) {
-      stash.stash(cmd);
-      return this;
-    }
     Daemon d = daemons.remove(cmd.name());
     if (d != null) {
       ActorRef<DaemonHost.Command> host = d.node == null ? null : hosts.get(d.node);
@@ -936,10 +926,6 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   }
 
   private Behavior<Command> onGetRunning(GetRunning cmd) {
-    if (!initialized) {
-      stash.stash(cmd);
-      return this;
-    }
     Map<String, DaemonInfo> result = new HashMap<>();
     for (Daemon d : daemons.values()) {
       if (d.status == Status.RUNNING) {

@@ -2,7 +2,10 @@ package dev.troupe.samples.chaos;
 
 import dev.troupe.core.TroupeSerializable;
 import dev.troupe.daemons.DaemonSpec;
+import dev.troupe.daemons.Daemons;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.Behavior;
@@ -10,8 +13,10 @@ import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * A daemon that makes a fenced write with its epoch every 100 ms ({@code beat}): the witness of
- * "one daemon per name" — a replaced instance whose write is still accepted is a violation.
+ * A daemon that makes a fenced write with its epoch every 100 ms ({@code beat}) while its node
+ * holds its lease ({@link Daemons#leaseTrustedUntil}): the witness of "one daemon per name". A
+ * replaced instance whose write is still accepted is a violation, and so is a beat of one instance
+ * at a moment another instance of the name had started and not yet stopped (belief overlap).
  */
 final class BeatingDaemon {
   /** The daemon's only message, its own timer. */
@@ -23,7 +28,8 @@ final class BeatingDaemon {
 
   private BeatingDaemon() {}
 
-  static Behavior<Beat> create(DaemonSpec spec, Fence fence, Witness witness, Executor io) {
+  static Behavior<Beat> create(
+      DaemonSpec spec, Daemons daemons, Fence fence, Witness witness, Executor io) {
     return Behaviors.setup(
         context -> {
           witness.emit("daemon_start", spec.name(), spec.epoch());
@@ -42,7 +48,15 @@ final class BeatingDaemon {
                           }
                           io.execute(
                               () -> {
+                                // Act only while this node trusts the daemon's lease: right
+                                // after a pause it no longer does, before a successor can run.
+                                Optional<Instant> trusted = daemons.leaseTrustedUntil(spec);
+                                if (trusted.isEmpty()) {
+                                  writing.set(false);
+                                  return;
+                                }
                                 var event = witness.event("beat", spec.name(), spec.epoch());
+                                event.put("trusted_until", trusted.get().toEpochMilli());
                                 try {
                                   event.put(
                                       "ok", fence.write("daemon:" + spec.name(), spec.epoch()));

@@ -61,7 +61,7 @@ public final class ChaosNode {
             "chaos",
             Launcher.of(
                     BeatingDaemon.Beat.class,
-                    spec -> BeatingDaemon.create(spec, fence, witness, io))
+                    spec -> BeatingDaemon.create(spec, Daemons.get(node), fence, witness, io))
                 .withRecovery(() -> List.of(specs).iterator()));
 
     receiveTicks(node, witness);

@@ -52,7 +52,9 @@ public final class Checker {
       long maxCronGapMillis,
       long maxAckGapMillis,
       long maxLifetimeOverlapMillis,
-      int equalEpochDuplicates) {
+      int equalEpochDuplicates,
+      Overlap daemonBelief,
+      Overlap lockBelief) {
 
     /** The broken guarantees, in words; empty when the run kept every promise. */
     public List<String> violations() {
@@ -74,6 +76,26 @@ public final class Checker {
       }
       if (equalEpochDuplicates > 0) {
         v.add(equalEpochDuplicates + " daemon epoch(s) started by more than one instance");
+      }
+      if (daemonBelief.pairs() > 0) {
+        v.add(
+            daemonBelief.pairs()
+                + " pair(s) of daemon instances that both believed they ran at one moment"
+                + " (longest "
+                + daemonBelief.maxMillis()
+                + " ms: "
+                + daemonBelief.worst()
+                + ")");
+      }
+      if (lockBelief.pairs() > 0) {
+        v.add(
+            lockBelief.pairs()
+                + " pair(s) of lock holders that both believed they held it at one moment"
+                + " (longest "
+                + lockBelief.maxMillis()
+                + " ms: "
+                + lockBelief.worst()
+                + ")");
       }
       if (ackedWrites == 0 || ticks == 0 || daemonBeats == 0 || lockWrites == 0) {
         v.add("a workload produced nothing (acks, ticks, beats or lock writes is 0)");
@@ -202,7 +224,125 @@ public final class Checker {
         cronGap,
         maxGap(ackTimes),
         lifetimeOverlap(events),
-        equalEpochDuplicates(events));
+        equalEpochDuplicates(events),
+        daemonBeliefOverlap(events),
+        lockBeliefOverlap(events));
+  }
+
+  /**
+   * Overlapping beliefs: how many pairs of instances (or holders) of one name believed at the same
+   * wall-clock moment that they were the one, the longest such overlap and which pair it was.
+   */
+  public record Overlap(int pairs, long maxMillis, String worst) {
+    static final Overlap NONE = new Overlap(0, 0, "-");
+  }
+
+  /** One instance's belief: from {@code from} to {@code to} (wall-clock millis), named. */
+  record Belief(String name, String who, long from, long to) {}
+
+  /**
+   * Daemon instances' beliefs. An instance (name, epoch, process) believes it runs from its start
+   * until its node stops trusting its lease: the latest {@code trusted_until} its beats carried (it
+   * beats only while its node holds and trusts the lease), cut short by its stop. A paused, cut-off
+   * or killed instance therefore believes until the trust it last saw runs out, not until its
+   * process happens to log again. Instances without any beat that carries a trust (it never got to
+   * act) believe from start to stop. Any overlap of two beliefs of one name is a violation: the
+   * leases exist so that a successor starts only after the old trust has run out.
+   */
+  static Overlap daemonBeliefOverlap(List<JsonNode> events) {
+    Map<String, long[]> lives = new HashMap<>(); // name|epoch|pid -> {start, stop, trustedUntil}
+    for (JsonNode e : events) {
+      String kind = e.path("kind").asText();
+      if (!kind.equals("daemon_start") && !kind.equals("daemon_stop") && !kind.equals("beat")) {
+        continue;
+      }
+      String id = e.get("name").asText() + "|" + e.get("epoch").asLong() + "|" + e.path("pid");
+      long t = e.get("t").asLong();
+      long[] life =
+          lives.computeIfAbsent(
+              id, k -> new long[] {Long.MAX_VALUE, Long.MAX_VALUE, Long.MIN_VALUE});
+      switch (kind) {
+        case "daemon_start" -> life[0] = Math.min(life[0], t);
+        case "daemon_stop" -> life[1] = life[1] == Long.MAX_VALUE ? t : Math.max(life[1], t);
+        default -> {
+          if (e.has("trusted_until")) {
+            life[2] = Math.max(life[2], e.get("trusted_until").asLong());
+          }
+        }
+      }
+    }
+    List<Belief> beliefs = new ArrayList<>();
+    lives.forEach(
+        (id, life) -> {
+          if (life[0] == Long.MAX_VALUE) {
+            return; // its start was not witnessed (cut off): nothing to judge
+          }
+          long to = life[2] == Long.MIN_VALUE ? life[1] : Math.min(life[1], life[2]);
+          if (to == Long.MAX_VALUE) {
+            return; // never acted and never stopped: a start the process died right after
+          }
+          beliefs.add(new Belief(id.substring(0, id.indexOf('|')), id, life[0], to));
+        });
+    return overlaps(beliefs);
+  }
+
+  /**
+   * Lock holders' beliefs. A holder (token) believes it holds the lock from its acquisition until
+   * the last moment it checked {@code isHeld()} and found it true (the {@code t0} of its last
+   * write, which it makes only then). Any overlap of two tokens' beliefs is a violation.
+   */
+  static Overlap lockBeliefOverlap(List<JsonNode> events) {
+    Map<Long, long[]> holders = new HashMap<>(); // token -> {acquired, last check}
+    for (JsonNode e : events) {
+      String kind = e.path("kind").asText();
+      if (kind.equals("lock_acquire")) {
+        long[] h =
+            holders.computeIfAbsent(
+                e.get("epoch").asLong(), k -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE});
+        h[0] = Math.min(h[0], e.get("t").asLong());
+        h[1] = Math.max(h[1], e.get("t").asLong());
+      } else if (kind.equals("lock_write")) {
+        long[] h =
+            holders.computeIfAbsent(
+                e.get("epoch").asLong(), k -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE});
+        h[1] = Math.max(h[1], e.path("t0").asLong(e.get("t").asLong()));
+      }
+    }
+    List<Belief> beliefs = new ArrayList<>();
+    holders.forEach(
+        (token, h) -> {
+          if (h[0] != Long.MAX_VALUE) {
+            beliefs.add(new Belief("lock", "token " + token, h[0], h[1]));
+          }
+        });
+    return overlaps(beliefs);
+  }
+
+  /** Pairs of beliefs of one name that overlap (share more than an instant). */
+  private static Overlap overlaps(List<Belief> beliefs) {
+    Map<String, List<Belief>> byName = new HashMap<>();
+    for (Belief b : beliefs) {
+      byName.computeIfAbsent(b.name(), n -> new ArrayList<>()).add(b);
+    }
+    int pairs = 0;
+    long worst = 0;
+    String which = "-";
+    for (List<Belief> list : byName.values()) {
+      list.sort(Comparator.comparingLong(Belief::from));
+      for (int i = 0; i < list.size(); i++) {
+        for (int j = i + 1; j < list.size() && list.get(j).from() < list.get(i).to(); j++) {
+          long overlap = Math.min(list.get(i).to(), list.get(j).to()) - list.get(j).from();
+          if (overlap > 0) {
+            pairs++;
+            if (overlap > worst) {
+              worst = overlap;
+              which = list.get(i).who() + " and " + list.get(j).who();
+            }
+          }
+        }
+      }
+    }
+    return pairs == 0 ? Overlap.NONE : new Overlap(pairs, worst, which);
   }
 
   /**

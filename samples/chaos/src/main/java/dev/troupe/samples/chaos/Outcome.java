@@ -55,8 +55,18 @@ record Outcome(
             check.equalEpochDuplicates(),
             "each placement has an epoch of its own"));
     all.add(
+        zero(
+            "pairs of daemon instances believing at once",
+            check.daemonBelief().pairs(),
+            "longest " + check.daemonBelief().maxMillis() + " ms"));
+    all.add(
+        zero(
+            "pairs of lock holders believing at once",
+            check.lockBelief().pairs(),
+            "longest " + check.lockBelief().maxMillis() + " ms"));
+    all.add(
         info(
-            "longest time two instances of a daemon were alive at once (their writes fenced)",
+            "longest time two daemon processes were alive at once (paused, acting on neither)",
             String.format("%.1f s", check.maxLifetimeOverlapMillis() / 1000.0)));
     all.add(
         info("longest daemon gap", String.format("%.1f s", check.maxDaemonGapMillis() / 1000.0)));

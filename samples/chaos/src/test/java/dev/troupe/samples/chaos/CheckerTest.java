@@ -42,6 +42,82 @@ final class CheckerTest {
                 start("billing", 4, 100))));
   }
 
+  private static JsonNode event(String kind, String name, long epoch, long pid, long t) {
+    return JSON.createObjectNode()
+        .put("kind", kind)
+        .put("name", name)
+        .put("epoch", epoch)
+        .put("pid", pid)
+        .put("t0", t)
+        .put("t", t);
+  }
+
+  private static JsonNode beat(String name, long epoch, long pid, long t, long trustedUntil) {
+    return ((com.fasterxml.jackson.databind.node.ObjectNode) event("beat", name, epoch, pid, t))
+        .put("trusted_until", trustedUntil);
+  }
+
+  @Test
+  void aSuccessorThatStartsWhileTheOldInstanceStillTrustsItsLeaseIsABeliefOverlap() {
+    // Instance 1 (pid 100) beats at 1000 trusting its lease until 5500, then its process is killed
+    // (no stop). Instance 2 starts at 4000: both believe at once for 1.5 s.
+    Checker.Overlap o =
+        Checker.daemonBeliefOverlap(
+            List.of(
+                event("daemon_start", "d-1", 1, 100, 0),
+                beat("d-1", 1, 100, 1000, 5500),
+                event("daemon_start", "d-1", 2, 200, 4000),
+                beat("d-1", 2, 200, 4100, 8600)));
+    assertEquals(1, o.pairs());
+    assertEquals(1500, o.maxMillis());
+  }
+
+  @Test
+  void aSuccessorAfterTheOldTrustRanOutOrAfterAStopIsNoOverlapEvenIfTheOldProcessLogsLater() {
+    Checker.Overlap o =
+        Checker.daemonBeliefOverlap(
+            List.of(
+                // paused after its beat at 1000 (trust until 5500); resumed at 30000, it does not
+                // beat again and is stopped at 30010: its belief ended at 5500.
+                event("daemon_start", "d-1", 1, 100, 0),
+                beat("d-1", 1, 100, 1000, 5500),
+                event("daemon_stop", "d-1", 1, 100, 30010),
+                event("daemon_start", "d-1", 2, 200, 6000),
+                beat("d-1", 2, 200, 6100, 10600),
+                // a graceful move: stopped at 12000 although its trust ran to 15000
+                event("daemon_stop", "d-1", 2, 200, 12000),
+                event("daemon_start", "d-1", 3, 100, 12050),
+                beat("d-1", 3, 100, 12100, 16600),
+                // another name at the same time is no overlap
+                event("daemon_start", "d-2", 1, 200, 1000),
+                beat("d-2", 1, 200, 1100, 5600)));
+    assertEquals(0, o.pairs(), o.toString());
+  }
+
+  @Test
+  void twoLockTokensWithInterleavedHeldChecksAreABeliefOverlap() {
+    // token 7 checked isHeld() (and wrote) at 3000 after token 8 had been acquired at 2500
+    Checker.Overlap o =
+        Checker.lockBeliefOverlap(
+            List.of(
+                event("lock_acquire", "chaos-lock", 7, 100, 1000),
+                event("lock_write", "chaos-lock", 7, 100, 1200),
+                event("lock_acquire", "chaos-lock", 8, 200, 2500),
+                event("lock_write", "chaos-lock", 7, 100, 3000),
+                event("lock_write", "chaos-lock", 8, 200, 3100)));
+    assertEquals(1, o.pairs());
+    assertEquals(500, o.maxMillis());
+    Checker.Overlap none =
+        Checker.lockBeliefOverlap(
+            List.of(
+                event("lock_acquire", "chaos-lock", 7, 100, 1000),
+                event("lock_write", "chaos-lock", 7, 100, 1200),
+                event("lock_release", "chaos-lock", 7, 100, 2600), // logged after the release
+                event("lock_acquire", "chaos-lock", 8, 200, 2500),
+                event("lock_write", "chaos-lock", 8, 200, 3100)));
+    assertEquals(0, none.pairs(), none.toString());
+  }
+
   @Test
   void aSkippedScenarioIsNeverPassed() {
     Outcome skipped =
