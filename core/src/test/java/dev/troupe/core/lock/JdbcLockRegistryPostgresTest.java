@@ -152,6 +152,42 @@ final class JdbcLockRegistryPostgresTest extends LockRegistryContract {
   }
 
   @Test
+  void aLockTakenRightAfterAServerRestartIsOursOnlyOnceTheFormerHolderNoLongerBelievesItHoldsIt()
+      throws Exception {
+    TestDatabases.assumePostgresRestartable();
+    // Heartbeats every 5 s: the former holder learns of the restart up to 5 s late, and believes
+    // until then (it trusts a heartbeat for heartbeat-interval + heartbeat-timeout = 7 s).
+    LockSettings slow =
+        LockSettings.fromConfig(
+                com.typesafe.config.ConfigFactory.parseString(
+                    "troupe.lock { heartbeat-interval = 5s, heartbeat-timeout = 2s,"
+                        + " server-keepalive.idle = 8s, lease-duration = 20s }"))
+            .withNamespace(settings.namespace());
+    JdbcLockRegistry former =
+        JdbcLockRegistry.create(db.storage(), "pg-former-" + UUID.randomUUID(), slow);
+    JdbcLockRegistry successor =
+        JdbcLockRegistry.create(db.storage(), "pg-successor-" + UUID.randomUUID(), slow);
+    String id = freshId();
+    Lock held = former.tryAcquire(id).orElseThrow();
+
+    TestDatabases.restartPostgres();
+    // The restart freed the lock; the successor's acquire retries until the server is back. When
+    // it completes, the former holder - which learns of the restart only at its next heartbeat -
+    // must already have stopped believing it holds the lock.
+    Lock taken = successor.acquire(id, Duration.ofSeconds(60)).toCompletableFuture().join();
+    boolean formerStillBelieved = held.isHeld();
+    try {
+      assertFalse(formerStillBelieved, "the former holder still believed it held the lock");
+      assertTrue(taken.isHeld(), "the successor holds it when acquire completes");
+      assertTrue(taken.fencingToken() > held.fencingToken());
+    } finally {
+      taken.close();
+      former.close();
+      successor.close();
+    }
+  }
+
+  @Test
   void aServerRestartLosesEveryLockAndTheyCanBeTakenAgainAfterwards() throws Exception {
     TestDatabases.assumePostgresRestartable();
     JdbcLockRegistry registry = registry();

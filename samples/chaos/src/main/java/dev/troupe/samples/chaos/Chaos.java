@@ -11,8 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The chaos harness's command line: {@code samples/chaos/run <scenario|tier-a|tier-b|tier-c|list>
- * [--seed N] [--rounds N] [--pause-seconds N]}. Runs the scenarios, prints a table per scenario and
+ * The chaos harness's command line: {@code samples/chaos/run
+ * <scenario|tier-a|tier-b|tier-c|soak|list> [--seed N] [--rounds N] [--pause-seconds N] [--repeat
+ * N]}; {@code soak} is tier A with each scenario repeated 20 times (or {@code --repeat N}). Runs the scenarios, prints a table per scenario and
  * a summary, writes the same as Markdown to {@code target/chaos/report-<time>.md}, and exits 1 if a
  * guarantee was broken or a goal missed.
  */
@@ -25,12 +26,14 @@ public final class Chaos {
       System.out.println("tier-a: " + Scenarios.TIER_A + " (a few minutes; runs in mvn verify)");
       System.out.println("tier-b: " + Scenarios.TIER_B + " (about 12 minutes)");
       System.out.println("tier-c: " + Scenarios.TIER_C + " (root: network namespaces)");
+      System.out.println("soak: tier-a, each scenario 20 times (--repeat N; about an hour)");
       return;
     }
     long seed = System.nanoTime();
     int rounds = -1;
     long pause = 30;
     long partition = 60;
+    int repeat = 0;
     for (int i = 1; i < args.length; i += 2) {
       if (args[i].equals("--h2")) {
         System.setProperty("troupe.chaos.h2", "true");
@@ -45,6 +48,7 @@ public final class Chaos {
         case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
         case "--pause-seconds" -> pause = Long.parseLong(args[i + 1]);
         case "--partition-seconds" -> partition = Long.parseLong(args[i + 1]);
+        case "--repeat" -> repeat = Integer.parseInt(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option [" + args[i] + "]");
       }
     }
@@ -53,6 +57,7 @@ public final class Chaos {
           case "tier-a" -> Scenarios.TIER_A;
           case "tier-b" -> Scenarios.TIER_B;
           case "tier-c" -> Scenarios.TIER_C;
+          case "soak" -> Scenarios.TIER_A;
           default -> {
             if (!Scenarios.ALL.containsKey(args[0])) {
               throw new IllegalArgumentException(
@@ -61,19 +66,31 @@ public final class Chaos {
             yield List.of(args[0]);
           }
         };
+    if (repeat <= 0) {
+      repeat = args[0].equals("soak") ? 20 : 1;
+    }
     System.out.println("chaos: seed " + seed + " (rerun with --seed " + seed + ")");
     List<Outcome> outcomes = new ArrayList<>();
     for (String name : names) {
       int r = rounds > 0 ? rounds : name.equals("random-failovers") ? 10 : 3;
-      Outcome outcome =
-          run(
-              name,
-              new Scenarios.Options(
-                  seed, r, Duration.ofSeconds(pause), Duration.ofSeconds(partition)));
-      outcomes.add(outcome);
-      System.out.println(markdown(List.of(outcome)));
+      for (int k = 0; k < repeat; k++) {
+        if (repeat > 1) {
+          System.out.println("chaos: " + name + " run " + (k + 1) + " of " + repeat);
+        }
+        Outcome outcome =
+            run(
+                name,
+                new Scenarios.Options(
+                    seed + k, r, Duration.ofSeconds(pause), Duration.ofSeconds(partition)));
+        outcomes.add(outcome);
+        System.out.println(markdown(List.of(outcome)));
+      }
     }
     String report = markdown(outcomes);
+    if (repeat > 1) {
+      report = summary(outcomes) + "\n" + report;
+      System.out.println(summary(outcomes));
+    }
     Path dir = Path.of("target", "chaos");
     Files.createDirectories(dir);
     Path file =
@@ -113,6 +130,63 @@ public final class Chaos {
       e.printStackTrace();
       return Outcome.broken(name, e);
     }
+  }
+
+  /**
+   * Per scenario over repeated runs: how many ran, passed, failed and were skipped, the belief
+   * overlaps and the worst of them, and the violations in all.
+   */
+  static String summary(List<Outcome> outcomes) {
+    java.util.Map<String, List<Outcome>> by = new java.util.LinkedHashMap<>();
+    for (Outcome o : outcomes) {
+      by.computeIfAbsent(o.scenario(), n -> new ArrayList<>()).add(o);
+    }
+    StringBuilder out = new StringBuilder("### Soak summary\n\n");
+    out.append("| scenario | runs | passed | failed | skipped | violations |")
+        .append(" belief overlaps (daemons / locks) | longest overlap |\n")
+        .append("|---|---|---|---|---|---|---|---|\n");
+    by.forEach(
+        (name, list) -> {
+          long passed = list.stream().filter(Outcome::passed).count();
+          long skipped = list.stream().filter(Outcome::skipped).count();
+          int violations = 0;
+          int daemonPairs = 0;
+          int lockPairs = 0;
+          long longest = 0;
+          for (Outcome o : list) {
+            if (o.check() != null) {
+              violations += o.check().violations().size();
+              daemonPairs += o.check().daemonBelief().pairs();
+              lockPairs += o.check().lockBelief().pairs();
+              longest =
+                  Math.max(
+                      longest,
+                      Math.max(
+                          o.check().daemonBelief().maxMillis(),
+                          o.check().lockBelief().maxMillis()));
+            }
+          }
+          out.append("| ")
+              .append(name)
+              .append(" | ")
+              .append(list.size())
+              .append(" | ")
+              .append(passed)
+              .append(" | ")
+              .append(list.size() - passed - skipped)
+              .append(" | ")
+              .append(skipped)
+              .append(" | ")
+              .append(violations)
+              .append(" | ")
+              .append(daemonPairs)
+              .append(" / ")
+              .append(lockPairs)
+              .append(" | ")
+              .append(longest)
+              .append(" ms |\n");
+        });
+    return out.toString();
   }
 
   /** The outcomes as Markdown tables: one per scenario. */
