@@ -188,6 +188,38 @@ final class JdbcLockRegistryPostgresTest extends LockRegistryContract {
   }
 
   @Test
+  void aLockFreedBySessionFencingIsTheSuccessorsOnlyOnceTheFencedHolderNoLongerBelieves()
+      throws Exception {
+    // The holder is alive (a member removed from the cluster behind a partition, say) and
+    // heartbeats every 5 s; the session fencer ends its sessions, which frees its advisory lock.
+    LockSettings slow =
+        LockSettings.fromConfig(
+                com.typesafe.config.ConfigFactory.parseString(
+                    "troupe.lock { heartbeat-interval = 5s, heartbeat-timeout = 2s,"
+                        + " server-keepalive.idle = 8s, lease-duration = 20s }"))
+            .withNamespace(settings.namespace());
+    String formerOwner = "pg-fenced-" + UUID.randomUUID();
+    JdbcLockRegistry former = JdbcLockRegistry.create(db.storage(), formerOwner, slow);
+    JdbcLockRegistry successor =
+        JdbcLockRegistry.create(db.storage(), "pg-successor-" + UUID.randomUUID(), slow);
+    String id = freshId();
+    Lock held = former.tryAcquire(id).orElseThrow();
+    try {
+      assertTrue(
+          dev.troupe.core.storage.internal.NodeSessions.terminate(db.storage(), formerOwner) > 0,
+          "the former holder's lock session was ended");
+      Lock taken = successor.acquire(id, Duration.ofSeconds(30)).toCompletableFuture().join();
+      boolean formerStillBelieved = held.isHeld();
+      taken.close();
+      assertFalse(formerStillBelieved, "the fenced holder still believed it held the lock");
+      assertTrue(taken.fencingToken() > held.fencingToken());
+    } finally {
+      former.close();
+      successor.close();
+    }
+  }
+
+  @Test
   void aServerRestartLosesEveryLockAndTheyCanBeTakenAgainAfterwards() throws Exception {
     TestDatabases.assumePostgresRestartable();
     JdbcLockRegistry registry = registry();

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import org.slf4j.LoggerFactory;
 
 /**
  * INTERNAL API. The PostgreSQL sessions of a node, found by their {@code application_name}: {@code
@@ -46,12 +47,34 @@ public final class NodeSessions {
 
   /** Terminates every session of {@code owner} (pool and locks); returns how many. */
   public static int terminate(Storage storage, String owner) {
+    stampFenced(storage, owner);
     return count(
         storage,
         owner,
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             + " WHERE application_name IN (?, ?) AND pid <> pg_backend_pid()",
         "terminate the sessions");
+  }
+
+  /**
+   * Stamps {@code fenced_at} on the lock rows whose last holding was {@code owner}'s, before its
+   * sessions end: an advisory lock freed by the termination is then handed to a successor only once
+   * the fenced holder can no longer believe it holds it (see AdvisoryLocks). Best effort: a
+   * database without the lock tables (or an older schema) is left alone.
+   */
+  private static void stampFenced(Storage storage, String owner) {
+    try (Connection c = storage.dataSource().getConnection()) {
+      c.setAutoCommit(true); // committed before the sessions end
+      try (PreparedStatement stamp =
+          c.prepareStatement(
+              "UPDATE troupe_lock_epoch SET fenced_at = LOCALTIMESTAMP WHERE owner = ?")) {
+        stamp.setString(1, owner);
+        stamp.executeUpdate();
+      }
+    } catch (SQLException e) {
+      LoggerFactory.getLogger(NodeSessions.class)
+          .debug("Could not stamp the locks of [{}] as fenced: {}", owner, e.toString());
+    }
   }
 
   /** How many sessions of {@code owner} the server still has. */

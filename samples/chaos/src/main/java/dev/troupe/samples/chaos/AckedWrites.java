@@ -6,6 +6,7 @@ import dev.troupe.sharding.FleetSpec;
 import dev.troupe.sharding.WorkerFleet;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -16,17 +17,30 @@ import javax.sql.DataSource;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * Acknowledged writes: a fleet worker per key inserts each write into {@code chaos_write} and only
  * then replies; a client on every node sends a write every 50 ms and logs {@code write_ack} for
  * each reply. Every acknowledged id must be in the table at the end, whatever was killed meanwhile.
+ *
+ * <p>The worker is also a single writer doing read-modify-write, as an application's per-key actor
+ * does: it reads its key's counter once when it starts ({@code chaos_counter}), keeps it in memory,
+ * and with every write stores its in-memory value plus one, in the same transaction as the insert —
+ * a blind write of what it believes. Two activations of one key at once would overwrite each
+ * other's counts: at the end every counter must equal its key's rows in {@code chaos_write}. The
+ * witness logs {@code worker_start} (epoch = the activation's number in its process) and {@code
+ * worker_write} (with {@code t0} before the transaction), so the checker also sees two activations
+ * acting at once.
  */
 final class AckedWrites {
   static final String DDL =
       "CREATE TABLE IF NOT EXISTS chaos_write (id VARCHAR(100) PRIMARY KEY,"
           + " k VARCHAR(50) NOT NULL, node VARCHAR(100) NOT NULL, t BIGINT NOT NULL)";
+  static final String COUNTER_DDL =
+      "CREATE TABLE IF NOT EXISTS chaos_counter (k VARCHAR(50) PRIMARY KEY, n BIGINT NOT NULL)";
+  private static final AtomicLong ACTIVATIONS = new AtomicLong();
   static final int KEYS = 50;
 
   /** A write to a key's worker. */
@@ -34,37 +48,100 @@ final class AckedWrites {
 
   private AckedWrites() {}
 
-  static WorkerFleet<Write> start(TroupeNode node, DataSource dataSource) {
+  static WorkerFleet<Write> start(TroupeNode node, DataSource dataSource, Witness witness) {
     return WorkerFleet.start(
         node,
-        FleetSpec.of("chaos-keys", Write.class, key -> worker(key, node.name(), dataSource))
+        FleetSpec.of(
+                "chaos-keys", Write.class, key -> worker(key, node.name(), dataSource, witness))
             .withIdleTimeout(Duration.ofMinutes(10)));
   }
 
-  private static Behavior<Write> worker(String key, String nodeName, DataSource dataSource) {
-    return Behaviors.receiveMessage(
-        write -> {
-          insert(dataSource, write.id(), key, nodeName);
-          write.replyTo().tell(Done.getInstance());
-          return Behaviors.same();
+  private static Behavior<Write> worker(
+      String key, String nodeName, DataSource dataSource, Witness witness) {
+    return Behaviors.setup(
+        context -> {
+          long activation = ACTIVATIONS.incrementAndGet();
+          long[] counter = {readCounter(dataSource, key)}; // what this activation believes
+          witness.emit("worker_start", key, activation);
+          return Behaviors.receive(Write.class)
+              .onMessage(
+                  Write.class,
+                  write -> {
+                    var event = witness.event("worker_write", key, activation);
+                    if (insert(dataSource, write.id(), key, nodeName, counter[0] + 1)) {
+                      counter[0]++;
+                    }
+                    event.put("t", System.currentTimeMillis());
+                    witness.emit(event);
+                    write.replyTo().tell(Done.getInstance());
+                    return Behaviors.same();
+                  })
+              .onSignal(
+                  PostStop.class,
+                  stop -> {
+                    witness.emit("worker_stop", key, activation);
+                    return Behaviors.same();
+                  })
+              .build();
         });
   }
 
-  private static void insert(DataSource dataSource, String id, String key, String node)
-      throws SQLException {
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement insert =
-            c.prepareStatement("INSERT INTO chaos_write (id, k, node, t) VALUES (?, ?, ?, ?)")) {
-      insert.setString(1, id);
-      insert.setString(2, key);
-      insert.setString(3, node);
-      insert.setLong(4, System.currentTimeMillis());
-      insert.executeUpdate();
-    } catch (SQLException e) {
-      if (e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
-        throw e; // the worker crashes and restarts; the client sees a timeout, not an ack
+  private static long readCounter(DataSource dataSource, String key) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      try (PreparedStatement insert =
+          c.prepareStatement(
+              "INSERT INTO chaos_counter (k, n) SELECT ?, 0 WHERE NOT EXISTS"
+                  + " (SELECT 1 FROM chaos_counter WHERE k = ?)")) {
+        insert.setString(1, key);
+        insert.setString(2, key);
+        insert.executeUpdate();
+      } catch (SQLException e) {
+        if (e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
+          throw e;
+        }
       }
-      // a redelivered write that is already stored: acknowledge it again
+      try (PreparedStatement select =
+          c.prepareStatement("SELECT n FROM chaos_counter WHERE k = ?")) {
+        select.setString(1, key);
+        try (ResultSet rs = select.executeQuery()) {
+          rs.next();
+          return rs.getLong(1);
+        }
+      }
+    }
+  }
+
+  /**
+   * Inserts write {@code id} and sets the key's counter to {@code count} in one transaction; false
+   * if the id was stored already (a redelivery: acknowledged again, not counted again).
+   */
+  private static boolean insert(
+      DataSource dataSource, String id, String key, String node, long count) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement insert =
+              c.prepareStatement("INSERT INTO chaos_write (id, k, node, t) VALUES (?, ?, ?, ?)");
+          PreparedStatement update =
+              c.prepareStatement("UPDATE chaos_counter SET n = ? WHERE k = ?")) {
+        insert.setString(1, id);
+        insert.setString(2, key);
+        insert.setString(3, node);
+        insert.setLong(4, System.currentTimeMillis());
+        insert.executeUpdate();
+        update.setLong(1, count);
+        update.setString(2, key);
+        update.executeUpdate();
+        c.commit();
+        return true;
+      } catch (SQLException e) {
+        c.rollback();
+        if (e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
+          throw e; // the worker crashes and restarts; the client sees a timeout, not an ack
+        }
+        return false; // a redelivered write that is already stored: acknowledge it again
+      } finally {
+        c.setAutoCommit(true);
+      }
     }
   }
 

@@ -13,9 +13,9 @@ import java.util.List;
 /**
  * The chaos harness's command line: {@code samples/chaos/run
  * <scenario|tier-a|tier-b|tier-c|soak|list> [--seed N] [--rounds N] [--pause-seconds N] [--repeat
- * N]}; {@code soak} is tier A with each scenario repeated 20 times (or {@code --repeat N}). Runs the scenarios, prints a table per scenario and
- * a summary, writes the same as Markdown to {@code target/chaos/report-<time>.md}, and exits 1 if a
- * guarantee was broken or a goal missed.
+ * N]}; {@code soak} is tier A with each scenario repeated 20 times (or {@code --repeat N}). Runs
+ * the scenarios, prints a table per scenario and a summary, writes the same as Markdown to {@code
+ * target/chaos/report-<time>.md}, and exits 1 if a guarantee was broken or a goal missed.
  */
 public final class Chaos {
   private Chaos() {}
@@ -37,6 +37,11 @@ public final class Chaos {
     for (int i = 1; i < args.length; i += 2) {
       if (args[i].equals("--h2")) {
         System.setProperty("troupe.chaos.h2", "true");
+        i--;
+        continue;
+      }
+      if (args[i].equals("--strict-fleet")) {
+        System.setProperty("troupe.chaos.strict-fleet", "true");
         i--;
         continue;
       }

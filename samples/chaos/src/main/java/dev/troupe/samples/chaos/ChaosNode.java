@@ -67,7 +67,8 @@ public final class ChaosNode {
     receiveTicks(node, witness);
 
     LockContender.start(JdbcLockRegistry.get(node.system()), fence, witness);
-    AckedWrites.client(AckedWrites.start(node, storage.dataSource()), node.name(), witness);
+    AckedWrites.client(
+        AckedWrites.start(node, storage.dataSource(), witness), node.name(), witness);
     ChildNode.emit("WORKLOAD", "ready");
   }
 

@@ -54,6 +54,7 @@ final class Fence {
         Statement s = c.createStatement()) {
       s.execute(DDL);
       s.execute(AckedWrites.DDL);
+      s.execute(AckedWrites.COUNTER_DDL);
     }
   }
 }

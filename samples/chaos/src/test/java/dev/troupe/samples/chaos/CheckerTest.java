@@ -119,6 +119,33 @@ final class CheckerTest {
   }
 
   @Test
+  void twoActivationsOfOneKeyWritingAtOnceAreTwoWritersAndLostUpdatesShow() {
+    // Activation 1 of k-3 (pid 100) started at 0 and wrote until 5000; activation 1 in pid 200
+    // started at 4000 (its shard moved while the first one was paused, say).
+    Checker.Overlap o =
+        Checker.workerBeliefOverlap(
+            List.of(
+                event("worker_start", "k-3", 1, 100, 0),
+                event("worker_write", "k-3", 1, 100, 1000),
+                event("worker_start", "k-3", 1, 200, 4000),
+                event("worker_write", "k-3", 1, 200, 4100),
+                event("worker_write", "k-3", 1, 100, 5000),
+                // a hand-over: the old activation's last write before the new one starts
+                event("worker_start", "k-4", 1, 100, 0),
+                event("worker_write", "k-4", 1, 100, 900),
+                event("worker_start", "k-4", 2, 200, 1000),
+                event("worker_write", "k-4", 2, 200, 1100)));
+    assertEquals(1, o.pairs(), o.toString());
+    assertEquals(
+        100, o.maxMillis(), "the second activation's belief [4000, 4100] inside the first's");
+    assertEquals(
+        3,
+        Checker.lostUpdates(
+            java.util.Map.of("k-3", 7L, "k-4", 5L), java.util.Map.of("k-3", 10L, "k-4", 5L)));
+    assertEquals(0, Checker.lostUpdates(java.util.Map.of("k-4", 5L), java.util.Map.of("k-4", 5L)));
+  }
+
+  @Test
   void aSkippedScenarioIsNeverPassed() {
     Outcome skipped =
         new Outcome("partition-oldest", "2+1 — SKIPPED: not root", List.of(), null, "-");
