@@ -124,9 +124,9 @@ public final class Checker {
    * Whether the fleet's single-writer checks (two activations of a key acting at once, lost
    * read-modify-write updates) fail a run: {@code -Dtroupe.chaos.strict-fleet=true} ({@code
    * --strict-fleet}). Off by default because fleets have no single-writer fence yet: on 2026-12-07
-   * a SIGSTOP of the oldest node showed two activations of one key acting at once for 13.7 s and 3
-   * lost updates (the resumed node's workers processed writes before it learned it was downed), a
-   * 2+1 partition 1 lost update. The figures are printed in every report either way.
+   * a SIGSTOP of the oldest node showed two activations of one key acting at once for 13.7–14.7 s
+   * and 3–9 lost updates (the resumed node's workers processed writes before it learned it was
+   * downed), a 2+1 partition 1 lost update. The figures are printed in every report either way.
    */
   static boolean strictFleet() {
     return Boolean.getBoolean("troupe.chaos.strict-fleet");
