@@ -40,6 +40,11 @@ record Outcome(
                 + check.deliveredUnwitnessed()
                 + " delivered to a dying node"));
     all.add(
+        info(
+            "cron instants claimed but never delivered (a miss: the claiming scheduler died;"
+                + " known gap until issue 19's catch-up)",
+            Integer.toString(check.claimedUndelivered())));
+    all.add(
         zero(
             "daemon writes accepted from a replaced instance",
             check.staleDaemonWrites(),
