@@ -142,6 +142,18 @@ public final class Daemons implements Extension {
             Props.empty());
     node.registry().register(HOSTS, host);
 
+    // When the node stops without a hand-over (it was downed: the leader is elsewhere and
+    // unreachable), its daemons stop and release their leases before the cluster shuts down, not
+    // when the actor system finally terminates: a successor need not wait for the lease expiry.
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeClusterShutdown(),
+            "troupe-daemons-stop-local",
+            () ->
+                AskPattern.<DaemonHost.Command, Done>ask(
+                        host, DaemonHost.StopAll::new, s.handOverTimeout(), system.scheduler())
+                    .exceptionally(e -> Done.getInstance()));
+
     String self = node.address().toString();
     CoordinatedShutdown.get(system)
         .addTask(

@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -150,6 +151,12 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
   /** A lease release finished (or failed: the lease then expires by itself); go on. */
   private record Released(Runnable then) implements Command {}
 
+  /**
+   * The node is shutting down (CoordinatedShutdown, also when it was downed): stop every instance
+   * here, release their leases, start nothing more; answered once all have ended.
+   */
+  public record StopAll(ActorRef<Done> replyTo) implements Command {}
+
   /** A running daemon of this node. */
   private record Hosted(String launcher, DaemonSpec spec, ActorRef<Object> ref) {}
 
@@ -176,6 +183,11 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
   private final Set<String> fenced = new HashSet<>();
 
   private boolean renewing;
+
+  /** Set by StopAll: the node is shutting down; what waits for every instance to have ended. */
+  private boolean closing;
+
+  private final List<ActorRef<Done>> stoppedAll = new ArrayList<>();
 
   // Taking over while the leader is unreachable
   private final TimerScheduler<Command> timers;
@@ -276,6 +288,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
         .onMessage(RenewTick.class, msg -> onRenewTick())
         .onMessage(Renewed.class, this::onRenewed)
         .onMessage(Released.class, this::onReleased)
+        .onMessage(StopAll.class, this::onStopAll)
         .onMessage(HostsChanged.class, this::onHostsChanged)
         .onMessageEquals(ScanOrphans.INSTANCE, this::onScanOrphans)
         .onMessage(OrphansFound.class, this::onOrphansFound)
@@ -289,6 +302,10 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
   private Behavior<Command> onStart(Start cmd) {
     String name = cmd.spec().name();
     long epoch = cmd.spec().epoch();
+    if (closing) {
+      cmd.replyTo().tell(new StartFailed(name, epoch, "node [" + node.address() + "] is stopping"));
+      return this;
+    }
     Hosted current = running.get(name);
     if (current != null && current.spec().epoch() >= epoch) {
       cmd.replyTo().tell(new Started(name, current.spec().epoch(), current.ref()));
@@ -507,7 +524,32 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
 
   private Behavior<Command> onReleased(Released msg) {
     msg.then().run();
+    answerStopAll();
     return this;
+  }
+
+  private Behavior<Command> onStopAll(StopAll cmd) {
+    closing = true;
+    taking.clear();
+    stoppedAll.add(cmd.replyTo());
+    if (!running.isEmpty()) {
+      getContext()
+          .getLog()
+          .info("Node stopping: stopping its {} daemon(s), releasing their leases", running.size());
+    }
+    for (Map.Entry<String, Hosted> e : new ArrayList<>(running.entrySet())) {
+      stopChild(e.getKey(), e.getValue());
+    }
+    answerStopAll();
+    return this;
+  }
+
+  /** Answers StopAll once nothing runs or stops here any more. */
+  private void answerStopAll() {
+    if (closing && running.isEmpty() && stopping.isEmpty() && !stoppedAll.isEmpty()) {
+      stoppedAll.forEach(r -> r.tell(Done.getInstance()));
+      stoppedAll.clear();
+    }
   }
 
   /** Stops every instance whose lease is no longer trusted; renews the leases. */
