@@ -77,6 +77,16 @@ final class DaemonsProcessIT {
     return max;
   }
 
+  /** Milliseconds from {@code killedAt} until the first instance of {@code name} started after. */
+  private static long backAfter(List<Life> lives, String name, long killedAt) {
+    return lives.stream()
+            .filter(l -> l.name().equals(name) && l.start() >= killedAt)
+            .mapToLong(Life::start)
+            .min()
+            .orElseThrow()
+        - killedAt;
+  }
+
   private static Set<String> runningOn(NodeProcess node) {
     Set<String> running = new HashSet<>();
     for (Life life : lives(List.of(node), Map.of())) {
@@ -153,14 +163,9 @@ final class DaemonsProcessIT {
         assertEquals(1, maxOverlap(lives, "pd-" + i), "instances of pd-" + i + " at once");
       }
       for (String name : lost) {
-        long back =
-            lives.stream()
-                .filter(l -> l.name().equals(name) && l.start() >= killedAt)
-                .mapToLong(Life::start)
-                .min()
-                .orElseThrow();
+        long back = backAfter(lives, name, killedAt);
         // FAULTS.md D1: recovered <= 25 s.
-        assertTrue(back - killedAt <= 25_000, name + " back after " + (back - killedAt) + " ms");
+        assertTrue(back <= 25_000, name + " back after " + back + " ms");
       }
     }
   }
@@ -186,15 +191,10 @@ final class DaemonsProcessIT {
       awaitAllRunningOn(List.of(cluster.node(1), cluster.node(2)));
       List<Life> lives = lives(cluster.nodes(), Map.of(leader.name(), killedAt));
       for (String name : lost) {
-        long back =
-            lives.stream()
-                .filter(l -> l.name().equals(name) && l.start() >= killedAt)
-                .mapToLong(Life::start)
-                .min()
-                .orElseThrow();
+        long back = backAfter(lives, name, killedAt);
         // Unreachable after ~2.5 s (test failure detector), then the lease (5 s from the last
         // renewal): about 5 s; a leader could place them only after ~22 s.
-        assertTrue(back - killedAt <= 12_000, name + " back after " + (back - killedAt) + " ms");
+        assertTrue(back <= 12_000, name + " back after " + back + " ms");
       }
       Map<String, Integer> startsAfterTakeover = new HashMap<>();
       for (int i = 0; i < DAEMONS; i++) {

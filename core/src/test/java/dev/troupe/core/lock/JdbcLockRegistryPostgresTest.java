@@ -46,6 +46,15 @@ final class JdbcLockRegistryPostgresTest extends LockRegistryContract {
     return JdbcLockRegistry.create(db.storage(), "pg-test-" + UUID.randomUUID(), settings);
   }
 
+  /** Heartbeats every 5 s, trusted for 7 s: a holder learns of a lost session up to 5 s late. */
+  private LockSettings slowHeartbeats() {
+    return LockSettings.fromConfig(
+            com.typesafe.config.ConfigFactory.parseString(
+                "troupe.lock { heartbeat-interval = 5s, heartbeat-timeout = 2s,"
+                    + " server-keepalive.idle = 8s, lease-duration = 20s }"))
+        .withNamespace(settings.namespace());
+  }
+
   private JdbcLockRegistry registry() {
     return (JdbcLockRegistry) newRegistry();
   }
@@ -157,12 +166,7 @@ final class JdbcLockRegistryPostgresTest extends LockRegistryContract {
     TestDatabases.assumePostgresRestartable();
     // Heartbeats every 5 s: the former holder learns of the restart up to 5 s late, and believes
     // until then (it trusts a heartbeat for heartbeat-interval + heartbeat-timeout = 7 s).
-    LockSettings slow =
-        LockSettings.fromConfig(
-                com.typesafe.config.ConfigFactory.parseString(
-                    "troupe.lock { heartbeat-interval = 5s, heartbeat-timeout = 2s,"
-                        + " server-keepalive.idle = 8s, lease-duration = 20s }"))
-            .withNamespace(settings.namespace());
+    LockSettings slow = slowHeartbeats();
     JdbcLockRegistry former =
         JdbcLockRegistry.create(db.storage(), "pg-former-" + UUID.randomUUID(), slow);
     JdbcLockRegistry successor =
@@ -192,12 +196,7 @@ final class JdbcLockRegistryPostgresTest extends LockRegistryContract {
       throws Exception {
     // The holder is alive (a member removed from the cluster behind a partition, say) and
     // heartbeats every 5 s; the session fencer ends its sessions, which frees its advisory lock.
-    LockSettings slow =
-        LockSettings.fromConfig(
-                com.typesafe.config.ConfigFactory.parseString(
-                    "troupe.lock { heartbeat-interval = 5s, heartbeat-timeout = 2s,"
-                        + " server-keepalive.idle = 8s, lease-duration = 20s }"))
-            .withNamespace(settings.namespace());
+    LockSettings slow = slowHeartbeats();
     String formerOwner = "pg-fenced-" + UUID.randomUUID();
     JdbcLockRegistry former = JdbcLockRegistry.create(db.storage(), formerOwner, slow);
     JdbcLockRegistry successor =
