@@ -127,7 +127,12 @@ public final class Cron implements Extension {
                 SingletonActor.of(
                         Behaviors.supervise(
                                 CronScheduler.create(
-                                    s, store, Clock.systemUTC(), timer, () -> agents(troupeNode)))
+                                    s,
+                                    store,
+                                    Clock.systemUTC(),
+                                    timer,
+                                    () -> agents(troupeNode),
+                                    ctx -> TroupeLease.singletonLeaseCheck(ctx, s.leaderLease())))
                             .onFailure(
                                 SupervisorStrategy.restartWithBackoff(
                                     s.restartBackoffMin(), s.restartBackoffMax(), 0.2)),

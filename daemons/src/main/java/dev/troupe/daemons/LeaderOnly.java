@@ -4,6 +4,7 @@ import static dev.troupe.core.Preconditions.requireNonBlank;
 import static dev.troupe.core.Preconditions.requireNonNull;
 
 import dev.troupe.core.TroupeNode;
+import dev.troupe.core.lock.Lock;
 import dev.troupe.core.lock.LockRegistry;
 import dev.troupe.daemons.internal.LeaderOnlyActor;
 import java.net.URLEncoder;
@@ -49,9 +50,37 @@ public final class LeaderOnly {
     requireNonBlank(name, "name");
     requireNonNull(locks, "locks");
     requireNonNull(behaviorForToken, "behaviorForToken");
+    return runWithLock(node, name, locks, lock -> behaviorForToken.apply(lock.fencingToken()));
+  }
+
+  /**
+   * As {@link #run}, but the behavior gets the {@link Lock} itself: its {@link Lock#fencingToken()}
+   * and {@link Lock#isHeld()}, which answers from this node's own clock — false as soon as the last
+   * good heartbeat is older than {@code troupe.lock.heartbeat-interval + heartbeat-timeout}, before
+   * anyone else can take the lock. The lost-lock stop comes only once the loss is noticed; a node
+   * resumed from a pause may run queued messages before that, so a behavior whose acts must never
+   * overlap its successor's checks {@code isHeld()} before each one.
+   *
+   * <pre>{@code
+   * LeaderOnly.runWithLock(node, "projection-orders", locks,
+   *     lock -> OrdersProjection.create(lock));   // acts only while lock.isHeld()
+   * }</pre>
+   *
+   * @return the node's competitor actor (stop it to leave the competition)
+   * @throws IllegalArgumentException if an argument is null or {@code name} blank
+   */
+  public static <M> ActorRef<?> runWithLock(
+      TroupeNode node,
+      String name,
+      LockRegistry locks,
+      Function<Lock, Behavior<M>> behaviorForLock) {
+    requireNonNull(node, "node");
+    requireNonBlank(name, "name");
+    requireNonNull(locks, "locks");
+    requireNonNull(behaviorForLock, "behaviorForLock");
     return node.system()
         .systemActorOf(
-            LeaderOnlyActor.create(name, locks, behaviorForToken),
+            LeaderOnlyActor.create(name, locks, behaviorForLock),
             "troupeLeaderOnly-" + URLEncoder.encode(name, StandardCharsets.UTF_8),
             Props.empty());
   }

@@ -7,13 +7,17 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
 import org.apache.pekko.coordination.lease.LeaseSettings;
 import org.apache.pekko.coordination.lease.javadsl.Lease;
+import org.apache.pekko.coordination.lease.javadsl.LeaseProvider;
 
 /**
  * A Pekko coordination {@link Lease} backed by Troupe's locks, so that Cluster Singletons and the
@@ -63,6 +67,42 @@ public final class TroupeLease extends Lease {
                   ConfigValueFactory.fromAnyRef(retryInterval.toMillis() + "ms"));
     }
     return ClusterSingletonSettings.fromConfig(cluster);
+  }
+
+  /**
+   * A check a Cluster Singleton runs under lease {@code leasePath} calls before each act: true
+   * while its node holds the lease and still trusts it. Pekko stops a singleton whose lease is
+   * lost, but only once the loss is noticed (a heartbeat fails or finds the lock taken); a node
+   * resumed from a pause can run the singleton's queued messages before that. This check answers
+   * from the holder's own clock — false as soon as the last good heartbeat is older than {@code
+   * troupe.lock.heartbeat-interval + heartbeat-timeout}, before anyone else can take the lease — so
+   * a singleton that checks it never acts beside its successor.
+   *
+   * <pre>{@code
+   * Behaviors.setup(ctx -> {
+   *   BooleanSupplier leased = TroupeLease.singletonLeaseCheck(ctx, "troupe.lease");
+   *   ... if (leased.getAsBoolean()) { act(); }
+   * })
+   * }</pre>
+   *
+   * <p>Call it from the singleton actor itself (its parent is the singleton manager, whose path
+   * names the lease). An empty {@code leasePath} (no lease) gives a check that is always true.
+   *
+   * @throws IllegalArgumentException if an argument is null
+   */
+  public static BooleanSupplier singletonLeaseCheck(ActorContext<?> ctx, String leasePath) {
+    Preconditions.requireNonNull(ctx, "ctx");
+    Preconditions.requireNonNull(leasePath, "leasePath");
+    if (leasePath.isEmpty()) {
+      return () -> true;
+    }
+    ActorSystem<?> system = ctx.getSystem();
+    // As ClusterSingletonManager names it: <system>-singleton-<manager path>, owner host:port.
+    String leaseName = system.name() + "-singleton-" + ctx.getSelf().path().parent();
+    Lease lease =
+        LeaseProvider.get(system)
+            .getLease(leaseName, leasePath, Cluster.get(system).selfMember().address().hostPort());
+    return lease::checkLease;
   }
 
   /** Pekko's constructor (see {@code pekko.coordination.lease}). */

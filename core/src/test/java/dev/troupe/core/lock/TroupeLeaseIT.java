@@ -1,6 +1,7 @@
 package dev.troupe.core.lock;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,8 @@ import java.sql.PreparedStatement;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -43,8 +46,26 @@ final class TroupeLeaseIT {
   }
 
   private static void startSingleton(TestCluster cluster, String name, BlockingQueue<String> q) {
+    startSingleton(cluster, name, q, new AtomicReference<>());
+  }
+
+  /**
+   * As above; each instance also puts its {@link TroupeLease#singletonLeaseCheck} into {@code
+   * check}.
+   */
+  private static void startSingleton(
+      TestCluster cluster,
+      String name,
+      BlockingQueue<String> q,
+      AtomicReference<BooleanSupplier> check) {
     for (TroupeNode node : cluster.liveNodes()) {
-      ClusterSingleton.get(node.system()).init(SingletonActor.of(reporting(q), name));
+      Behavior<String> checked =
+          Behaviors.setup(
+              ctx -> {
+                check.set(TroupeLease.singletonLeaseCheck(ctx, "troupe.lease"));
+                return reporting(q);
+              });
+      ClusterSingleton.get(node.system()).init(SingletonActor.of(checked, name));
     }
   }
 
@@ -84,8 +105,11 @@ final class TroupeLeaseIT {
                     + "troupe.lock { heartbeat-interval = 1s, heartbeat-timeout = 1s,"
                     + " lease-duration = 4s }")) {
       BlockingQueue<String> events = new LinkedBlockingQueue<>();
-      startSingleton(cluster, singleton, events);
+      AtomicReference<BooleanSupplier> check = new AtomicReference<>();
+      startSingleton(cluster, singleton, events, check);
       assertEquals("started", events.poll(30, TimeUnit.SECONDS));
+      BooleanSupplier leased = check.get();
+      assertTrue(leased.getAsBoolean(), "the running singleton's node holds the lease");
 
       // Someone else takes the lease row over (as after a partition): the holder's next renewal
       // fails, it loses the lock, and Pekko stops the singleton.
@@ -98,6 +122,7 @@ final class TroupeLeaseIT {
         assertEquals(1, steal.executeUpdate(), "the lease row of the singleton");
       }
       assertEquals("stopped", events.poll(30, TimeUnit.SECONDS));
+      assertFalse(leased.getAsBoolean(), "the check was false before Pekko stopped the singleton");
       assertNull(events.poll(2, TimeUnit.SECONDS), "not back while the intruder holds the lease");
 
       try (Connection c = db.storage().dataSource().getConnection();
@@ -108,6 +133,7 @@ final class TroupeLeaseIT {
         free.executeUpdate();
       }
       assertEquals("started", events.poll(30, TimeUnit.SECONDS), "back once the lease is free");
+      assertTrue(check.get().getAsBoolean(), "the new instance's node holds the lease again");
     }
   }
 }

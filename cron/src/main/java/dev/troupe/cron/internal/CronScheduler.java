@@ -7,6 +7,7 @@ import dev.troupe.cron.CronScope;
 import dev.troupe.cron.JobRun;
 import dev.troupe.cron.MisfirePolicy;
 import dev.troupe.cron.OverlapPolicy;
+import dev.troupe.cron.SchedulerEvent;
 import dev.troupe.cron.internal.CronStore.Claim;
 import dev.troupe.cron.internal.CronStore.ClaimRequest;
 import dev.troupe.cron.internal.CronStore.NotRun;
@@ -24,12 +25,15 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -116,6 +120,10 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       implements Command {}
 
   private record LoadFailed(Throwable cause) implements Command {}
+
+  private enum LoadAgain implements Command {
+    INSTANCE
+  }
 
   private enum Wake implements Command {
     INSTANCE
@@ -207,6 +215,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
   private final Executor blocking;
   private final org.apache.pekko.actor.typed.ActorSystem<?> system;
   private final ActorRef<CronAgent.Reports> reports;
+  private final BooleanSupplier leased;
 
   private final Map<String, JobState> jobs = new LinkedHashMap<>();
   private final PriorityQueue<Due> queue =
@@ -229,8 +238,10 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       CronStore store,
       Clock clock,
       CronTimer timer,
-      Supplier<Map<String, ActorRef<CronAgent.Command>>> agents) {
+      Supplier<Map<String, ActorRef<CronAgent.Command>>> agents,
+      BooleanSupplier leased) {
     super(ctx);
+    this.leased = leased;
     this.timers = timers;
     this.stash = stash;
     this.settings = settings;
@@ -256,6 +267,21 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       Clock clock,
       CronTimer timer,
       Supplier<Map<String, ActorRef<CronAgent.Command>>> agents) {
+    return create(settings, store, clock, timer, agents, ctx -> () -> true);
+  }
+
+  /**
+   * The scheduler under a lease: {@code leaseCheck} gives, in the scheduler's own context, the
+   * check of whether its node still holds and trusts the scheduler lease; it takes over and claims
+   * instants only while the check is true.
+   */
+  public static Behavior<Command> create(
+      CronSettings settings,
+      CronStore store,
+      Clock clock,
+      CronTimer timer,
+      Supplier<Map<String, ActorRef<CronAgent.Command>>> agents,
+      Function<ActorContext<Command>, BooleanSupplier> leaseCheck) {
     return Behaviors.withStash(
         100_000,
         stash ->
@@ -265,7 +291,15 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
                         ctx -> {
                           CronScheduler s =
                               new CronScheduler(
-                                  ctx, timers, stash, settings, store, clock, timer, agents);
+                                  ctx,
+                                  timers,
+                                  stash,
+                                  settings,
+                                  store,
+                                  clock,
+                                  timer,
+                                  agents,
+                                  leaseCheck.apply(ctx));
                           return s.load();
                         })));
   }
@@ -274,6 +308,19 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
   // Take-over: a new token, the stored jobs, the history, the database clock.
 
   private Behavior<Command> load() {
+    if (!leased.getAsBoolean()) {
+      // The lease was lost between Pekko's start of this singleton and now (or this is a restart
+      // after it): taking a new token would only make the rightful scheduler's claims stale.
+      timers.startSingleTimer(LoadAgain.INSTANCE, Duration.ofMillis(200));
+      return Behaviors.receive(Command.class)
+          .onMessageEquals(LoadAgain.INSTANCE, this::load)
+          .onAnyMessage(
+              msg -> {
+                stash.stash(msg);
+                return Behaviors.same();
+              })
+          .build();
+    }
     getContext()
         .pipeToSelf(
             CompletableFuture.supplyAsync(
@@ -355,6 +402,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       timers.startTimerWithFixedDelay(SyncClock.INSTANCE, settings.clockSyncInterval());
     }
     timers.startTimerWithFixedDelay(Maintain.INSTANCE, Duration.ofSeconds(5));
+    publish(SchedulerEvent.Kind.TOOK_OVER, 0);
     getContext().getSelf().tell(Wake.INSTANCE);
     return stash.unstashAll(this);
   }
@@ -560,6 +608,14 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
     if (runs.isEmpty()) {
       return this;
     }
+    if (!leased.getAsBoolean()) {
+      // This node no longer trusts the scheduler lease: a successor may be taking over. Claim
+      // nothing; Pekko stops this scheduler once the loss is noticed (or the trust comes back).
+      return onClaimFailed(
+          new ClaimFailed(
+              runs, new IllegalStateException("this node does not trust the scheduler lease")));
+    }
+    publish(SchedulerEvent.Kind.CLAIMING, runs.size());
     List<ClaimRequest> requests =
         runs.stream().map(r -> new ClaimRequest(r.job().name(), r.at(), r.node())).toList();
     Long margin =
@@ -840,7 +896,18 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
     if (armed != null) {
       armed.cancel();
     }
+    if (token != 0) {
+      publish(SchedulerEvent.Kind.STOPPED, 0);
+    }
     return this;
+  }
+
+  private void publish(SchedulerEvent.Kind kind, int instants) {
+    system
+        .eventStream()
+        .tell(
+            new EventStream.Publish<>(
+                new SchedulerEvent(kind, token, Instant.ofEpochMilli(clock.millis()), instants)));
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import dev.troupe.cron.CronScope;
 import dev.troupe.cron.JobRun;
 import dev.troupe.cron.MisfirePolicy;
 import dev.troupe.cron.OverlapPolicy;
+import dev.troupe.cron.SchedulerEvent;
 import dev.troupe.cron.internal.CronStore.NotRun;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.ManualClock;
@@ -19,11 +20,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -184,6 +188,90 @@ final class CronSchedulerTest {
     CronAgent.Deliver second = expectDeliver();
     assertEquals(first.plusSeconds(1).toEpochMilli(), second.scheduledAtMillis());
     assertEquals(d.token(), second.token());
+  }
+
+  @Test
+  void aSchedulerThatNoLongerTrustsItsLeaseClaimsNothingAndSaysSoOnTheEventStream() {
+    TestProbe<SchedulerEvent> events = kit.createTestProbe();
+    kit.system()
+        .eventStream()
+        .tell(new EventStream.Subscribe<>(SchedulerEvent.class, events.ref()));
+    AtomicBoolean leased = new AtomicBoolean(true);
+    clock.set(T0.plusMillis(500));
+    CronTimer timer = CronTimer.pekko(kit.system().scheduler(), kit.system().executionContext());
+    ActorRef<CronScheduler.Command> scheduler =
+        kit.spawn(
+            CronScheduler.create(
+                settings,
+                store,
+                clock,
+                timer,
+                () -> Map.of(NODE, agent.ref()),
+                ctx -> leased::get));
+    SchedulerEvent tookOver = events.expectMessageClass(SchedulerEvent.class);
+    assertEquals(SchedulerEvent.Kind.TOOK_OVER, tookOver.kind());
+    schedule(scheduler, job("leased", "* * * * * *"));
+
+    advance(Duration.ofMillis(400)); // 10:00:01 is within claim-ahead: claimed under the lease
+    SchedulerEvent claiming = events.expectMessageClass(SchedulerEvent.class);
+    assertEquals(SchedulerEvent.Kind.CLAIMING, claiming.kind());
+    assertEquals(tookOver.token(), claiming.token());
+    assertEquals(1, claiming.instants());
+    report(expectDeliverAll(), "delivered");
+
+    leased.set(false); // the lock's last good heartbeat is too old: a successor may take over
+    advance(Duration.ofSeconds(1)); // 10:00:02 falls due
+    agent.expectNoMessage(Duration.ofMillis(300));
+    events.expectNoMessage(Duration.ofMillis(100));
+    assertNull(outcome("leased", T0.plusSeconds(2)), "not claimed without the lease");
+
+    leased.set(true); // trusted again (the heartbeat caught up): the retry claims it
+    advance(Duration.ofSeconds(1));
+    assertEquals(
+        SchedulerEvent.Kind.CLAIMING, events.expectMessageClass(SchedulerEvent.class).kind());
+    long retried = T0.plusSeconds(2).toEpochMilli();
+    agent.fishForMessage(
+        Duration.ofSeconds(10),
+        m ->
+            m instanceof CronAgent.DeliverAll all && all.atMillis() == retried
+                ? FishingOutcomes.complete()
+                : FishingOutcomes.continueAndIgnore());
+
+    kit.stop(scheduler);
+    List<SchedulerEvent> stopped =
+        events.fishForMessage(
+            Duration.ofSeconds(5),
+            e ->
+                e.kind() == SchedulerEvent.Kind.STOPPED
+                    ? FishingOutcomes.complete()
+                    : FishingOutcomes.continueAndIgnore());
+    assertEquals(tookOver.token(), stopped.get(stopped.size() - 1).token());
+  }
+
+  @Test
+  void aSchedulerStartedWithoutTheLeaseTakesNoTokenUntilItHoldsIt() {
+    AtomicBoolean leased = new AtomicBoolean(false);
+    clock.set(T0.plusMillis(500));
+    long before = store.takeOver();
+    CronTimer timer = CronTimer.pekko(kit.system().scheduler(), kit.system().executionContext());
+    ActorRef<CronScheduler.Command> scheduler =
+        kit.spawn(
+            CronScheduler.create(
+                settings,
+                store,
+                clock,
+                timer,
+                () -> Map.of(NODE, agent.ref()),
+                ctx -> leased::get));
+    TestProbe<StatusReply<Done>> reply = kit.createTestProbe();
+    scheduler.tell(new CronScheduler.Schedule(job("waiting", "* * * * * *"), reply.ref()));
+    time.timePasses(Duration.ofSeconds(1));
+    reply.expectNoMessage(Duration.ofMillis(300)); // stashed: no scheduler took over yet
+    assertEquals(before + 1, store.takeOver(), "no token was taken without the lease");
+
+    leased.set(true);
+    time.timePasses(Duration.ofMillis(200));
+    assertTrue(reply.receiveMessage(Duration.ofSeconds(10)).isSuccess());
   }
 
   @Test

@@ -34,15 +34,15 @@ public final class LeaderOnlyActor {
 
   /** The competitor of lock {@code name}. */
   public static <M> Behavior<Command> create(
-      String name, LockRegistry locks, Function<Long, Behavior<M>> behaviorForToken) {
-    return Behaviors.setup(ctx -> standby(ctx, name, locks, behaviorForToken));
+      String name, LockRegistry locks, Function<Lock, Behavior<M>> behaviorForLock) {
+    return Behaviors.setup(ctx -> standby(ctx, name, locks, behaviorForLock));
   }
 
   private static <M> Behavior<Command> standby(
       ActorContext<Command> ctx,
       String name,
       LockRegistry locks,
-      Function<Long, Behavior<M>> behaviorForToken) {
+      Function<Lock, Behavior<M>> behaviorForLock) {
     java.util.concurrent.CompletableFuture<Lock> acquiring =
         locks.acquire(name).toCompletableFuture();
     ctx.pipeToSelf(acquiring, Acquired::new);
@@ -61,10 +61,10 @@ public final class LeaderOnlyActor {
                         timers.startSingleTimer(TryAgain.INSTANCE, java.time.Duration.ofSeconds(1));
                         return Behaviors.same();
                       }
-                      return leading(ctx, name, locks, behaviorForToken, msg.lock());
+                      return leading(ctx, name, locks, behaviorForLock, msg.lock());
                     })
                 .onMessageEquals(
-                    TryAgain.INSTANCE, () -> standby(ctx, name, locks, behaviorForToken))
+                    TryAgain.INSTANCE, () -> standby(ctx, name, locks, behaviorForLock))
                 .onMessage(Lost.class, m -> Behaviors.same())
                 .onMessage(ChildStopped.class, m -> Behaviors.same())
                 .onSignal(
@@ -80,12 +80,12 @@ public final class LeaderOnlyActor {
       ActorContext<Command> ctx,
       String name,
       LockRegistry locks,
-      Function<Long, Behavior<M>> behaviorForToken,
+      Function<Lock, Behavior<M>> behaviorForLock,
       Lock lock) {
     long token = lock.fencingToken();
     ActorRef<Command> self = ctx.getSelf();
     lock.onLost(() -> self.tell(new Lost(token)));
-    ActorRef<M> child = ctx.spawn(behaviorForToken.apply(token), "leader-" + token);
+    ActorRef<M> child = ctx.spawn(behaviorForLock.apply(lock), "leader-" + token);
     ctx.watchWith(child, new ChildStopped(token));
     ctx.getLog().info("LeaderOnly [{}]: leading with token {}", name, token);
     return Behaviors.receive(Command.class)
@@ -98,14 +98,14 @@ public final class LeaderOnlyActor {
               ctx.getLog().warn("LeaderOnly [{}]: lock lost (token {}); stopping", name, token);
               ctx.unwatch(child);
               ctx.stop(child);
-              return standby(ctx, name, locks, behaviorForToken);
+              return standby(ctx, name, locks, behaviorForLock);
             })
         .onMessage(
             ChildStopped.class,
             msg -> {
               ctx.getLog().info("LeaderOnly [{}]: behavior stopped; releasing the lock", name);
               lock.release();
-              return standby(ctx, name, locks, behaviorForToken);
+              return standby(ctx, name, locks, behaviorForLock);
             })
         .onMessage(Acquired.class, msg -> released(msg.lock()))
         .onSignal(
