@@ -148,7 +148,7 @@ public final class Chaos {
     }
     StringBuilder out = new StringBuilder("### Soak summary\n\n");
     out.append("| scenario | runs | passed | failed | skipped | violations |")
-        .append(" belief overlaps (daemons / locks) | longest overlap |\n")
+        .append(" belief overlaps (daemons / locks / cron schedulers) | longest overlap |\n")
         .append("|---|---|---|---|---|---|---|---|\n");
     by.forEach(
         (name, list) -> {
@@ -157,18 +157,22 @@ public final class Chaos {
           int violations = 0;
           int daemonPairs = 0;
           int lockPairs = 0;
+          int schedulerPairs = 0;
           long longest = 0;
           for (Outcome o : list) {
             if (o.check() != null) {
               violations += o.check().violations().size();
               daemonPairs += o.check().daemonBelief().pairs();
               lockPairs += o.check().lockBelief().pairs();
+              schedulerPairs += o.check().schedulerBelief().pairs();
               longest =
                   Math.max(
                       longest,
                       Math.max(
                           o.check().daemonBelief().maxMillis(),
-                          o.check().lockBelief().maxMillis()));
+                          Math.max(
+                              o.check().lockBelief().maxMillis(),
+                              o.check().schedulerBelief().maxMillis())));
             }
           }
           out.append("| ")
@@ -187,6 +191,8 @@ public final class Chaos {
               .append(daemonPairs)
               .append(" / ")
               .append(lockPairs)
+              .append(" / ")
+              .append(schedulerPairs)
               .append(" | ")
               .append(longest)
               .append(" ms |\n");

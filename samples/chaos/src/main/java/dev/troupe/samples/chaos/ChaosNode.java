@@ -7,6 +7,7 @@ import dev.troupe.core.storage.Storage;
 import dev.troupe.cron.Cron;
 import dev.troupe.cron.CronJob;
 import dev.troupe.cron.CronTick;
+import dev.troupe.cron.SchedulerEvent;
 import dev.troupe.daemons.DaemonSpec;
 import dev.troupe.daemons.Daemons;
 import dev.troupe.daemons.Launcher;
@@ -19,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
@@ -95,7 +97,36 @@ public final class ChaosNode {
                 "chaos-ticks",
                 Props.empty());
     node.registry().register(TICKS, ticks).toCompletableFuture().join();
+    witnessScheduler(node, witness);
     Cron.get(node);
+  }
+
+  /**
+   * Witnesses what the cron scheduler does on this node: {@code scheduler_start} (took over),
+   * {@code scheduler_claim} (about to claim, having checked its lease), {@code scheduler_stop}, all
+   * with {@code epoch} = its token and {@code t} = when it happened.
+   */
+  private static void witnessScheduler(TroupeNode node, Witness witness) {
+    ActorRef<SchedulerEvent> events =
+        node.system()
+            .systemActorOf(
+                Behaviors.receiveMessage(
+                    (SchedulerEvent e) -> {
+                      String kind =
+                          switch (e.kind()) {
+                            case TOOK_OVER -> "scheduler_start";
+                            case CLAIMING -> "scheduler_claim";
+                            case STOPPED -> "scheduler_stop";
+                          };
+                      var event = witness.event(kind, "cron-scheduler", e.token());
+                      event.put("t", e.at().toEpochMilli());
+                      event.put("t0", e.at().toEpochMilli());
+                      witness.emit(event);
+                      return Behaviors.same();
+                    }),
+                "chaos-scheduler-witness",
+                Props.empty());
+    node.system().eventStream().tell(new EventStream.Subscribe<>(SchedulerEvent.class, events));
   }
 
   /** Threads that do not keep the JVM alive, named {@code name}. */

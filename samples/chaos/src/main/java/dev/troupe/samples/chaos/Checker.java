@@ -56,6 +56,7 @@ public final class Checker {
       int equalEpochDuplicates,
       Overlap daemonBelief,
       Overlap lockBelief,
+      Overlap schedulerBelief,
       Overlap workerBelief,
       int lostUpdates) {
 
@@ -98,6 +99,16 @@ public final class Checker {
                 + lockBelief.maxMillis()
                 + " ms: "
                 + lockBelief.worst()
+                + ")");
+      }
+      if (schedulerBelief.pairs() > 0) {
+        v.add(
+            schedulerBelief.pairs()
+                + " pair(s) of cron schedulers that both believed they were the scheduler at one"
+                + " moment (longest "
+                + schedulerBelief.maxMillis()
+                + " ms: "
+                + schedulerBelief.worst()
                 + ")");
       }
       if (strictFleet() && workerBelief.pairs() > 0) {
@@ -271,6 +282,7 @@ public final class Checker {
         equalEpochDuplicates(events),
         daemonBeliefOverlap(events),
         lockBeliefOverlap(events),
+        schedulerBeliefOverlap(events),
         workerBeliefOverlap(events),
         lostUpdates(counters, rowsPerKey));
   }
@@ -403,6 +415,38 @@ public final class Checker {
         (token, h) -> {
           if (h[0] != Long.MAX_VALUE) {
             beliefs.add(new Belief("lock", "token " + token, h[0], h[1]));
+          }
+        });
+    return overlaps(beliefs);
+  }
+
+  /**
+   * Cron schedulers' beliefs. A scheduler (token, process) believes it is the cluster's scheduler
+   * from its take-over until the last time it claimed instants (it claims only after checking that
+   * its node still trusts the scheduler lease, and says so on the event stream just then). Two
+   * schedulers' beliefs at one moment are a violation, whether or not the database refused the
+   * stale one's claims.
+   */
+  static Overlap schedulerBeliefOverlap(List<JsonNode> events) {
+    Map<String, long[]> schedulers = new HashMap<>(); // token|pid -> {took over, last claim}
+    for (JsonNode e : events) {
+      String kind = e.path("kind").asText();
+      if (!kind.equals("scheduler_start") && !kind.equals("scheduler_claim")) {
+        continue;
+      }
+      String id = "token " + e.get("epoch").asLong() + " in pid " + e.path("pid");
+      long[] b = schedulers.computeIfAbsent(id, k -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE});
+      long t = e.get("t").asLong();
+      if (kind.equals("scheduler_start")) {
+        b[0] = Math.min(b[0], t);
+      }
+      b[1] = Math.max(b[1], t);
+    }
+    List<Belief> beliefs = new ArrayList<>();
+    schedulers.forEach(
+        (id, b) -> {
+          if (b[0] != Long.MAX_VALUE) {
+            beliefs.add(new Belief("cron-scheduler", id, b[0], b[1]));
           }
         });
     return overlaps(beliefs);

@@ -69,6 +69,11 @@ record Outcome(
             "pairs of lock holders believing at once",
             check.lockBelief().pairs(),
             "longest " + check.lockBelief().maxMillis() + " ms"));
+    all.add(
+        zero(
+            "pairs of cron schedulers believing at once",
+            check.schedulerBelief().pairs(),
+            "longest " + check.schedulerBelief().maxMillis() + " ms"));
     String workers =
         check.workerBelief().pairs() + " (longest " + check.workerBelief().maxMillis() + " ms)";
     if (Checker.strictFleet()) {

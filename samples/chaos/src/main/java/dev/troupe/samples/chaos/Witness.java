@@ -14,7 +14,9 @@ import dev.troupe.testkit.ChildNode;
  * <p>Kinds: {@code daemon_start}, {@code daemon_stop}, {@code beat} (a daemon's fenced write, with
  * {@code ok}), {@code tick} (a cron tick received: {@code name} = job, {@code at} = scheduled
  * millis), {@code lock_acquire}, {@code lock_write} (with {@code ok}), {@code lock_release}, {@code
- * lock_lost}, {@code write_ack} (an acknowledged write: {@code id}).
+ * lock_lost}, {@code write_ack} (an acknowledged write: {@code id}), {@code scheduler_start},
+ * {@code scheduler_claim}, {@code scheduler_stop} (the cron scheduler on this node: took over,
+ * about to claim, stopped; {@code epoch} = its token).
  */
 final class Witness {
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -119,6 +119,33 @@ final class CheckerTest {
   }
 
   @Test
+  void twoCronSchedulersClaimingAtOnceAreABeliefOverlapAndAHandOverIsNot() {
+    // token 4 (pid 100) still claimed at 9000 although token 5 (pid 200) took over at 8200
+    Checker.Overlap o =
+        Checker.schedulerBeliefOverlap(
+            List.of(
+                event("scheduler_start", "cron-scheduler", 4, 100, 1000),
+                event("scheduler_claim", "cron-scheduler", 4, 100, 1900),
+                event("scheduler_start", "cron-scheduler", 5, 200, 8200),
+                event("scheduler_claim", "cron-scheduler", 4, 100, 9000),
+                event("scheduler_claim", "cron-scheduler", 5, 200, 9100)));
+    assertEquals(1, o.pairs());
+    assertEquals(800, o.maxMillis());
+    Checker.Overlap none =
+        Checker.schedulerBeliefOverlap(
+            List.of(
+                event("scheduler_start", "cron-scheduler", 4, 100, 1000),
+                event("scheduler_claim", "cron-scheduler", 4, 100, 7900),
+                event("scheduler_stop", "cron-scheduler", 4, 100, 30000), // a paused node's stop
+                event("scheduler_start", "cron-scheduler", 5, 200, 8200),
+                event("scheduler_claim", "cron-scheduler", 5, 200, 9100),
+                // a restart in the same process takes a new token after the old one's last claim
+                event("scheduler_start", "cron-scheduler", 6, 200, 9500),
+                event("scheduler_claim", "cron-scheduler", 6, 200, 9900)));
+    assertEquals(0, none.pairs(), none.toString());
+  }
+
+  @Test
   void twoActivationsOfOneKeyWritingAtOnceAreTwoWritersAndLostUpdatesShow() {
     // Activation 1 of k-3 (pid 100) started at 0 and wrote until 5000; activation 1 in pid 200
     // started at 4000 (its shard moved while the first one was paused, say).
