@@ -45,7 +45,7 @@ final class RepositoryH2Test extends RepositoryContract {
         ResultSet rs =
             s.executeQuery("SELECT version FROM troupe_schema WHERE name = 'troupe-sharding'")) {
       assertTrue(rs.next(), "troupe-sharding recorded in troupe_schema");
-      assertEquals(2, rs.getInt(1));
+      assertEquals(3, rs.getInt(1), "version 3: the fleet fence tables");
     }
   }
 

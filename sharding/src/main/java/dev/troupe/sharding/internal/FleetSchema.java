@@ -32,6 +32,10 @@ public final class FleetSchema implements StorageSchema {
    *   in namespace 'default', and rebuilds the primary key as (namespace, repo, state_key). On a
    *   table created by this version it rebuilds the same key again, harmlessly, so the list
    *   brings a database of any version (or none) to version 2 and may run twice.
+   * - Version 3 adds the single-writer fence of fleets (FenceStore): troupe_fleet_node, one row
+   *   per node generation with the expiry of its fence lease by the database's clock, and
+   *   troupe_fleet_shard, one row per shard lease naming its owner generation and epoch. Both are
+   *   CREATE TABLE IF NOT EXISTS, so the list still may run twice.
    */
 
   /** The schema's name in {@code troupe_schema}. */
@@ -40,6 +44,12 @@ public final class FleetSchema implements StorageSchema {
   /** The table of repository values. */
   public static final String TABLE = "troupe_fleet_state";
 
+  /** The fence leases of node generations. */
+  public static final String NODE_TABLE = "troupe_fleet_node";
+
+  /** The owners of shard leases. */
+  public static final String SHARD_TABLE = "troupe_fleet_shard";
+
   @Override
   public String name() {
     return NAME;
@@ -47,7 +57,7 @@ public final class FleetSchema implements StorageSchema {
 
   @Override
   public int version() {
-    return 2;
+    return 3;
   }
 
   @Override
@@ -72,6 +82,27 @@ public final class FleetSchema implements StorageSchema {
             + "updated_at TIMESTAMP, "
             + "PRIMARY KEY (namespace, repo, state_key))");
     statements.addAll(Namespaces.keyStatements(dialect, TABLE, "repo", "state_key"));
+    String namespace = "namespace VARCHAR(" + Namespaces.MAX_LENGTH + ") NOT NULL, ";
+    statements.add(
+        "CREATE TABLE IF NOT EXISTS "
+            + NODE_TABLE
+            + " ("
+            + namespace
+            + "owner VARCHAR(400) NOT NULL, "
+            + "node VARCHAR(400) NOT NULL, "
+            + "expires_at TIMESTAMP NOT NULL, "
+            + "revoked BOOLEAN NOT NULL, "
+            + "PRIMARY KEY (namespace, owner))");
+    statements.add(
+        "CREATE TABLE IF NOT EXISTS "
+            + SHARD_TABLE
+            + " ("
+            + namespace
+            + "name VARCHAR(500) NOT NULL, "
+            + "owner VARCHAR(400) NOT NULL, "
+            + "epoch BIGINT NOT NULL, "
+            + "released BOOLEAN NOT NULL, "
+            + "PRIMARY KEY (namespace, name))");
     return List.copyOf(statements);
   }
 }

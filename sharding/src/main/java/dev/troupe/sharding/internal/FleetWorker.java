@@ -29,6 +29,9 @@ public final class FleetWorker {
    *      before rethrowing it to the supervisors; messages of another type than the fleet's
    *      protocol are dropped with a warning (the API refuses them; this guards raw senders).
    *   4. the user's behavior, made by the fleet's factory from the key.
+   * Before each message the interceptor asks the node's FleetFence whether it still trusts its
+   * fence lease (a nanoTime compare); if not, the message is dropped: the single-writer fence,
+   * which also holds on a node resumed from a pause before Pekko has stopped its shards.
    * The strategies are shared by all workers of a fleet, and there is no other wrapper: an idle
    * worker costs the bare actor, the two supervisors, the interceptor and its LocalWorkers entry.
    */
@@ -46,10 +49,11 @@ public final class FleetWorker {
       Function<String, Behavior<M>> factory,
       SupervisorStrategy backoff,
       LocalWorkers workers,
-      FleetMeters metrics) {
+      FleetMeters metrics,
+      FleetFence fence) {
     Behavior<Object> watched =
         Behaviors.intercept(
-            () -> new Watch<>(key, shard, protocol, workers, metrics), factory.apply(key));
+            () -> new Watch<>(key, shard, protocol, workers, metrics, fence), factory.apply(key));
     return Behaviors.supervise(Behaviors.supervise(watched).onFailure(IMMEDIATE))
         .onFailure(backoff);
   }
@@ -61,6 +65,7 @@ public final class FleetWorker {
     private final Class<M> protocol;
     private final LocalWorkers workers;
     private final FleetMeters metrics;
+    private final FleetFence fence;
     private LocalWorkers.Activity activity;
 
     Watch(
@@ -68,8 +73,10 @@ public final class FleetWorker {
         ActorRef<ClusterSharding.ShardCommand> shard,
         Class<M> protocol,
         LocalWorkers workers,
-        FleetMeters metrics) {
+        FleetMeters metrics,
+        FleetFence fence) {
       super(Object.class);
+      this.fence = fence;
       this.key = key;
       this.shard = shard;
       this.protocol = protocol;
@@ -95,6 +102,12 @@ public final class FleetWorker {
     @Override
     public Behavior<M> aroundReceive(
         TypedActorContext<Object> ctx, Object msg, ReceiveTarget<M> target) {
+      if (!fence.trusted()) {
+        // The node no longer trusts its fence lease: another node may own this key's shard by
+        // now (this one was paused, cut off or removed), and Pekko is about to stop this shard.
+        fence.dropped(key);
+        return Behaviors.same();
+      }
       activity.touch();
       if (msg instanceof Traced traced) {
         try {

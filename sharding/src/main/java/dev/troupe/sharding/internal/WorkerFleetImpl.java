@@ -6,6 +6,8 @@ import static dev.troupe.core.Preconditions.requireNonNegative;
 import static dev.troupe.core.Preconditions.requireNonNull;
 import static dev.troupe.core.Preconditions.requirePositive;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueFactory;
 import dev.troupe.core.TroupeNode;
 import dev.troupe.sharding.BroadcastResult;
 import dev.troupe.sharding.FleetMetrics;
@@ -96,6 +98,7 @@ public final class WorkerFleetImpl<M> implements WorkerFleet<M> {
     Duration maxBackoff = spec.maxBackoff().orElse(settings.maxBackoff());
     SupervisorStrategy backoff = SupervisorStrategy.restartWithBackoff(minBackoff, maxBackoff, 0.2);
     Address self = Cluster.get(system).selfMember().address();
+    FleetFence fence = FleetFence.get(system);
     Entity<Object, FleetEnvelope> entity =
         Entity.of(
                 typeKey,
@@ -107,12 +110,13 @@ public final class WorkerFleetImpl<M> implements WorkerFleet<M> {
                         spec.factory(),
                         backoff,
                         workers,
-                        meters))
+                        meters,
+                        fence))
             .withMessageExtractor(new RingMessageExtractor(spec.shards()))
             .withAllocationStrategy(
                 new RingAllocationStrategy(self, spec.shards(), settings.rebalanceMaxShards()))
             .withSettings(
-                ClusterShardingSettings.create(system)
+                shardingSettings(system, fence)
                     .withPassivationStrategy(
                         ClusterShardingSettings.PassivationStrategySettings$.MODULE$.disabled()));
     if (spec.stopMessage().isPresent()) {
@@ -381,5 +385,24 @@ public final class WorkerFleetImpl<M> implements WorkerFleet<M> {
   /** Whether a worker for {@code key} runs on this node. */
   public boolean isRunningHere(String key) {
     return workers.isRunning(key);
+  }
+
+  /**
+   * Pekko's sharding settings of {@code system}, with a lease per shard ({@link FleetLease}) when
+   * the single-writer fence is on: a shard starts its workers only under its lease, and Pekko stops
+   * it when the lease is lost.
+   */
+  private static ClusterShardingSettings shardingSettings(ActorSystem<?> system, FleetFence fence) {
+    Config sharding = system.settings().config().getConfig("pekko.cluster.sharding");
+    if (fence.settings().enabled()) {
+      sharding =
+          sharding
+              .withValue("use-lease", ConfigValueFactory.fromAnyRef("troupe.sharding.fleet-lease"))
+              .withValue(
+                  "lease-retry-interval",
+                  ConfigValueFactory.fromAnyRef(
+                      fence.settings().renewInterval().toMillis() + "ms"));
+    }
+    return ClusterShardingSettings.fromConfig(sharding);
   }
 }
