@@ -28,8 +28,10 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.UniqueAddress;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
@@ -401,11 +403,18 @@ public final class FleetFence implements Extension {
           Cluster.get(ctx.getSystem())
               .subscriptions()
               .tell(Subscribe.create(ctx.getSelf(), ClusterEvent.MemberRemoved.class));
+          org.apache.pekko.cluster.Cluster classic =
+              org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(ctx.getSystem()));
           return Behaviors.receiveMessage(
               removed -> {
                 UniqueAddress gone = removed.member().uniqueAddress();
                 String goneNode = gone.address() + "#" + gone.longUid();
-                if (!goneNode.equals(node)) {
+                // Only a member in the cluster revokes: when this node's own cluster shuts down,
+                // Pekko publishes every other member as removed (its view empties); and a node that
+                // is down or on its way out has no say about the others.
+                MemberStatus self = classic.isTerminated() ? null : classic.selfMember().status();
+                boolean inCluster = self == MemberStatus.up() || self == MemberStatus.weaklyUp();
+                if (!goneNode.equals(node) && inCluster) {
                   worker.execute(() -> revoke(goneNode));
                 }
                 return Behaviors.same();

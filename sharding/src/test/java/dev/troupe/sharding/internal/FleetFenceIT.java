@@ -1,5 +1,6 @@
 package dev.troupe.sharding.internal;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,9 @@ import dev.troupe.core.storage.Namespaces;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.TestCluster;
 import dev.troupe.testkit.TestDatabases;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -80,6 +84,38 @@ final class FleetFenceIT {
       assertTrue(a.acquire("s3", lost -> {}).toCompletableFuture().get(10, TimeUnit.SECONDS));
       Eventually.awaitAssert(
           Duration.ofSeconds(5), "A trusts again", () -> assertTrue(a.trusted()));
+    }
+  }
+
+  @Test
+  void aNodeThatLeavesRevokesNobodysLeaseAndTheOthersKeepTheirShards() throws Exception {
+    try (TestDatabases.TestDatabase db = TestDatabases.freshH2();
+        TestCluster cluster = TestCluster.start(2, config(db))) {
+      TroupeNode nodeA = cluster.liveNodes().get(0);
+      FleetFence a = FleetFence.get(nodeA.system());
+      FleetFence.get(cluster.liveNodes().get(1).system()); // B watches removals too
+      AtomicLong lost = new AtomicLong();
+      assertTrue(
+          a.acquire("s4", reason -> lost.incrementAndGet())
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS));
+
+      // When B's cluster shuts down, Pekko publishes every other member to B as removed; B must
+      // not take that for A's removal.
+      cluster.leave(1);
+      UniqueAddress self = Cluster.get(nodeA.system()).selfMember().uniqueAddress();
+      try (Connection c = db.storage().dataSource().getConnection();
+          PreparedStatement revoked =
+              c.prepareStatement(
+                  "SELECT COUNT(*) FROM troupe_fleet_node WHERE node = ? AND revoked = TRUE")) {
+        revoked.setString(1, self.address() + "#" + self.longUid());
+        try (ResultSet rs = revoked.executeQuery()) {
+          assertTrue(rs.next());
+          assertEquals(0, rs.getInt(1), "A's fence lease was not revoked by the leaving node");
+        }
+      }
+      assertTrue(a.holds("s4"), "A still holds its shard");
+      assertEquals(0, lost.get(), "and never lost it");
     }
   }
 
