@@ -157,9 +157,34 @@ public final class FleetFence implements Extension {
     return settings;
   }
 
-  /** Whether fleet workers of this node may act now: it trusts its fence lease (or no fence). */
+  /** Whether this node trusts its fence lease now (always, with no fence). */
   public boolean trusted() {
     return !settings.enabled() || FenceRules.trusts(trustedUntilNanos, System.nanoTime());
+  }
+
+  /**
+   * The holding of shard lease {@code name} as a worker of that shard captures it when it starts
+   * (the generation that took the lease), or null if this node does not hold it.
+   */
+  public Object holding(String name) {
+    if (!settings.enabled()) {
+      return Boolean.TRUE;
+    }
+    Holding h = held.get(name);
+    return h == null ? null : h.owner();
+  }
+
+  /**
+   * Whether a worker that captured {@code holding} may act now: its node still trusts the fence
+   * lease of the generation that took its shard. A worker of a shard whose generation ended (its
+   * lease lost; Pekko is stopping the shard) may not act even once the node's next generation
+   * trusts its own lease.
+   */
+  public boolean mayAct(Object holding) {
+    if (!settings.enabled()) {
+      return true;
+    }
+    return holding != null && holding.equals(owner) && trusted();
   }
 
   /** Counts a message a worker did not handle because its node did not trust the fence. */

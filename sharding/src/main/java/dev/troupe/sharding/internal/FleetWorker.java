@@ -29,9 +29,11 @@ public final class FleetWorker {
    *      before rethrowing it to the supervisors; messages of another type than the fleet's
    *      protocol are dropped with a warning (the API refuses them; this guards raw senders).
    *   4. the user's behavior, made by the fleet's factory from the key.
-   * Before each message the interceptor asks the node's FleetFence whether it still trusts its
-   * fence lease (a nanoTime compare); if not, the message is dropped: the single-writer fence,
-   * which also holds on a node resumed from a pause before Pekko has stopped its shards.
+   * Before each message the interceptor asks the node's FleetFence whether the generation of the
+   * fence lease its shard started under is still current and trusted (a compare and a nanoTime
+   * read); if not, the message is dropped: the single-writer fence, which also holds on a node
+   * resumed from a pause before Pekko has stopped its shards, and after the node's next
+   * generation took over from the lapsed one.
    * The strategies are shared by all workers of a fleet, and there is no other wrapper: an idle
    * worker costs the bare actor, the two supervisors, the interceptor and its LocalWorkers entry.
    */
@@ -50,10 +52,12 @@ public final class FleetWorker {
       SupervisorStrategy backoff,
       LocalWorkers workers,
       FleetMeters metrics,
-      FleetFence fence) {
+      FleetFence fence,
+      String shardLease) {
     Behavior<Object> watched =
         Behaviors.intercept(
-            () -> new Watch<>(key, shard, protocol, workers, metrics, fence), factory.apply(key));
+            () -> new Watch<>(key, shard, protocol, workers, metrics, fence, shardLease),
+            factory.apply(key));
     return Behaviors.supervise(Behaviors.supervise(watched).onFailure(IMMEDIATE))
         .onFailure(backoff);
   }
@@ -66,6 +70,8 @@ public final class FleetWorker {
     private final LocalWorkers workers;
     private final FleetMeters metrics;
     private final FleetFence fence;
+    private final String shardLease;
+    private Object holding;
     private LocalWorkers.Activity activity;
 
     Watch(
@@ -74,9 +80,11 @@ public final class FleetWorker {
         Class<M> protocol,
         LocalWorkers workers,
         FleetMeters metrics,
-        FleetFence fence) {
+        FleetFence fence,
+        String shardLease) {
       super(Object.class);
       this.fence = fence;
+      this.shardLease = shardLease;
       this.key = key;
       this.shard = shard;
       this.protocol = protocol;
@@ -87,6 +95,7 @@ public final class FleetWorker {
     @Override
     public Behavior<M> aroundStart(TypedActorContext<Object> ctx, PreStartTarget<M> target) {
       activity = workers.register(key, ctx.asJava().getSelf(), shard);
+      holding = fence.holding(shardLease); // the shard started under it
       return target.start(ctx);
     }
 
@@ -102,7 +111,7 @@ public final class FleetWorker {
     @Override
     public Behavior<M> aroundReceive(
         TypedActorContext<Object> ctx, Object msg, ReceiveTarget<M> target) {
-      if (!fence.trusted()) {
+      if (!fence.mayAct(holding)) {
         // The node no longer trusts its fence lease: another node may own this key's shard by
         // now (this one was paused, cut off or removed), and Pekko is about to stop this shard.
         fence.dropped(key);

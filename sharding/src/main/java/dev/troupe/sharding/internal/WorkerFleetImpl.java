@@ -111,7 +111,13 @@ public final class WorkerFleetImpl<M> implements WorkerFleet<M> {
                         backoff,
                         workers,
                         meters,
-                        fence))
+                        fence,
+                        // Pekko's name of the shard's lease (Shard: <system>-shard-<type>-<id>)
+                        system.name()
+                            + "-shard-"
+                            + typeKey.name()
+                            + "-"
+                            + RingMessageExtractor.shardOf(ctx.getEntityId(), spec.shards())))
             .withMessageExtractor(new RingMessageExtractor(spec.shards()))
             .withAllocationStrategy(
                 new RingAllocationStrategy(self, spec.shards(), settings.rebalanceMaxShards()))

@@ -68,6 +68,9 @@ final class FleetFenceIT {
               .toCompletableFuture()
               .get(10, TimeUnit.SECONDS));
 
+      Object holding = a.holding("s2"); // what A's workers of the shard captured
+      assertTrue(a.mayAct(holding));
+
       // As the other members do when A is removed: its fence lease cannot be renewed any more.
       UniqueAddress self = Cluster.get(nodeA.system()).selfMember().uniqueAddress();
       new FenceStore(db.storage(), Namespaces.DEFAULT, 5)
@@ -84,6 +87,9 @@ final class FleetFenceIT {
       assertTrue(a.acquire("s3", lost -> {}).toCompletableFuture().get(10, TimeUnit.SECONDS));
       Eventually.awaitAssert(
           Duration.ofSeconds(5), "A trusts again", () -> assertTrue(a.trusted()));
+      assertFalse(
+          a.mayAct(holding), "but the old shard's workers never act again, under any generation");
+      assertTrue(a.mayAct(a.holding("s3")), "the new shard's workers do");
     }
   }
 
