@@ -40,11 +40,6 @@ public final class Chaos {
         i--;
         continue;
       }
-      if (args[i].equals("--strict-fleet")) {
-        System.setProperty("troupe.chaos.strict-fleet", "true");
-        i--;
-        continue;
-      }
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException("option [" + args[i] + "] needs a value");
       }

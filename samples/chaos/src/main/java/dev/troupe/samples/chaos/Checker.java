@@ -111,7 +111,7 @@ public final class Checker {
                 + schedulerBelief.worst()
                 + ")");
       }
-      if (strictFleet() && workerBelief.pairs() > 0) {
+      if (workerBelief.pairs() > 0) {
         v.add(
             workerBelief.pairs()
                 + " pair(s) of fleet worker activations of one key acting at once (longest "
@@ -120,7 +120,7 @@ public final class Checker {
                 + workerBelief.worst()
                 + ")");
       }
-      if (strictFleet() && lostUpdates > 0) {
+      if (lostUpdates > 0) {
         v.add(lostUpdates + " read-modify-write update(s) lost (counters below their rows)");
       }
       if (ackedWrites == 0 || ticks == 0 || daemonBeats == 0 || lockWrites == 0) {
@@ -131,19 +131,6 @@ public final class Checker {
   }
 
   private Checker() {}
-
-  /**
-   * Whether the fleet's single-writer checks (two activations of a key acting at once, lost
-   * read-modify-write updates) fail a run: {@code -Dtroupe.chaos.strict-fleet=true} ({@code
-   * --strict-fleet}). Off by default because fleets have no single-writer fence yet: on 2026-12-07
-   * a SIGSTOP of the oldest node showed two activations of one key acting at once for 13.0–14.7 s
-   * and 3–14 lost updates (the resumed node's workers processed writes before it learned it was
-   * downed), a 2+1 partition and a database restart at most 1 lost update in some runs. The figures
-   * are printed in every report either way.
-   */
-  static boolean strictFleet() {
-    return Boolean.getBoolean("troupe.chaos.strict-fleet");
-  }
 
   public static void main(String[] args) {
     if (args.length != 1) {
@@ -164,31 +151,13 @@ public final class Checker {
     Map<String, Map<Long, String>> runs = new HashMap<>();
     Map<String, Long> counters = new HashMap<>();
     Map<String, Long> rowsPerKey = new HashMap<>();
-    try (Connection c = DriverManager.getConnection(url);
-        Statement s = c.createStatement()) {
-      try (ResultSet rs = s.executeQuery("SELECT k, n FROM chaos_counter")) {
-        while (rs.next()) {
-          counters.put(rs.getString(1), rs.getLong(2));
-        }
-      }
-      try (ResultSet rs = s.executeQuery("SELECT k, count(*) FROM chaos_write GROUP BY k")) {
-        while (rs.next()) {
-          rowsPerKey.put(rs.getString(1), rs.getLong(2));
-        }
-      }
-      try (ResultSet rs = s.executeQuery("SELECT id FROM chaos_write")) {
-        while (rs.next()) {
-          stored.add(rs.getString(1));
-        }
-      }
-      try (ResultSet rs =
-          s.executeQuery(
-              "SELECT job, scheduled_at, outcome FROM troupe_cron_run WHERE job LIKE 'c-%'")) {
-        while (rs.next()) {
-          runs.computeIfAbsent(rs.getString(1), j -> new HashMap<>())
-              .put(rs.getLong(2), rs.getString(3));
-        }
-      }
+    try (Connection c = DriverManager.getConnection(url)) {
+      // One snapshot for every read: the nodes may still be writing, and a write committed between
+      // reading the counters and counting the rows would look like a lost update.
+      c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+      c.setAutoCommit(false);
+      readDatabase(c, counters, rowsPerKey, stored, runs);
+      c.commit();
     } catch (SQLException e) {
       throw new IllegalStateException("cannot read the run's database " + url + ": " + e, e);
     }
@@ -285,6 +254,40 @@ public final class Checker {
         schedulerBeliefOverlap(events),
         workerBeliefOverlap(events),
         lostUpdates(counters, rowsPerKey));
+  }
+
+  private static void readDatabase(
+      Connection c,
+      Map<String, Long> counters,
+      Map<String, Long> rowsPerKey,
+      Set<String> stored,
+      Map<String, Map<Long, String>> runs)
+      throws SQLException {
+    try (Statement s = c.createStatement()) {
+      try (ResultSet rs = s.executeQuery("SELECT k, n FROM chaos_counter")) {
+        while (rs.next()) {
+          counters.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+      try (ResultSet rs = s.executeQuery("SELECT k, count(*) FROM chaos_write GROUP BY k")) {
+        while (rs.next()) {
+          rowsPerKey.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+      try (ResultSet rs = s.executeQuery("SELECT id FROM chaos_write")) {
+        while (rs.next()) {
+          stored.add(rs.getString(1));
+        }
+      }
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT job, scheduled_at, outcome FROM troupe_cron_run WHERE job LIKE 'c-%'")) {
+        while (rs.next()) {
+          runs.computeIfAbsent(rs.getString(1), j -> new HashMap<>())
+              .put(rs.getLong(2), rs.getString(3));
+        }
+      }
+    }
   }
 
   /**

@@ -74,30 +74,16 @@ record Outcome(
             "pairs of cron schedulers believing at once",
             check.schedulerBelief().pairs(),
             "longest " + check.schedulerBelief().maxMillis() + " ms"));
-    String workers =
-        check.workerBelief().pairs() + " (longest " + check.workerBelief().maxMillis() + " ms)";
-    if (Checker.strictFleet()) {
-      all.add(
-          zero(
-              "pairs of fleet worker activations of one key acting at once",
-              check.workerBelief().pairs(),
-              "longest " + check.workerBelief().maxMillis() + " ms"));
-      all.add(
-          zero(
-              "read-modify-write updates lost",
-              check.lostUpdates(),
-              "per key, counter against rows"));
-    } else {
-      all.add(
-          info(
-              "pairs of fleet worker activations of one key acting at once (known gap: fleets have"
-                  + " no single-writer fence yet; --strict-fleet fails on it)",
-              workers));
-      all.add(
-          info(
-              "read-modify-write updates lost (known gap, as above)",
-              Integer.toString(check.lostUpdates())));
-    }
+    all.add(
+        zero(
+            "pairs of fleet worker activations of one key acting at once",
+            check.workerBelief().pairs(),
+            "longest " + check.workerBelief().maxMillis() + " ms"));
+    all.add(
+        zero(
+            "read-modify-write updates lost",
+            check.lostUpdates(),
+            "per key, counter against rows"));
     all.add(
         info(
             "longest time two daemon processes were alive at once (paused, acting on neither)",
