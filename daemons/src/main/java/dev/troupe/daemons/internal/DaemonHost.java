@@ -592,6 +592,24 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
         fence(e.getKey(), e.getValue(), "its lease is no longer this node's");
       }
     }
+    // A lease this node holds for an instance it no longer runs (its release failed, say while the
+    // database restarted) would be renewed with the others for ever, and its daemon could start
+    // nowhere else: give it up now.
+    Set<String> busy = busyHere();
+    msg.held()
+        .forEach(
+            (name, epoch) -> {
+              if (!busy.contains(name)) {
+                getContext()
+                    .getLog()
+                    .info(
+                        "Daemon [{}] (epoch {}): releasing a lease this node holds but no longer"
+                            + " runs",
+                        name,
+                        epoch);
+                releaseThen(name, epoch, () -> {});
+              }
+            });
     return this;
   }
 

@@ -63,6 +63,9 @@ public final class FleetFence implements Extension {
   private static final Logger log = LoggerFactory.getLogger(FleetFence.class);
   private static final Id ID = new Id();
 
+  /** How often a waiting shard lease is looked at again while its owner's lease runs. */
+  private static final long HAND_OFF_POLL_MILLIS = 200;
+
   /** The settings, {@code troupe.sharding.fleet.single-writer}. */
   public record Settings(
       boolean enabled, Duration leaseDuration, Duration renewInterval, Duration safetyMargin) {
@@ -102,6 +105,7 @@ public final class FleetFence implements Extension {
   private final Settings settings;
   private final FenceStore store;
   private final String node;
+  private final org.apache.pekko.cluster.Cluster classicCluster;
   private final ScheduledExecutorService renewer;
   private final ScheduledExecutorService worker;
   private final Map<String, Holding> held = new ConcurrentHashMap<>();
@@ -126,6 +130,7 @@ public final class FleetFence implements Extension {
     this.settings = Settings.fromConfig(config);
     UniqueAddress self = Cluster.get(system).selfMember().uniqueAddress();
     this.node = self.address() + "#" + self.longUid();
+    this.classicCluster = org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system));
     this.owner = node + "#1";
     this.generation = 1;
     this.renewer = Executors.newSingleThreadScheduledExecutor(daemon("troupe-fleet-fence-renew"));
@@ -264,6 +269,9 @@ public final class FleetFence implements Extension {
     String me = owner;
     try {
       if (!registered) {
+        if (!mayRegister()) {
+          return; // a node on its way out (downed, exiting) starts no new generation
+        }
         store.register(me, node, settings.leaseDuration().toMillis());
         synchronized (this) {
           if (me.equals(owner)) {
@@ -286,6 +294,18 @@ public final class FleetFence implements Extension {
       // The trust runs out by itself if this goes on; watch() ends the generation then.
       log.warn("Cannot renew the fleet fence lease [{}]: {}", me, e.toString());
     }
+  }
+
+  /** Whether this node may start a fence generation: it is a member that is not on its way out. */
+  private boolean mayRegister() {
+    if (classicCluster.isTerminated()) {
+      return false;
+    }
+    MemberStatus status = classicCluster.selfMember().status();
+    return status == MemberStatus.up()
+        || status == MemberStatus.weaklyUp()
+        || status == MemberStatus.joining()
+        || status == MemberStatus.leaving();
   }
 
   private long trustUntil(long renewalStartNanos) {
@@ -402,7 +422,9 @@ public final class FleetFence implements Extension {
         wait = Math.min(wait, 50); // lost a race for some: read again soon
       }
       if (!pending.isEmpty()) {
-        scheduleDrain(Math.min(Math.max(wait, 0) + 50, settings.leaseDuration().toMillis()));
+        // A live owner releases its shard at a hand-off any moment (its release may reach the
+        // database just after this read): look again soon rather than when its lease would end.
+        scheduleDrain(Math.min(Math.max(wait, 0), HAND_OFF_POLL_MILLIS) + 10);
       }
     } catch (RuntimeException e) {
       log.warn("Cannot take {} fleet shard lease(s); trying again: {}", names.size(), e.toString());
@@ -428,8 +450,7 @@ public final class FleetFence implements Extension {
           Cluster.get(ctx.getSystem())
               .subscriptions()
               .tell(Subscribe.create(ctx.getSelf(), ClusterEvent.MemberRemoved.class));
-          org.apache.pekko.cluster.Cluster classic =
-              org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(ctx.getSystem()));
+          org.apache.pekko.cluster.Cluster classic = classicCluster;
           return Behaviors.receiveMessage(
               removed -> {
                 UniqueAddress gone = removed.member().uniqueAddress();
