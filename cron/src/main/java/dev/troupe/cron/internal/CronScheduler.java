@@ -749,7 +749,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
                 run.at(),
                 run.node(),
                 "missed",
-                "the database could not record the claim in time: " + msg.cause().getMessage()));
+                "it could not be claimed in time: " + msg.cause().getMessage()));
       }
     }
     record(missed);
