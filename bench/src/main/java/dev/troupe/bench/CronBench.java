@@ -10,8 +10,6 @@ import dev.troupe.cron.CronTick;
 import dev.troupe.testkit.TestCluster;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -325,7 +323,7 @@ public final class CronBench {
             "jdbc:h2:mem:cron_claim_" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1",
             claims,
             data));
-    String pg = postgresUrl();
+    String pg = Figures.postgresUrl();
     if (pg != null) {
       rows.add(claimRow("PostgreSQL (127.0.0.1)", pg, claims, data));
     }
@@ -382,18 +380,6 @@ public final class CronBench {
           Figures.ms(p50),
           Figures.ms(p99),
           Figures.count(Math.round(perSecond)));
-    }
-  }
-
-  private static String postgresUrl() {
-    String url = System.getenv("TROUPE_TEST_POSTGRES_URL");
-    if (url == null || url.isBlank()) {
-      url = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
-    }
-    try (Connection c = DriverManager.getConnection(url)) {
-      return url;
-    } catch (Exception e) {
-      return null;
     }
   }
 }

@@ -65,7 +65,7 @@ public final class FenceBench {
       }
     }
     Logs.silenceSupervisors();
-    String pg = postgresUrl();
+    String pg = Figures.postgresUrl();
     String url;
     String database;
     if (pg != null) {
@@ -265,17 +265,5 @@ public final class FenceBench {
       shards.add(ring.partition("key-" + k));
     }
     return shards.size();
-  }
-
-  private static String postgresUrl() {
-    String url = System.getenv("TROUPE_TEST_POSTGRES_URL");
-    if (url == null || url.isBlank()) {
-      url = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
-    }
-    try (Connection c = DriverManager.getConnection(url)) {
-      return url;
-    } catch (Exception e) {
-      return null;
-    }
   }
 }

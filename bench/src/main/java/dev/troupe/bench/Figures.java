@@ -98,4 +98,20 @@ final class Figures {
     }
     return args[index];
   }
+
+  /**
+   * The PostgreSQL URL of the benchmarks ({@code TROUPE_TEST_POSTGRES_URL}, by default the local
+   * {@code test} database), or null if it does not answer.
+   */
+  static String postgresUrl() {
+    String url = System.getenv("TROUPE_TEST_POSTGRES_URL");
+    if (url == null || url.isBlank()) {
+      url = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+    }
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url)) {
+      return url;
+    } catch (Exception e) {
+      return null;
+    }
+  }
 }

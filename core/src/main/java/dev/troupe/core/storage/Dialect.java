@@ -17,5 +17,25 @@ public enum Dialect {
   POSTGRESQL,
 
   /** Any other database: schemas should stay with portable SQL. */
-  OTHER
+  OTHER;
+
+  /**
+   * SQL for the database's now ({@code LOCALTIMESTAMP}) plus a number of milliseconds given as the
+   * one {@code ?} parameter: expiries judged by the database's clock.
+   */
+  public String nowPlusMillis() {
+    return this == POSTGRESQL
+        ? "LOCALTIMESTAMP + (? * INTERVAL '1 millisecond')"
+        : "DATEADD(MILLISECOND, ?, LOCALTIMESTAMP)";
+  }
+
+  /**
+   * SQL for the milliseconds from the database's now until the timestamp {@code column} (negative
+   * once it has passed; null if the column is null).
+   */
+  public String millisUntil(String column) {
+    return this == POSTGRESQL
+        ? "CAST(EXTRACT(EPOCH FROM (" + column + " - LOCALTIMESTAMP)) * 1000 AS BIGINT)"
+        : "DATEDIFF(MILLISECOND, LOCALTIMESTAMP, " + column + ")";
+  }
 }

@@ -346,6 +346,39 @@ public final class Storage implements AutoCloseable {
     }
   }
 
+  /** Work on one connection: the statements of {@link #inTransaction}. */
+  @FunctionalInterface
+  public interface SqlWork<T> {
+    /** Runs the statements on {@code c}. */
+    T run(Connection c) throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} in one transaction on a pooled connection: commits if it returns, rolls back
+   * if it throws.
+   *
+   * @param what what the work does, for the error ("renew the leases of [x]")
+   * @throws StorageException naming {@code what} and {@link #displayUrl()} if a statement fails
+   */
+  public <T> T inTransaction(String what, SqlWork<T> work) {
+    try (Connection c = dataSource().getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new StorageException(
+          "Cannot " + what + " on [" + displayUrl + "]: " + e.getMessage(), e);
+    }
+  }
+
   /**
    * Opens a connection outside the pool, with the storage's URL and credentials and {@code extra}
    * driver properties (for example {@code ApplicationName} or {@code socketTimeout}); the caller

@@ -1,7 +1,6 @@
 package dev.troupe.daemons.internal;
 
 import dev.troupe.core.lock.JdbcLockRegistry;
-import dev.troupe.core.storage.Dialect;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.core.storage.StorageException;
 import java.sql.Connection;
@@ -348,38 +347,15 @@ public final class DaemonStore {
 
   /** SQL for "how many milliseconds until expires_at" by the database's clock. */
   private String remainingMillis() {
-    return storage.dialect() == Dialect.POSTGRESQL
-        ? "CAST(EXTRACT(EPOCH FROM (expires_at - LOCALTIMESTAMP)) * 1000 AS BIGINT)"
-        : "DATEDIFF(MILLISECOND, LOCALTIMESTAMP, expires_at)";
+    return storage.dialect().millisUntil("expires_at");
   }
 
   /** SQL for "the database's now plus ? milliseconds". */
   private String expiry() {
-    return storage.dialect() == Dialect.POSTGRESQL
-        ? "LOCALTIMESTAMP + (? * INTERVAL '1 millisecond')"
-        : "DATEADD(MILLISECOND, ?, LOCALTIMESTAMP)";
+    return storage.dialect().nowPlusMillis();
   }
 
-  private interface Work<T> {
-    T run(Connection c) throws SQLException;
-  }
-
-  private <T> T run(String what, Work<T> work) {
-    try (Connection c = storage.dataSource().getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        T result = work.run(c);
-        c.commit();
-        return result;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw new StorageException(
-          "Cannot " + what + " on [" + storage.displayUrl() + "]: " + e.getMessage(), e);
-    }
+  private <T> T run(String what, Storage.SqlWork<T> work) {
+    return storage.inTransaction(what, work);
   }
 }

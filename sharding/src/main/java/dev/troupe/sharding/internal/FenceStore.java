@@ -145,46 +145,9 @@ public final class FenceStore {
         });
   }
 
-  /** The shard leases of {@code names} that exist, by name. */
+  /** The shard leases of {@code names} that exist, by name, with their owners' remaining lease. */
   public Map<String, FenceRules.ShardLease> read(List<String> names) {
-    return run(
-        "read " + names.size() + " fleet shard lease(s)",
-        c -> {
-          Map<String, FenceRules.ShardLease> leases = new HashMap<>();
-          for (int from = 0; from < names.size(); from += CHUNK) {
-            List<String> chunk = names.subList(from, Math.min(names.size(), from + CHUNK));
-            String marks = String.join(", ", java.util.Collections.nCopies(chunk.size(), "?"));
-            try (PreparedStatement select =
-                c.prepareStatement(
-                    "SELECT s.name, s.owner, s.epoch, s.released, "
-                        + remainingMillis("n.expires_at")
-                        + " FROM "
-                        + FleetSchema.SHARD_TABLE
-                        + " s LEFT JOIN "
-                        + FleetSchema.NODE_TABLE
-                        + " n ON n.namespace = s.namespace AND n.owner = s.owner"
-                        + " WHERE s.namespace = ? AND s.name IN ("
-                        + marks
-                        + ")")) {
-              select.setString(1, namespace);
-              for (int i = 0; i < chunk.size(); i++) {
-                select.setString(i + 2, chunk.get(i));
-              }
-              select.setQueryTimeout(timeoutSeconds);
-              try (ResultSet rs = select.executeQuery()) {
-                while (rs.next()) {
-                  long remaining = rs.getLong(5);
-                  Long ownerRemaining = rs.wasNull() ? null : remaining; // no lease row: null
-                  leases.put(
-                      rs.getString(1),
-                      new FenceRules.ShardLease(
-                          rs.getString(2), rs.getLong(3), rs.getBoolean(4), ownerRemaining));
-                }
-              }
-            }
-          }
-          return leases;
-        });
+    return run("read " + names.size() + " fleet shard lease(s)", c -> readIn(c, names, true));
   }
 
   /**
@@ -237,7 +200,8 @@ public final class FenceStore {
           // What is ours now (a SUCCESS_NO_INFO count is confirmed here, a lost race dropped).
           Map<String, Long> confirmed = new HashMap<>();
           if (!taken.isEmpty()) {
-            Map<String, FenceRules.ShardLease> now = readIn(c, new ArrayList<>(taken.keySet()));
+            Map<String, FenceRules.ShardLease> now =
+                readIn(c, new ArrayList<>(taken.keySet()), false);
             taken.forEach(
                 (name, epoch) -> {
                   FenceRules.ShardLease lease = now.get(name);
@@ -271,28 +235,45 @@ public final class FenceStore {
     }
   }
 
-  private Map<String, FenceRules.ShardLease> readIn(Connection c, List<String> names)
-      throws SQLException {
+  /**
+   * The shard leases of {@code names} on {@code c}, in chunks; with {@code ownerLease}, each with
+   * how long its owner's fence lease still runs (null: the owner has no fence lease row).
+   */
+  private Map<String, FenceRules.ShardLease> readIn(
+      Connection c, List<String> names, boolean ownerLease) throws SQLException {
     Map<String, FenceRules.ShardLease> leases = new HashMap<>();
     for (int from = 0; from < names.size(); from += CHUNK) {
       List<String> chunk = names.subList(from, Math.min(names.size(), from + CHUNK));
       String marks = String.join(", ", java.util.Collections.nCopies(chunk.size(), "?"));
+      String remaining = ownerLease ? storage.dialect().millisUntil("n.expires_at") : "NULL";
       try (PreparedStatement select =
           c.prepareStatement(
-              "SELECT name, owner, epoch, released FROM "
+              "SELECT s.name, s.owner, s.epoch, s.released, "
+                  + remaining
+                  + " FROM "
                   + FleetSchema.SHARD_TABLE
-                  + " WHERE namespace = ? AND name IN ("
+                  + " s"
+                  + (ownerLease
+                      ? " LEFT JOIN "
+                          + FleetSchema.NODE_TABLE
+                          + " n ON n.namespace = s.namespace AND n.owner = s.owner"
+                      : "")
+                  + " WHERE s.namespace = ? AND s.name IN ("
                   + marks
                   + ")")) {
         select.setString(1, namespace);
         for (int i = 0; i < chunk.size(); i++) {
           select.setString(i + 2, chunk.get(i));
         }
+        select.setQueryTimeout(timeoutSeconds);
         try (ResultSet rs = select.executeQuery()) {
           while (rs.next()) {
+            long millis = rs.getLong(5);
+            Long ownerRemaining = rs.wasNull() ? null : millis; // no lease row: null
             leases.put(
                 rs.getString(1),
-                new FenceRules.ShardLease(rs.getString(2), rs.getLong(3), rs.getBoolean(4), null));
+                new FenceRules.ShardLease(
+                    rs.getString(2), rs.getLong(3), rs.getBoolean(4), ownerRemaining));
           }
         }
       }
@@ -322,38 +303,10 @@ public final class FenceStore {
 
   /** SQL: the database's now plus {@code ?} milliseconds. */
   private String plusMillis() {
-    return storage.dialect() == Dialect.POSTGRESQL
-        ? "LOCALTIMESTAMP + (? * INTERVAL '1 millisecond')"
-        : "DATEADD(MILLISECOND, ?, LOCALTIMESTAMP)";
+    return storage.dialect().nowPlusMillis();
   }
 
-  /** SQL: milliseconds from the database's now until {@code column} (null if it is null). */
-  private String remainingMillis(String column) {
-    return storage.dialect() == Dialect.POSTGRESQL
-        ? "CAST(EXTRACT(EPOCH FROM (" + column + " - LOCALTIMESTAMP)) * 1000 AS BIGINT)"
-        : "DATEDIFF(MILLISECOND, LOCALTIMESTAMP, " + column + ")";
-  }
-
-  private interface Work<T> {
-    T run(Connection c) throws SQLException;
-  }
-
-  private <T> T run(String what, Work<T> work) {
-    try (Connection c = storage.dataSource().getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        T result = work.run(c);
-        c.commit();
-        return result;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw new StorageException(
-          "Cannot " + what + " on [" + storage.displayUrl() + "]: " + e.getMessage(), e);
-    }
+  private <T> T run(String what, Storage.SqlWork<T> work) {
+    return storage.inTransaction(what, work);
   }
 }
