@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -309,26 +310,48 @@ public final class Checker {
    * last write began; another activation of the key writing meanwhile is a second writer.
    */
   static Overlap workerBeliefOverlap(List<JsonNode> events) {
-    Map<String, long[]> activations = new HashMap<>(); // key|pid|n -> {start, last write began}
+    return startToLastAct(
+        events,
+        "worker_start",
+        "worker_write",
+        e -> e.get("name").asText() + "|" + e.path("pid") + "|" + e.get("epoch").asLong(),
+        e -> e.get("name").asText());
+  }
+
+  /**
+   * Beliefs that run from a {@code startKind} event to the beginning ({@code t0}) of the last
+   * {@code actKind} event of the same believer ({@code believer} of the event), named by {@code
+   * name}; a believer whose start was not witnessed is not judged.
+   */
+  private static Overlap startToLastAct(
+      List<JsonNode> events,
+      String startKind,
+      String actKind,
+      Function<JsonNode, String> believer,
+      Function<JsonNode, String> name) {
+    Map<String, long[]> spans = new HashMap<>(); // believer -> {start, last act began}
+    Map<String, String> names = new HashMap<>();
     for (JsonNode e : events) {
       String kind = e.path("kind").asText();
-      if (!kind.equals("worker_start") && !kind.equals("worker_write")) {
+      if (!kind.equals(startKind) && !kind.equals(actKind)) {
         continue;
       }
-      String id = e.get("name").asText() + "|" + e.path("pid") + "|" + e.get("epoch").asLong();
-      long[] a = activations.computeIfAbsent(id, k -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE});
-      if (kind.equals("worker_start")) {
-        a[0] = Math.min(a[0], e.get("t").asLong());
-        a[1] = Math.max(a[1], e.get("t").asLong());
+      String who = believer.apply(e);
+      names.putIfAbsent(who, name.apply(e));
+      long[] span = spans.computeIfAbsent(who, k -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE});
+      long t = e.get("t").asLong();
+      if (kind.equals(startKind)) {
+        span[0] = Math.min(span[0], t);
+        span[1] = Math.max(span[1], t);
       } else {
-        a[1] = Math.max(a[1], e.path("t0").asLong(e.get("t").asLong()));
+        span[1] = Math.max(span[1], e.path("t0").asLong(t));
       }
     }
     List<Belief> beliefs = new ArrayList<>();
-    activations.forEach(
-        (id, a) -> {
-          if (a[0] != Long.MAX_VALUE) {
-            beliefs.add(new Belief(id.substring(0, id.indexOf('|')), id, a[0], a[1]));
+    spans.forEach(
+        (who, span) -> {
+          if (span[0] != Long.MAX_VALUE) {
+            beliefs.add(new Belief(names.get(who), who, span[0], span[1]));
           }
         });
     return overlaps(beliefs);
@@ -397,30 +420,8 @@ public final class Checker {
    * write, which it makes only then). Any overlap of two tokens' beliefs is a violation.
    */
   static Overlap lockBeliefOverlap(List<JsonNode> events) {
-    Map<Long, long[]> holders = new HashMap<>(); // token -> {acquired, last check}
-    for (JsonNode e : events) {
-      String kind = e.path("kind").asText();
-      if (kind.equals("lock_acquire")) {
-        long[] h =
-            holders.computeIfAbsent(
-                e.get("epoch").asLong(), k -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE});
-        h[0] = Math.min(h[0], e.get("t").asLong());
-        h[1] = Math.max(h[1], e.get("t").asLong());
-      } else if (kind.equals("lock_write")) {
-        long[] h =
-            holders.computeIfAbsent(
-                e.get("epoch").asLong(), k -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE});
-        h[1] = Math.max(h[1], e.path("t0").asLong(e.get("t").asLong()));
-      }
-    }
-    List<Belief> beliefs = new ArrayList<>();
-    holders.forEach(
-        (token, h) -> {
-          if (h[0] != Long.MAX_VALUE) {
-            beliefs.add(new Belief("lock", "token " + token, h[0], h[1]));
-          }
-        });
-    return overlaps(beliefs);
+    return startToLastAct(
+        events, "lock_acquire", "lock_write", e -> "token " + e.get("epoch").asLong(), e -> "lock");
   }
 
   /**
@@ -431,28 +432,12 @@ public final class Checker {
    * stale one's claims.
    */
   static Overlap schedulerBeliefOverlap(List<JsonNode> events) {
-    Map<String, long[]> schedulers = new HashMap<>(); // token|pid -> {took over, last claim}
-    for (JsonNode e : events) {
-      String kind = e.path("kind").asText();
-      if (!kind.equals("scheduler_start") && !kind.equals("scheduler_claim")) {
-        continue;
-      }
-      String id = "token " + e.get("epoch").asLong() + " in pid " + e.path("pid");
-      long[] b = schedulers.computeIfAbsent(id, k -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE});
-      long t = e.get("t").asLong();
-      if (kind.equals("scheduler_start")) {
-        b[0] = Math.min(b[0], t);
-      }
-      b[1] = Math.max(b[1], t);
-    }
-    List<Belief> beliefs = new ArrayList<>();
-    schedulers.forEach(
-        (id, b) -> {
-          if (b[0] != Long.MAX_VALUE) {
-            beliefs.add(new Belief("cron-scheduler", id, b[0], b[1]));
-          }
-        });
-    return overlaps(beliefs);
+    return startToLastAct(
+        events,
+        "scheduler_start",
+        "scheduler_claim",
+        e -> "token " + e.get("epoch").asLong() + " in pid " + e.path("pid"),
+        e -> "cron-scheduler");
   }
 
   /** Pairs of beliefs of one name that overlap (share more than an instant). */
