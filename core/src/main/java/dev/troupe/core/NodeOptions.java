@@ -1,5 +1,6 @@
 package dev.troupe.core;
 
+import com.typesafe.config.Config;
 import dev.troupe.core.internal.NodeConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -96,6 +97,19 @@ public final class NodeOptions {
   /** The ActorSystem name the node will use ({@code troupe.core.system-name}). */
   public String systemName() {
     return systemName;
+  }
+
+  /**
+   * The configuration {@link TroupeNode#start} creates the actor system with for these options:
+   * every layer merged and resolved (these options, {@code application.conf}, the profile's and
+   * Troupe's Pekko defaults, every {@code reference.conf}). For tools and tests that must agree
+   * with what a node runs with, such as deployment manifests.
+   *
+   * @throws IllegalArgumentException if a layer is invalid (an unknown profile, for example)
+   * @since 0.3.0
+   */
+  public Config toConfig() {
+    return NodeConfig.build(this);
   }
 
   @Override

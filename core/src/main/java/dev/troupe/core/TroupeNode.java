@@ -4,8 +4,11 @@ import static dev.troupe.core.Preconditions.requireNonNull;
 import static dev.troupe.core.Preconditions.requirePositive;
 
 import com.typesafe.config.Config;
+import dev.troupe.core.health.Readiness;
+import dev.troupe.core.internal.ClusterFormation;
 import dev.troupe.core.internal.CoreExtension;
 import dev.troupe.core.internal.NodeConfig;
+import dev.troupe.core.internal.NodeHealth;
 import dev.troupe.core.internal.NodeHolder;
 import dev.troupe.core.internal.StartupChecks;
 import dev.troupe.core.internal.WatchActor;
@@ -124,10 +127,12 @@ public final class TroupeNode implements AutoCloseable {
       throw new IllegalArgumentException("TroupeNode.start: options must not be null");
     }
     Config config = NodeConfig.build(options);
-    StartupChecks.check(
-        config,
+    boolean hasSeeds =
         !options.seedNodes().isEmpty()
-            || !config.getStringList("pekko.cluster.seed-nodes").isEmpty());
+            || !config.getStringList("pekko.cluster.seed-nodes").isEmpty();
+    ClusterFormation.Plan plan = ClusterFormation.plan(config, hasSeeds);
+    StartupChecks.check(config, hasSeeds || plan.joinsByBootstrap());
+    ClusterFormation.requireOnClassPath(plan);
     ActorSystem<Void> system;
     try {
       system = ActorSystem.create(Behaviors.empty(), options.systemName(), config);
@@ -143,7 +148,16 @@ public final class TroupeNode implements AutoCloseable {
     }
     ActorSystem<Void> started = system;
     TroupeNode node = NodeHolder.get(system).node(() -> new TroupeNode(started, true));
-    node.join(options.seedNodes(), config.getStringList("pekko.cluster.seed-nodes"));
+    try {
+      ClusterFormation.start(system, plan);
+    } catch (RuntimeException e) {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+      throw e;
+    }
+    if (!plan.joinsByBootstrap()) {
+      node.join(options.seedNodes(), config.getStringList("pekko.cluster.seed-nodes"));
+    }
     return node;
   }
 
@@ -316,6 +330,18 @@ public final class TroupeNode implements AutoCloseable {
     return CoordinatedShutdown.get(system)
         .runAll(CoordinatedShutdown.clusterLeavingReason())
         .thenCompose(done -> system.getWhenTerminated());
+  }
+
+  /**
+   * Whether this node is ready for work, and if not, why: this member is Up, the worker registry
+   * and the address book have had their first complete view of the other members, and the storage
+   * answers (if the node uses it; {@code troupe.core.health.storage}). The same conditions as Pekko
+   * Management's {@code /ready} ({@link dev.troupe.core.health.ReadinessCheck}).
+   *
+   * @since 0.3.0
+   */
+  public CompletionStage<Readiness> readiness() {
+    return NodeHealth.readiness(system);
   }
 
   /**

@@ -134,14 +134,15 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
       TimerScheduler<Command> timers,
       AddressBookViewHolder holder,
       AddressBookSettings settings,
-      Clock clock) {
+      Clock clock,
+      FirstView firstView) {
     super(ctx);
     this.holder = holder;
     this.settings = settings;
     this.clock = clock;
     this.executor = ctx.getExecutionContext();
     this.pacer = new PublishPacer<>(timers, ctx.getSelf(), Batch.INSTANCE, executor);
-    this.link = new PeerLink<>(ctx, timers, settings.replication(), pacer::requestBatch);
+    this.link = new PeerLink<>(ctx, timers, settings.replication(), pacer::requestBatch, firstView);
     this.core = link.core();
     this.outbox = link.outbox();
     this.self = link.selfAddress().toString();
@@ -150,11 +151,14 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
 
   /** The address-book actor, publishing into {@code holder}. */
   public static Behavior<Command> create(
-      AddressBookViewHolder holder, AddressBookSettings settings, Clock clock) {
+      AddressBookViewHolder holder,
+      AddressBookSettings settings,
+      Clock clock,
+      FirstView firstView) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new AddressBookActor(ctx, timers, holder, settings, clock)));
+                timers -> new AddressBookActor(ctx, timers, holder, settings, clock, firstView)));
   }
 
   @Override

@@ -31,6 +31,8 @@ public final class CoreExtension implements Extension {
   private final AddressBookImpl addressBook;
   private final ActorRef<WatchActor.Command> watcher;
   private final AtomicLong droppedOversized = new AtomicLong();
+  private final FirstView registryView = new FirstView("worker registry");
+  private final FirstView bookView = new FirstView("address book");
 
   private CoreExtension(ActorSystem<?> system) {
     Config config = system.settings().config();
@@ -38,7 +40,8 @@ public final class CoreExtension implements Extension {
     RegistryViews views = new RegistryViews();
     ActorRef<RegistryActor.Command> registryActor =
         system.systemActorOf(
-            Behaviors.supervise(RegistryActor.create(views, registrySettings, Clock.systemUTC()))
+            Behaviors.supervise(
+                    RegistryActor.create(views, registrySettings, Clock.systemUTC(), registryView))
                 .onFailure(SupervisorStrategy.resume()),
             "troupeRegistry",
             Props.empty());
@@ -48,7 +51,8 @@ public final class CoreExtension implements Extension {
     AddressBookViewHolder holder = new AddressBookViewHolder();
     ActorRef<AddressBookActor.Command> bookActor =
         system.systemActorOf(
-            Behaviors.supervise(AddressBookActor.create(holder, bookSettings, Clock.systemUTC()))
+            Behaviors.supervise(
+                    AddressBookActor.create(holder, bookSettings, Clock.systemUTC(), bookView))
                 .onFailure(SupervisorStrategy.resume()),
             "troupeAddressBook",
             Props.empty());
@@ -79,6 +83,16 @@ public final class CoreExtension implements Extension {
   /** The node's address book. */
   public AddressBookImpl addressBook() {
     return addressBook;
+  }
+
+  /** Whether the worker registry has had its first complete view of the cluster. */
+  public FirstView registryView() {
+    return registryView;
+  }
+
+  /** Whether the address book has had its first complete view of the cluster. */
+  public FirstView addressBookView() {
+    return bookView;
   }
 
   /** How many remote messages from this node Artery dropped for exceeding the frame size. */

@@ -31,6 +31,12 @@ public final class NodeHolder implements Extension {
     return (T) node;
   }
 
+  /** The system's node if one was made; never makes one. */
+  @SuppressWarnings("unchecked")
+  public synchronized <T> java.util.Optional<T> existing() {
+    return java.util.Optional.ofNullable((T) node);
+  }
+
   /** The extension's id; Pekko keeps one extension per id and system. */
   static final class Id extends ExtensionId<NodeHolder> {
     @Override

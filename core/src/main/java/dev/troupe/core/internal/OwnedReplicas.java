@@ -602,6 +602,12 @@ public final class OwnedReplicas {
     return result;
   }
 
+  /** Whether this node holds a complete copy of {@code peer}'s entries (its incarnation's). */
+  public boolean holdsCopyOf(Peer peer) {
+    Inbound in = inbound.get(peer.node());
+    return in != null && in.uid == peer.uid() && in.synced;
+  }
+
   /** How many entries this node holds of {@code node}; 0 if none. */
   public int heldSize(String node) {
     Inbound in = inbound.get(node);

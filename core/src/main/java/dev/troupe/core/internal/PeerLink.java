@@ -13,6 +13,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.ReceiveBuilder;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.ClusterEvent.CurrentClusterState;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -56,19 +57,24 @@ final class PeerLink<C> {
   private final OwnedReplicas.Outbox outbox;
   private final Map<String, ActorRef<ReplicaMessage>> peers = new HashMap<>();
   private final Set<String> unreachable = new HashSet<>();
+  private final FirstView firstView;
 
   /**
    * @param onChange called after every message the link handled (the actor then batches)
+   * @param firstView set, once and for good, when this member is Up and holds a complete copy of
+   *     the entries of every other reachable Up member (a readiness condition)
    */
   @SuppressWarnings("unchecked")
   PeerLink(
       ActorContext<C> ctx,
       TimerScheduler<C> timers,
       ReplicationSettings settings,
-      Runnable onChange) {
+      Runnable onChange,
+      FirstView firstView) {
     this.ctx = ctx;
     this.settings = settings;
     this.onChange = onChange;
+    this.firstView = firstView;
     this.path = ctx.getSelf().path().toStringWithoutAddress();
     Cluster cluster = Cluster.get(ctx.getSystem());
     this.self = cluster.selfMember().address();
@@ -136,6 +142,7 @@ final class PeerLink<C> {
 
   private Behavior<C> onReplica(ReplicaMessage message) {
     core.receive(message, outbox, System.nanoTime());
+    checkFirstView();
     onChange.run();
     return Behaviors.same();
   }
@@ -164,8 +171,45 @@ final class PeerLink<C> {
         core.markNode(node);
       }
     }
+    checkFirstView();
     onChange.run();
     return Behaviors.same();
+  }
+
+  /**
+   * Sets {@link #firstView} once this member is Up and holds a complete copy from every other
+   * reachable Up (or WeaklyUp) member; a cheap no-op after that.
+   */
+  private void checkFirstView() {
+    if (firstView.reached()) {
+      return;
+    }
+    CurrentClusterState state = Cluster.get(ctx.getSystem()).state();
+    Set<Member> unreachableMembers = state.getUnreachable();
+    boolean selfUp = false;
+    int peers = 0;
+    for (Member member : state.getMembers()) {
+      MemberStatus status = member.status();
+      boolean up = status.equals(MemberStatus.up()) || status.equals(MemberStatus.weaklyUp());
+      if (member.address().equals(self)) {
+        selfUp = up;
+        continue;
+      }
+      if (!up
+          || unreachableMembers.contains(member)
+          || unreachable.contains(member.address().toString())) {
+        continue;
+      }
+      peers++;
+      OwnedReplicas.Peer peer =
+          new OwnedReplicas.Peer(member.address().toString(), member.uniqueAddress().longUid());
+      if (!core.holdsCopyOf(peer)) {
+        return;
+      }
+    }
+    if (selfUp) {
+      firstView.reach(peers);
+    }
   }
 
   private void discover(Member member) {
@@ -186,6 +230,7 @@ final class PeerLink<C> {
     // and a peer whose SyncRequest went missing is asked again here.
     Cluster.get(ctx.getSystem()).state().getMembers().forEach(this::discover);
     core.tick(outbox, System.nanoTime());
+    checkFirstView();
     onChange.run();
     return Behaviors.same();
   }

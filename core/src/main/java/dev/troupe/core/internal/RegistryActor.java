@@ -126,12 +126,13 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
       TimerScheduler<Command> timers,
       RegistryViews views,
       RegistrySettings settings,
-      Clock clock) {
+      Clock clock,
+      FirstView firstView) {
     super(ctx);
     this.views = views;
     this.settings = settings;
     this.clock = clock;
-    this.link = new PeerLink<>(ctx, timers, settings.replication(), this::onPeerMessage);
+    this.link = new PeerLink<>(ctx, timers, settings.replication(), this::onPeerMessage, firstView);
     this.self = link.selfAddress();
     this.core = link.core();
     this.outbox = link.outbox();
@@ -142,10 +143,11 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
 
   /** The registry actor, publishing into {@code views}. */
   public static Behavior<Command> create(
-      RegistryViews views, RegistrySettings settings, Clock clock) {
+      RegistryViews views, RegistrySettings settings, Clock clock, FirstView firstView) {
     return Behaviors.setup(
         ctx ->
-            Behaviors.withTimers(timers -> new RegistryActor(ctx, timers, views, settings, clock)));
+            Behaviors.withTimers(
+                timers -> new RegistryActor(ctx, timers, views, settings, clock, firstView)));
   }
 
   @Override

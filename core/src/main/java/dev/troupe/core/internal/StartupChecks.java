@@ -27,6 +27,7 @@ public final class StartupChecks {
   public static void check(Config config, boolean multiNode) {
     // A bad namespace fails here, naming the setting, not at the first table a module touches.
     dev.troupe.core.storage.Namespaces.of(config);
+    NodeHealth.storageMode(config.getString("troupe.core.health.storage"));
     if (config.getString("pekko.cluster.downing-provider-class").isBlank()) {
       refuse(
           "pekko.cluster.downing-provider-class is empty: a crashed node would never be removed"

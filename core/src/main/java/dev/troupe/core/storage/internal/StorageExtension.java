@@ -64,6 +64,14 @@ public final class StorageExtension implements Extension {
     }
   }
 
+  /** The shared storage if it has been opened (and not closed); empty otherwise. Never opens it. */
+  public java.util.Optional<Storage> opened() {
+    Storage current = storage;
+    return current == null || current.isClosed()
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(current);
+  }
+
   /**
    * Opens the node's storage. On PostgreSQL its connections carry the node's application_name
    * ({@link NodeSessions#poolName}), by which the {@link SessionFencer}s of the other nodes find
