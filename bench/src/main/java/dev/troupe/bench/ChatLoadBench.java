@@ -435,6 +435,7 @@ public final class ChatLoadBench {
       Path logs = Files.createDirectories(Path.of("target", "chat-bench"));
       for (int i = 0; i < 3; i++) {
         int http = freePort();
+        int management = freePort();
         ProcessBuilder pb =
             new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -447,6 +448,8 @@ public final class ChatLoadBench {
                 Integer.toString(i == 0 ? seedPort : freePort()),
                 "--http-port",
                 Integer.toString(http),
+                "--management-port",
+                Integer.toString(management),
                 "--seed",
                 seed,
                 "--storage",
@@ -455,7 +458,7 @@ public final class ChatLoadBench {
         pb.redirectErrorStream(true).redirectOutput(log);
         nodes.processes.add(pb.start());
         nodes.httpPorts.add(http);
-        awaitReady(http);
+        awaitReady(management);
       }
       awaitMembers(nodes.httpPorts.get(0), 3);
       return nodes;
@@ -495,12 +498,15 @@ public final class ChatLoadBench {
     }
   }
 
-  private static void awaitReady(int port) throws InterruptedException {
+  /** Waits for Pekko Management's /ready (Troupe's and the chat's readiness checks). */
+  private static void awaitReady(int managementPort) throws InterruptedException {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (get(port, "/health/ready") == null) {
+    while (get(managementPort, "/ready") == null) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(
-            "chat node on http port " + port + " not ready; see target/chat-bench/");
+            "chat node with management port "
+                + managementPort
+                + " not ready; see target/chat-bench/");
       }
       Thread.sleep(200); // polling an HTTP endpoint of another process
     }

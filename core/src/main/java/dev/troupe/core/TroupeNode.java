@@ -12,6 +12,7 @@ import dev.troupe.core.internal.NodeHealth;
 import dev.troupe.core.internal.NodeHolder;
 import dev.troupe.core.internal.StartupChecks;
 import dev.troupe.core.internal.WatchActor;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
@@ -81,6 +82,7 @@ public final class TroupeNode implements AutoCloseable {
   private final Duration closeTimeout;
   private final CompletableFuture<TroupeNode> up = new CompletableFuture<>();
   private final CoreExtension core;
+  private volatile Optional<URI> managementUri = Optional.empty();
 
   @SuppressWarnings("unchecked")
   private TroupeNode(ActorSystem<?> system, boolean owned) {
@@ -149,7 +151,7 @@ public final class TroupeNode implements AutoCloseable {
     ActorSystem<Void> started = system;
     TroupeNode node = NodeHolder.get(system).node(() -> new TroupeNode(started, true));
     try {
-      ClusterFormation.start(system, plan);
+      node.managementUri = ClusterFormation.start(system, plan);
     } catch (RuntimeException e) {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
@@ -330,6 +332,18 @@ public final class TroupeNode implements AutoCloseable {
     return CoordinatedShutdown.get(system)
         .runAll(CoordinatedShutdown.clusterLeavingReason())
         .thenCompose(done -> system.getWhenTerminated());
+  }
+
+  /**
+   * The base URI of the Pekko Management HTTP server this node started ({@code
+   * troupe.core.management} or {@code troupe.core.bootstrap} on a {@linkplain #start started}
+   * node), with the port it is bound to; empty if it started none (an attached node's application
+   * runs Management itself).
+   *
+   * @since 0.3.0
+   */
+  public Optional<URI> managementUri() {
+    return managementUri;
   }
 
   /**

@@ -11,6 +11,30 @@ import org.junit.jupiter.api.Test;
 final class NodeOptionsTest {
 
   @Test
+  void toConfigIsWhatANodeRunsWithAndProfilesMayBeSubstitutions() {
+    // The way an application.conf takes the profile from the environment.
+    assertEquals(
+        "development",
+        NodeOptions.builder()
+            .config("troupe.profile = ${?TROUPE_TEST_NO_SUCH_VARIABLE}")
+            .build()
+            .toConfig()
+            .getString("troupe.profile"));
+    com.typesafe.config.Config production =
+        NodeOptions.builder()
+            .host("10.1.2.3")
+            .config("deployment.kind = production\ntroupe.profile = ${deployment.kind}")
+            .build()
+            .toConfig();
+    assertEquals("tls-tcp", production.getString("pekko.remote.artery.transport"));
+    assertEquals("10.1.2.3", production.getString("pekko.remote.artery.canonical.hostname"));
+    assertEquals(
+        "10.1.2.3",
+        production.getString("pekko.management.http.hostname"),
+        "Pekko Management follows the canonical hostname");
+  }
+
+  @Test
   void defaultsLeaveEveryOptionToConfiguration() {
     NodeOptions options = NodeOptions.defaults();
     assertTrue(options.name().isEmpty());

@@ -38,8 +38,9 @@ import java.util.stream.Collectors;
  * <p>Each child runs {@link ChildNode} (or a test's own main that calls {@link
  * ChildNode#run(String[], java.util.Map)}) from the test class path, with {@link
  * TestCluster#TEST_CONFIG} timings plus {@code pekko.coordinated-shutdown.exit-jvm = on}, so a
- * downed node exits. The first node joins itself; the others join the first. Output of every child
- * is kept in {@code target/process-cluster/}.
+ * downed node exits. The first node joins itself; the others join the first (or, {@linkplain
+ * Builder#withoutSeeds() without seeds}, they find each other through Cluster Bootstrap). Output of
+ * every child is kept in {@code target/process-cluster/}.
  *
  * <p>Children never outlive the test: {@link #close()} kills them, a JVM shutdown hook kills them
  * if the test JVM exits without closing, and a child whose standard input closes (its parent died)
@@ -102,7 +103,7 @@ public final class ProcessCluster implements AutoCloseable {
    * node sees all alive nodes Up.
    */
   public NodeProcess addNode() {
-    NodeProcess node = startNode(nodes.size());
+    NodeProcess node = startNode(nodes.size(), true);
     awaitConverged();
     return node;
   }
@@ -116,7 +117,7 @@ public final class ProcessCluster implements AutoCloseable {
     }
   }
 
-  private NodeProcess startNode(int index) {
+  private NodeProcess startNode(int index, boolean awaitReady) {
     try {
       Files.createDirectories(logDir);
       String name = "node-" + index;
@@ -141,7 +142,8 @@ public final class ProcessCluster implements AutoCloseable {
       command.add(System.getProperty("java.class.path"));
       command.add(settings.mainClass);
       command.addAll(List.of("--name", name, "--config-file", configFile.toString()));
-      Optional<NodeProcess> seed = aliveNodes().stream().findFirst();
+      Optional<NodeProcess> seed =
+          settings.seeds ? aliveNodes().stream().findFirst() : Optional.empty();
       if (seed.isPresent()) {
         command.addAll(List.of("--seed", seed.get().address()));
       }
@@ -149,7 +151,9 @@ public final class ProcessCluster implements AutoCloseable {
       Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
       NodeProcess node = new NodeProcess(index, name, process, logDir.resolve(name + ".log"));
       nodes.add(node);
-      node.awaitReady(READY_TIMEOUT);
+      if (awaitReady) {
+        node.awaitReady(READY_TIMEOUT);
+      }
       return node;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start child node " + index, e);
@@ -188,6 +192,7 @@ public final class ProcessCluster implements AutoCloseable {
     private String mainClass = ChildNode.class.getName();
     private List<String> mainArgs = List.of();
     private boolean testTimings = true;
+    private boolean seeds = true;
     private IntFunction<String> nodeConfig = i -> "";
     private IntFunction<List<String>> commandPrefix = i -> List.of();
     private List<String> jvmArgs =
@@ -256,7 +261,22 @@ public final class ProcessCluster implements AutoCloseable {
       return this;
     }
 
-    /** Starts the nodes one after the other and waits until all see all Up. */
+    /**
+     * No seed nodes (default: the first node joins itself and every other node gets the first as
+     * its seed): each node forms or joins the cluster from its configuration, such as Cluster
+     * Bootstrap ({@code troupe.core.bootstrap.enabled = on}); {@link #start()} then starts all
+     * nodes at once and waits until all see all Up, and {@link ProcessCluster#addNode()} gives the
+     * new node no seed either.
+     */
+    public Builder withoutSeeds() {
+      this.seeds = false;
+      return this;
+    }
+
+    /**
+     * Starts the nodes (one after the other, or all at once {@linkplain #withoutSeeds() without
+     * seeds}) and waits until all see all Up.
+     */
     public ProcessCluster start() {
       if (size < 1) {
         throw new IllegalArgumentException("ProcessCluster size must be >= 1, got: " + size);
@@ -264,7 +284,12 @@ public final class ProcessCluster implements AutoCloseable {
       ProcessCluster cluster = new ProcessCluster(this);
       try {
         for (int i = 0; i < size; i++) {
-          cluster.startNode(i);
+          // With seeds each node joins the first, so the first must be Up before the next starts;
+          // without, they find each other (Cluster Bootstrap) and start together.
+          cluster.startNode(i, seeds);
+        }
+        if (!seeds) {
+          cluster.nodes.forEach(node -> node.awaitReady(READY_TIMEOUT));
         }
         cluster.awaitConverged();
         return cluster;

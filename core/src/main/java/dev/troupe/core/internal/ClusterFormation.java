@@ -82,11 +82,12 @@ public final class ClusterFormation {
    * Starts Pekko Management (waiting until its HTTP server is bound) and, if the plan says so,
    * Cluster Bootstrap.
    *
+   * @return Management's base URI (with the bound port), empty if the plan has no Management
    * @throws IllegalStateException naming the host and port if Management cannot bind in time
    */
-  public static void start(ActorSystem<?> system, Plan plan) {
+  public static java.util.Optional<java.net.URI> start(ActorSystem<?> system, Plan plan) {
     if (!plan.management()) {
-      return;
+      return java.util.Optional.empty();
     }
     Config config = system.settings().config();
     Duration timeout = config.getDuration("troupe.core.management.start-timeout");
@@ -117,6 +118,7 @@ public final class ClusterFormation {
           discovery.getInt("required-contact-point-nr"));
       OnClassPath.startBootstrap(system);
     }
+    return java.util.Optional.of(java.net.URI.create(uri.toString()));
   }
 
   /** The calls into Pekko Management, in a class of their own: loaded only when they are made. */

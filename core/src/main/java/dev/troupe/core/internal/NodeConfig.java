@@ -86,9 +86,12 @@ public final class NodeConfig {
         all.hasPath("troupe.core.pekko-defaults")
             ? all.getConfig("troupe.core.pekko-defaults")
             : ConfigFactory.empty();
+    // The two profile names are read from a resolved copy: they may be substitutions, such as
+    // troupe.profile = ${?TROUPE_PROFILE} in an application.conf.
+    Config names = all.resolve();
     String profile =
-        all.hasPath("troupe.core.failover-profile")
-            ? all.getString("troupe.core.failover-profile")
+        names.hasPath("troupe.core.failover-profile")
+            ? names.getString("troupe.core.failover-profile")
             : "default";
     switch (profile) {
       case "default" -> {}
@@ -101,7 +104,7 @@ public final class NodeConfig {
                   + profile
                   + "]");
     }
-    String deployment = all.hasPath("troupe.profile") ? all.getString("troupe.profile") : "";
+    String deployment = names.hasPath("troupe.profile") ? names.getString("troupe.profile") : "";
     switch (deployment) {
       case "development" -> {}
       case "production" ->

@@ -121,13 +121,15 @@ final class ChatNode implements AutoCloseable {
           "cannot serve HTTP on " + settings.host() + ":" + settings.port() + ": " + e.getMessage(),
           e);
     }
+    ChatReadinessCheck.serving(node.system(), binding.localAddress().getPort());
     node.system()
         .log()
         .info(
-            "Chat on {}: http://{}:{}/ (dashboard: /dashboard)",
+            "Chat on {}: http://{}:{}/ (dashboard: /dashboard){}",
             self,
             settings.host(),
-            binding.localAddress().getPort());
+            binding.localAddress().getPort(),
+            node.managementUri().map(uri -> "; Pekko Management: " + uri).orElse(""));
     return new ChatNode(node, rooms, store, dashboard, binding);
   }
 

@@ -11,8 +11,6 @@ import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -37,7 +35,8 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
 /**
  * The node's HTTP server (Pekko HTTP): the chat page and its WebSocket ({@code /ws}), the live
  * dashboard ({@code /dashboard}, pushed over {@code /dashboard/ws}, also {@code /api/dashboard}),
- * {@code /metrics} (Prometheus text) and {@code /health/alive}, {@code /health/ready}.
+ * {@code /metrics} (Prometheus text). Health checks are Pekko Management's ({@code /ready}, {@code
+ * /alive} on the management port), with Troupe's checks and {@link ChatReadinessCheck}.
  */
 final class ChatServer extends AllDirectives {
   private final TroupeNode node;
@@ -106,21 +105,11 @@ final class ChatServer extends AllDirectives {
                             HttpResponse.create()
                                 .withEntity(
                                     ContentTypes.create(MediaTypes.TEXT_PLAIN, HttpCharsets.UTF_8),
-                                    metrics.registry().scrape())))),
-        path(PathMatchers.segment("health").slash("alive"), () -> get(() -> complete("alive"))),
-        path(PathMatchers.segment("health").slash("ready"), () -> get(this::ready)));
+                                    metrics.registry().scrape())))));
   }
 
   private Route resource(String path) {
     return getFromResource(path);
-  }
-
-  private Route ready() {
-    MemberStatus status = Cluster.get(node.system()).selfMember().status();
-    if (status == MemberStatus.up()) {
-      return complete("ready");
-    }
-    return complete(StatusCodes.SERVICE_UNAVAILABLE, "not ready: this member is " + status);
   }
 
   /**

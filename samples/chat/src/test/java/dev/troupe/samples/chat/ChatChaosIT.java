@@ -216,7 +216,7 @@ final class ChatChaosIT {
         .config(
             "troupe.storage.url = \""
                 + db.url()
-                + "\"\nchat.http.port = 0\n"
+                + "\"\nchat.http.port = 0\npekko.management.http.port = 0\n"
                 + "troupe.lock { heartbeat-interval = 1s, heartbeat-timeout = 1s,"
                 + " lease-duration = 4s }\n"
                 // close-idle-rooms every 2 s (seconds first), through the children's witness

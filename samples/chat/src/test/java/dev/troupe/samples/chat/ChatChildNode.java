@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A child node JVM for the chat's fault tests: {@link ChildNode} plus the command {@code chat},
- * which starts the chat on the node and prints {@code TROUPE-CHAT http <port>}.
+ * which starts the chat on the node and prints {@code TROUPE-MANAGEMENT <port>} (when the node runs
+ * Pekko Management) and then {@code TROUPE-CHAT http <port>}.
  *
  * <p>It also prints witness lines for the chaos tests, {@code TROUPE-WITNESS <wall-millis> <kind>
  * <fields...>}, at the moment the event happens in this JVM:
@@ -58,6 +59,8 @@ public final class ChatChildNode {
                   node.system()
                       .systemActorOf(cronWitness(node), "chat-cron-witness", Props.empty());
               node.registry().register(CRON_WITNESSES, witness).toCompletableFuture().join();
+              node.managementUri()
+                  .ifPresent(uri -> ChildNode.emit("MANAGEMENT", Integer.toString(uri.getPort())));
               ChildNode.emit("CHAT", "http", Integer.toString(chat.httpPort()));
             }));
   }

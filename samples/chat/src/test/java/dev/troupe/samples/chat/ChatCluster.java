@@ -12,6 +12,8 @@ final class ChatCluster implements AutoCloseable {
   static final String CONFIG =
       "chat { http.port = 0, idle-room-timeout = 2s, archive-after = 1ms, archive-interval = 1s,"
           + " rate-limit-per-second = 5, max-frame-bytes = 2048 }\n"
+          // Pekko Management on any free port (three nodes share this JVM)
+          + "pekko.management.http.port = 0\n"
           // the sample's application.conf exits the JVM when a node stops: not in a test JVM
           + "pekko.coordinated-shutdown.exit-jvm = off\n"
           + "troupe.lock { heartbeat-interval = 1s, heartbeat-timeout = 1s, lease-duration = 4s }\n"

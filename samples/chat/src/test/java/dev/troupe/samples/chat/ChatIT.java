@@ -133,8 +133,12 @@ final class ChatIT {
             HttpResponse.BodyHandlers.ofString());
     assertEquals(200, metrics.statusCode());
     assertTrue(metrics.body().contains("chat_connections"), metrics.body());
-    assertEquals(200, status(http, port(0), "/health/alive"));
-    assertEquals(200, status(http, port(0), "/health/ready"));
+    // Health is Pekko Management's: Troupe's checks, the chat's and the cluster membership check.
+    int management = chat.node(0).managementUri().orElseThrow().getPort();
+    assertEquals(200, status(http, management, "/alive"));
+    assertEquals(200, status(http, management, "/ready"));
+    JsonNode members = get(http, management, "/cluster/members");
+    assertEquals(3, members.path("members").size(), members.toString());
     assertEquals(200, status(http, port(0), "/"));
     assertEquals(200, status(http, port(0), "/dashboard"));
   }

@@ -68,7 +68,7 @@ final class ChatIdleIT {
       long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
       assertTrue(seconds <= IDLE.plusSeconds(30).toSeconds(), "closed after " + seconds + " s");
 
-      HttpResponse<String> page = ChatHttp.get(port, "/health/alive");
+      HttpResponse<String> page = ChatHttp.get(port, "/");
       assertEquals(200, page.statusCode(), "the node still serves");
     } finally {
       for (Socket socket : slow) {

@@ -85,7 +85,7 @@ final class ChatProcessIT {
                 .config(
                     "troupe.storage.url = \""
                         + db.url()
-                        + "\"\nchat.http.port = 0\n"
+                        + "\"\nchat.http.port = 0\npekko.management.http.port = 0\n"
                         + "troupe.lock { heartbeat-interval = 1s, heartbeat-timeout = 1s,"
                         + " lease-duration = 4s }")
                 .mainClass(ChatChildNode.class)
