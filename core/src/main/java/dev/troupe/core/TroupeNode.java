@@ -153,7 +153,9 @@ public final class TroupeNode implements AutoCloseable {
     try {
       node.managementUri = ClusterFormation.start(system, plan);
     } catch (RuntimeException e) {
-      system.terminate();
+      // Terminates the system without exiting the JVM, even with exit-jvm = on: the caller gets
+      // the exception (reference.conf: reason-overrides).
+      CoordinatedShutdown.get(system).runAll(ClusterFormation.StartFailed.INSTANCE);
       system.getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
       throw e;
     }

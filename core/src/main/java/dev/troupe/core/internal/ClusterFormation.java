@@ -27,6 +27,22 @@ public final class ClusterFormation {
     }
   }
 
+  /**
+   * Why {@code TroupeNode.start} shuts a node down whose Management could not start; Troupe's
+   * {@code reference.conf} keeps the JVM running for it (the caller gets the exception).
+   */
+  public static final class StartFailed
+      implements org.apache.pekko.actor.CoordinatedShutdown.Reason {
+    public static final StartFailed INSTANCE = new StartFailed();
+
+    private StartFailed() {}
+
+    @Override
+    public String toString() {
+      return "Pekko Management could not start";
+    }
+  }
+
   private ClusterFormation() {}
 
   /**
