@@ -48,17 +48,14 @@ public final class ChatApp {
     OPTIONS.put("port", new Option("PORT", "the cluster port (canonical.port); 0 = any free port"));
     OPTIONS.put(
         "bind-host",
-        new Option(
-            "HOST", "the interface the cluster port listens on (bind.hostname); default = --host"));
-    OPTIONS.put(
-        "bind-port",
-        new Option("PORT", "the port the cluster listens on (bind.port); default = --port"));
+        new Option("HOST", "the interface the cluster port listens on (bind.hostname)"));
+    OPTIONS.put("bind-port", new Option("PORT", "the port the cluster listens on (bind.port)"));
     OPTIONS.put(
         "seed",
         new Option(
             "ADDRESS",
             "a seed node to join, e.g. pekko://troupe@127.0.0.1:17355 (repeat for several);"
-                + " none = join itself, or Cluster Bootstrap if troupe.core.bootstrap is on"));
+                + " without one the node joins itself, or bootstraps if troupe.core.bootstrap is on"));
     OPTIONS.put("http-host", new Option("HOST", "the chat's HTTP interface (chat.http.host)"));
     OPTIONS.put("http-port", new Option("PORT", "the chat's HTTP port (chat.http.port)"));
     OPTIONS.put(
