@@ -51,7 +51,11 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
   /** The protocol of the cron agent. */
   public sealed interface Command {}
 
-  /** One claimed tick. */
+  /**
+   * One claimed tick. With {@code confirm} (CATCH_UP jobs) the agent marks the claim delivered in
+   * the database before it sends the tick, and sends nothing if it was marked before (reported as
+   * {@code already}): the claim may be delivered again after a scheduler failover.
+   */
   public record Deliver(
       String job,
       long scheduledAtMillis,
@@ -61,7 +65,8 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
       String targetGroup,
       CronScope scope,
       long awaitMillis,
-      long jitterMillis)
+      long jitterMillis,
+      boolean confirm)
       implements TroupeSerializable {}
 
   /**
@@ -73,7 +78,10 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
       List<Deliver> deliveries, long atMillis, long notAfterMillis, ActorRef<Reports> replyTo)
       implements Command, TroupeSerializable {}
 
-  /** How a delivery went: delivered, completed, failed or missed. */
+  /**
+   * How a delivery went: delivered, completed, failed, missed, or already (a confirmed delivery
+   * that another delivery of the same claim preceded).
+   */
   public record Delivered(
       String job, long scheduledAtMillis, String node, String outcome, String detail)
       implements TroupeSerializable {}
@@ -135,6 +143,10 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
 
   private record Finished(CronDone done) implements Command {}
 
+  private record Marked(
+      Deliver deliver, ActorRef<Reports> replyTo, Boolean first, Throwable failure)
+      implements Command {}
+
   private record TimedOut(String key) implements Command {}
 
   private enum SyncClock implements Command {
@@ -164,6 +176,7 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
   private final TimerScheduler<Command> timers;
   private final ActorRef<CronDone> doneAdapter;
   private final Map<String, Awaiting> awaiting = new HashMap<>();
+  private final java.util.ArrayDeque<Send> confirming = new java.util.ArrayDeque<>();
   private List<Delivered> batch; // the reports of the DeliverAll being handled, else null
   private Map<String, List<ActorRef<CronTick>>> members; // its groups' local members, else null
   private long offset; // database clock minus the local clock, ms
@@ -216,6 +229,7 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
         .onMessage(DeliverAll.class, this::onDeliverAll)
         .onMessage(Due.class, msg -> deliverAll(msg.all()))
         .onMessage(Send.class, msg -> send(msg.deliver(), msg.replyTo()))
+        .onMessage(Marked.class, this::onMarked)
         .onMessage(Finished.class, this::onFinished)
         .onMessage(TimedOut.class, this::onTimedOut)
         .onMessageEquals(SyncClock.INSTANCE, this::onSyncClock)
@@ -287,6 +301,58 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
   }
 
   private Behavior<Command> send(Deliver deliver, ActorRef<Reports> replyTo) {
+    if (deliver.confirm() && store != null) {
+      // One mark at a time, in arrival order: the ticks of a job leave in the order of its
+      // instants, also when a successor scheduler delivers a backlog.
+      confirming.add(new Send(deliver, replyTo));
+      if (confirming.size() == 1) {
+        markNext();
+      }
+      return this;
+    }
+    return sendNow(deliver, replyTo);
+  }
+
+  private void markNext() {
+    Send next = confirming.peek();
+    if (next == null) {
+      return;
+    }
+    Deliver deliver = next.deliver();
+    ActorRef<Reports> replyTo = next.replyTo();
+    String node = deliver.scope() == CronScope.NODE ? recipients.self() : "*";
+    getContext()
+        .pipeToSelf(
+            CompletableFuture.supplyAsync(
+                () ->
+                    store.markDelivering(
+                        deliver.job(), Instant.ofEpochMilli(deliver.scheduledAtMillis()), node),
+                getContext().getSystem().dispatchers().lookup(DispatcherSelector.blocking())),
+            (first, failure) -> new Marked(deliver, replyTo, first, failure));
+  }
+
+  private Behavior<Command> onMarked(Marked msg) {
+    confirming.poll();
+    if (msg.failure() != null) {
+      report(
+          msg.deliver(),
+          msg.replyTo(),
+          "failed",
+          "could not mark the tick delivered, so it was not sent: " + msg.failure().getMessage());
+    } else if (!msg.first()) {
+      report(
+          msg.deliver(),
+          msg.replyTo(),
+          "already",
+          "another delivery of this claim went out first; not sent again");
+    } else {
+      sendNow(msg.deliver(), msg.replyTo());
+    }
+    markNext();
+    return this;
+  }
+
+  private Behavior<Command> sendNow(Deliver deliver, ActorRef<Reports> replyTo) {
     List<ActorRef<CronTick>> to = recipients(deliver);
     if (to.isEmpty()) {
       report(

@@ -6,7 +6,6 @@ import dev.troupe.core.lock.StaleTokenException;
 import dev.troupe.cron.CronScope;
 import dev.troupe.cron.JobRun;
 import dev.troupe.cron.MisfirePolicy;
-import dev.troupe.cron.OverlapPolicy;
 import dev.troupe.cron.SchedulerEvent;
 import dev.troupe.cron.internal.CronStore.Claim;
 import dev.troupe.cron.internal.CronStore.ClaimRequest;
@@ -116,7 +115,8 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       List<String> unreadable,
       Map<String, Instant> lastRecorded,
       Map<String, Instant> lastFired,
-      int orphans)
+      int orphans,
+      List<ClaimRequest> adopted)
       implements Command {}
 
   private record LoadFailed(Throwable cause) implements Command {}
@@ -216,6 +216,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
   private final org.apache.pekko.actor.typed.ActorSystem<?> system;
   private final ActorRef<CronAgent.Reports> reports;
   private final BooleanSupplier leased;
+  private final FirePolicy.Limits limits;
 
   private final Map<String, JobState> jobs = new LinkedHashMap<>();
   private final PriorityQueue<Due> queue =
@@ -252,6 +253,11 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     this.system = ctx.getSystem();
     this.reports = ctx.messageAdapter(CronAgent.Reports.class, Reported::new);
+    this.limits =
+        new FirePolicy.Limits(
+            settings.misfireThreshold().toMillis(),
+            settings.claimAhead().toMillis(),
+            settings.maxMissedRecords());
   }
 
   /**
@@ -327,9 +333,12 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
                 () -> {
                   long offset = settings.databaseClock() ? measureOffset() : 0;
                   long newToken = store.takeOver();
-                  int orphans = store.closeOrphanedClaims(newToken);
                   List<String> unreadable = new ArrayList<>();
                   List<StoredJob> stored = store.jobs(unreadable);
+                  List<ClaimRequest> adopted =
+                      store.adoptOrphanedClaims(
+                          newToken, catchUpStarts(stored, clock.millis() + offset));
+                  int orphans = store.closeOrphanedClaims(newToken);
                   store.prune(
                       Instant.ofEpochMilli(clock.millis() + offset)
                           .minus(settings.historyRetention()));
@@ -340,7 +349,8 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
                       unreadable,
                       store.lastRecorded(),
                       store.lastFired(),
-                      orphans);
+                      orphans,
+                      adopted);
                 },
                 blocking),
             (loaded, failure) -> failure == null ? loaded : new LoadFailed(failure));
@@ -359,6 +369,24 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
               return Behaviors.same();
             })
         .build();
+  }
+
+  /**
+   * For each CATCH_UP job (declared or stored, stored winning), the oldest instant its catch-up
+   * window still covers at {@code nowMillis}: its predecessor's undelivered claims from then on are
+   * delivered again.
+   */
+  private Map<String, Instant> catchUpStarts(List<StoredJob> stored, long nowMillis) {
+    Map<String, JobDefinition> byName = new LinkedHashMap<>();
+    settings.jobs().forEach(d -> byName.put(d.name(), d));
+    stored.forEach(j -> byName.put(j.definition().name(), j.definition()));
+    Map<String, Instant> starts = new LinkedHashMap<>();
+    for (JobDefinition d : byName.values()) {
+      if (d.misfire() == MisfirePolicy.CATCH_UP) {
+        starts.put(d.name(), Instant.ofEpochMilli(nowMillis - d.catchUpMillis()));
+      }
+    }
+    return starts;
   }
 
   private long measureOffset() {
@@ -393,11 +421,14 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
         .getLog()
         .info(
             "Cron: scheduler took over with fencing token {} ({} job(s), database clock offset"
-                + " {} ms, {} claim(s) of a previous scheduler left uncertain)",
+                + " {} ms, {} claim(s) of a previous scheduler left uncertain, {} undelivered"
+                + " CATCH_UP claim(s) delivered again)",
             token,
             jobs.size(),
             clockOffset,
-            loaded.orphans());
+            loaded.orphans(),
+            loaded.adopted().size());
+    redeliver(loaded.adopted());
     if (settings.databaseClock()) {
       timers.startTimerWithFixedDelay(SyncClock.INSTANCE, settings.clockSyncInterval());
     }
@@ -405,6 +436,36 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
     publish(SchedulerEvent.Kind.TOOK_OVER, 0);
     getContext().getSelf().tell(Wake.INSTANCE);
     return stash.unstashAll(this);
+  }
+
+  /** Delivers the claims adopted from the previous scheduler (CATCH_UP jobs), oldest first. */
+  private void redeliver(List<ClaimRequest> adopted) {
+    List<Run> runs = new ArrayList<>();
+    List<Outcome> closed = new ArrayList<>();
+    for (ClaimRequest claim : adopted) {
+      JobState s = jobs.get(claim.job());
+      Run run =
+          s == null || s.paused
+              ? null
+              : reroute(new Run(s, claim.scheduledAt(), claim.node(), null, null));
+      if (run == null) {
+        closed.add(
+            new Outcome(
+                claim.job(),
+                claim.scheduledAt(),
+                claim.node(),
+                "missed",
+                s == null || s.paused
+                    ? "claimed by the previous scheduler, not delivered; the job is paused or gone"
+                    : "claimed by the previous scheduler, not delivered; its node has no cron"
+                        + " agent any more"));
+      } else {
+        s.inFlight++;
+        runs.add(run);
+      }
+    }
+    recordOutcomes(closed);
+    deliver(runs);
   }
 
   @Override
@@ -483,43 +544,27 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
     armed = null;
     armedFor = null;
     long now = now().toEpochMilli();
-    long threshold = settings.misfireThreshold().toMillis();
     List<Run> runs = new ArrayList<>();
     List<NotRun> notRun = new ArrayList<>();
-    Map<String, Integer> missed = new HashMap<>();
     while (!queue.isEmpty() && queue.peek().at().toEpochMilli() - claimAheadMillis() <= now) {
       Due due = queue.poll();
       if (!isCurrent(due)) {
         continue;
       }
       JobState s = jobs.get(due.job());
-      Instant t = due.at();
-      Instant next = s.spec.nextAfter(t).orElse(null);
-      long late = now - t.toEpochMilli();
-      if (late <= threshold) {
-        fire(s, t, null, runs, notRun);
-      } else {
-        boolean superseded = next != null && next.toEpochMilli() - claimAheadMillis() <= now;
-        boolean catchUp =
-            s.definition.misfire() == MisfirePolicy.FIRE_ONCE
-                && late <= s.definition.catchUpMillis();
-        if (!superseded && catchUp) {
-          fire(s, t, null, runs, notRun);
-        } else {
-          int count = missed.merge(s.name(), 1, Integer::sum);
-          String why = missReason(s, late, superseded);
-          if (count >= settings.maxMissedRecords() && superseded) {
-            // Jump to the recent instants; this row stands for the ones skipped over.
-            Instant resume = Instant.ofEpochMilli(now - threshold);
-            why += "; every later instant up to " + resume + " was missed too (not listed)";
-            next = s.spec.nextAfter(resume).orElse(null);
-          }
-          notRun.add(new NotRun(s.name(), t, "*", "missed", why));
+      FirePolicy.Walk walk =
+          FirePolicy.walk(
+              s.spec, due.at(), s.definition.misfire(), s.definition.catchUpMillis(), limits, now);
+      for (FirePolicy.Step step : walk.steps()) {
+        if (step instanceof FirePolicy.Fire) {
+          fire(s, step.at(), null, runs, notRun);
+        } else if (step instanceof FirePolicy.Miss miss) {
+          notRun.add(new NotRun(s.name(), miss.at(), "*", "missed", miss.reason()));
         }
       }
-      s.next = next;
-      if (next != null) {
-        queue.add(new Due(next, s.name(), s.generation));
+      s.next = walk.next();
+      if (s.next != null) {
+        queue.add(new Due(s.next, s.name(), s.generation));
       }
     }
     record(notRun);
@@ -528,46 +573,24 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
     return this;
   }
 
-  private String missReason(JobState s, long late, boolean superseded) {
-    String lateBy = "late by " + Duration.ofMillis(late) + " (no scheduler ran, or it was stalled)";
-    if (s.definition.misfire() == MisfirePolicy.SKIP) {
-      return lateBy + "; misfire policy SKIP";
-    }
-    return superseded
-        ? lateBy + "; a later instant fires instead (misfire policy FIRE_ONCE)"
-        : lateBy
-            + "; beyond the catch-up window "
-            + Duration.ofMillis(s.definition.catchUpMillis());
-  }
-
   /** Applies the overlap policy and adds the runs of instant {@code t} of {@code s}. */
   private void fire(
       JobState s, Instant t, ActorRef<StatusReply<Done>> ack, List<Run> runs, List<NotRun> notRun) {
-    if (s.awaits() && s.inFlight > 0) {
-      OverlapPolicy overlap = s.definition.overlap();
-      if (overlap == OverlapPolicy.SKIP
-          || (overlap == OverlapPolicy.BUFFER_ONE && s.buffered != null)) {
-        notRun.add(
-            new NotRun(
-                s.name(),
-                t,
-                "*",
-                "skipped",
-                overlap == OverlapPolicy.SKIP
-                    ? "the previous run was still going (overlap SKIP)"
-                    : "a run was going and one was already buffered (overlap BUFFER_ONE)"));
-        if (ack != null) {
-          ack.tell(StatusReply.error("job [" + s.name() + "] is still running (overlap policy)"));
-        }
-        return;
+    FirePolicy.Overlap overlap =
+        FirePolicy.overlap(s.definition.overlap(), s.awaits(), s.inFlight, s.buffered != null);
+    if (overlap instanceof FirePolicy.Skip skip) {
+      notRun.add(new NotRun(s.name(), t, "*", "skipped", skip.reason()));
+      if (ack != null) {
+        ack.tell(StatusReply.error("job [" + s.name() + "] is still running (overlap policy)"));
       }
-      if (overlap == OverlapPolicy.BUFFER_ONE) {
-        s.buffered = t;
-        if (ack != null) {
-          ack.tell(StatusReply.ack());
-        }
-        return;
+      return;
+    }
+    if (overlap instanceof FirePolicy.Buffer) {
+      s.buffered = t;
+      if (ack != null) {
+        ack.tell(StatusReply.ack());
       }
+      return;
     }
     Map<String, ActorRef<CronAgent.Command>> byNode = agents.get();
     if (byNode.isEmpty()) {
@@ -701,7 +724,8 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
                   d.targetGroup(),
                   d.scope(),
                   d.awaitMillis(),
-                  d.jitterMillis()));
+                  d.jitterMillis(),
+                  d.misfire() == MisfirePolicy.CATCH_UP));
       if (run.ack() != null) {
         run.ack().tell(StatusReply.ack());
       }
@@ -732,10 +756,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
     for (Run run : msg.runs()) {
       runEnded(run.job());
       JobDefinition d = run.job().definition;
-      long window =
-          d.misfire() == MisfirePolicy.FIRE_ONCE
-              ? d.catchUpMillis()
-              : settings.misfireThreshold().toMillis();
+      long window = FirePolicy.retryWindowMillis(d.misfire(), d.catchUpMillis(), limits);
       if (run.ack() != null) {
         run.ack().tell(StatusReply.error("the claim failed: " + msg.cause().getMessage()));
       }
@@ -767,9 +788,24 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       String key = idempotencyKey(d.job(), Instant.ofEpochMilli(d.scheduledAtMillis()), d.node());
       Run run = pending.remove(key);
       if (run == null) {
-        continue; // timed out before
+        // Late: the run timed out (recorded as failed, or delivered again). The agent knows
+        // better: its outcome replaces the guess.
+        if (!"already".equals(d.outcome())) {
+          outcomes.add(
+              new Outcome(
+                  d.job(),
+                  Instant.ofEpochMilli(d.scheduledAtMillis()),
+                  d.node(),
+                  d.outcome(),
+                  d.detail()));
+        }
+        continue;
       }
       timers.cancel(key);
+      if ("already".equals(d.outcome())) {
+        ended.add(run.job()); // an earlier delivery of this claim went out and records itself
+        continue;
+      }
       if (!"failed".equals(d.outcome())
           && (run.job().lastFire == null || run.job().lastFire.isBefore(run.at()))) {
         run.job().lastFire = run.at();
@@ -784,6 +820,22 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
 
   private Behavior<Command> onDeliveryTimedOut(DeliveryTimedOut msg) {
     Run run = pending.remove(msg.key());
+    JobDefinition d = run == null ? null : run.job().definition;
+    if (d != null
+        && d.misfire() == MisfirePolicy.CATCH_UP
+        && jobs.get(d.name()) == run.job()
+        && now().toEpochMilli() - run.at().toEpochMilli() <= d.catchUpMillis()) {
+      // No report: the agent's node may be gone. Deliver again, through the current owner; the
+      // agents' mark in the database lets only one of the deliveries through.
+      Run again = reroute(run);
+      if (again != null) {
+        getContext()
+            .getLog()
+            .info("Cron: no report for [{}] at {}: delivering it again", d.name(), run.at());
+        deliver(List.of(again));
+        return this;
+      }
+    }
     if (run != null) {
       recordOutcome(
           run,
@@ -794,6 +846,22 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       runEnded(run.job());
     }
     return this;
+  }
+
+  /**
+   * The run of {@code run}'s claim through the agent that delivers it now: the ring owner's for a
+   * CLUSTER job, the node's own for a NODE job; null if that node has no agent any more.
+   */
+  private Run reroute(Run run) {
+    Map<String, ActorRef<CronAgent.Command>> byNode = agents.get();
+    if (byNode.isEmpty()) {
+      return null;
+    }
+    if (run.node().equals("*")) {
+      return new Run(run.job(), run.at(), "*", byNode.get(owner(run.job().name(), byNode)), null);
+    }
+    ActorRef<CronAgent.Command> agent = byNode.get(run.node());
+    return agent == null ? null : new Run(run.job(), run.at(), run.node(), agent, null);
   }
 
   private void recordOutcome(Run run, String outcome, String detail) {

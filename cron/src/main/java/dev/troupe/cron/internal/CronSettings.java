@@ -166,7 +166,8 @@ public record CronSettings(
     String constant = value.trim().toUpperCase(Locale.ROOT).replace('-', '_');
     return switch (key) {
       case "scope" -> check(key, value, constant, "cluster, node", CronScope.values());
-      case "misfire" -> check(key, value, constant, "skip, fire-once", MisfirePolicy.values());
+      case "misfire" ->
+          check(key, value, constant, "skip, fire-once, catch-up", MisfirePolicy.values());
       default -> check(key, value, constant, "allow, skip, buffer-one", OverlapPolicy.values());
     };
   }

@@ -204,14 +204,103 @@ public final class CronStore {
   }
 
   /**
-   * Marks the claims of earlier schedulers that never recorded an outcome as {@code uncertain}:
-   * such a scheduler stopped between its claim and the agent's answer, the tick may or may not have
-   * reached its target. Returns how many.
+   * Hands the claims of earlier schedulers for {@code jobs} (CATCH_UP jobs) that no node marked
+   * delivered, at or after {@code notBefore} (per job), to the scheduler of {@code token}, which
+   * delivers them again: the delivering node's {@link #markDelivering} lets one delivery of each
+   * through. Returns them, oldest first.
+   */
+  public List<ClaimRequest> adoptOrphanedClaims(long token, Map<String, Instant> notBefore) {
+    if (notBefore.isEmpty()) {
+      return List.of();
+    }
+    return storage.inTransaction(
+        "adopt the orphaned claims of " + notBefore.size() + " CATCH_UP job(s)",
+        c -> {
+          List<ClaimRequest> adopted = new ArrayList<>();
+          try (PreparedStatement select =
+                  c.prepareStatement(
+                      "SELECT scheduled_at, node FROM troupe_cron_run WHERE namespace = ? AND"
+                          + " job = ? AND outcome = 'claimed' AND token < ? AND scheduled_at >= ?"
+                          + " ORDER BY scheduled_at, node FOR UPDATE");
+              PreparedStatement update =
+                  c.prepareStatement(
+                      "UPDATE troupe_cron_run SET token = ? WHERE namespace = ? AND job = ? AND"
+                          + " outcome = 'claimed' AND token < ? AND scheduled_at >= ?")) {
+            for (Map.Entry<String, Instant> job : notBefore.entrySet()) {
+              select.setString(1, namespace);
+              select.setString(2, job.getKey());
+              select.setLong(3, token);
+              select.setLong(4, job.getValue().toEpochMilli());
+              try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                  adopted.add(
+                      new ClaimRequest(
+                          job.getKey(), Instant.ofEpochMilli(rs.getLong(1)), rs.getString(2)));
+                }
+              }
+              update.setLong(1, token);
+              update.setString(2, namespace);
+              update.setString(3, job.getKey());
+              update.setLong(4, token);
+              update.setLong(5, job.getValue().toEpochMilli());
+              update.executeUpdate();
+            }
+          }
+          adopted.sort(
+              java.util.Comparator.comparing(ClaimRequest::scheduledAt)
+                  .thenComparing(ClaimRequest::job)
+                  .thenComparing(ClaimRequest::node));
+          return adopted;
+        });
+  }
+
+  /**
+   * Marks a claimed instant as being delivered, before its node sends the tick (CATCH_UP jobs):
+   * true for the first caller, false if it was marked before (another delivery of the same claim
+   * went out) or has an outcome already.
+   */
+  public boolean markDelivering(String job, Instant scheduledAt, String node) {
+    return run(
+        "mark [" + job + "] at " + scheduledAt + " delivered",
+        c -> {
+          try (PreparedStatement update =
+              c.prepareStatement(
+                  "UPDATE troupe_cron_run SET outcome = 'delivering', recorded_at = LOCALTIMESTAMP"
+                      + " WHERE namespace = ? AND job = ? AND scheduled_at = ? AND node = ?"
+                      + " AND outcome = 'claimed'")) {
+            update.setString(1, namespace);
+            update.setString(2, job);
+            update.setLong(3, scheduledAt.toEpochMilli());
+            update.setString(4, node);
+            return update.executeUpdate() == 1;
+          }
+        });
+  }
+
+  /**
+   * Closes what earlier schedulers left open: claims that no node marked delivered become {@code
+   * uncertain} (the scheduler stopped between its claim and the agent's answer: the tick may or may
+   * not have reached its target), and instants a node marked as being delivered become {@code
+   * delivered}. Call it after {@link #adoptOrphanedClaims}. Returns how many claims became
+   * uncertain.
    */
   public int closeOrphanedClaims(long token) {
     return run(
         "close orphaned claims",
         c -> {
+          try (PreparedStatement delivered =
+              c.prepareStatement(
+                  "UPDATE troupe_cron_run SET outcome = 'delivered', detail = ?, recorded_at ="
+                      + " LOCALTIMESTAMP WHERE namespace = ? AND outcome = 'delivering'"
+                      + " AND token < ?")) {
+            delivered.setString(
+                1,
+                "its node marked it delivered; the outcome was not reported before the scheduler"
+                    + " changed");
+            delivered.setString(2, namespace);
+            delivered.setLong(3, token);
+            delivered.executeUpdate();
+          }
           try (PreparedStatement update =
               c.prepareStatement(
                   "UPDATE troupe_cron_run SET outcome = 'uncertain', detail = ?, recorded_at ="
@@ -283,7 +372,8 @@ public final class CronStore {
   public Map<String, Instant> lastFired() {
     return latest(
         "SELECT job, MAX(scheduled_at) FROM troupe_cron_run WHERE namespace = ? AND outcome IN"
-            + " ('claimed', 'delivered', 'completed', 'failed', 'uncertain') GROUP BY job");
+            + " ('claimed', 'delivering', 'delivered', 'completed', 'failed', 'uncertain') GROUP BY"
+            + " job");
   }
 
   private Map<String, Instant> latest(String sql) {

@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import dev.troupe.core.storage.Storage;
 import dev.troupe.cron.CronDone;
 import dev.troupe.cron.CronScope;
 import dev.troupe.cron.CronTick;
 import dev.troupe.testkit.ManualClock;
+import dev.troupe.testkit.TestDatabases;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -96,7 +98,8 @@ final class CronAgentTest {
         group,
         scope,
         awaitMillis,
-        0);
+        0,
+        false);
   }
 
   private CronAgent.DeliverAll all(Instant at, CronAgent.Deliver... deliveries) {
@@ -108,6 +111,76 @@ final class CronAgentTest {
     List<CronAgent.Delivered> list = reports.receiveMessage(Duration.ofSeconds(10)).reports();
     assertEquals(1, list.size(), list.toString());
     return list.get(0);
+  }
+
+  @Test
+  void aConfirmedTickIsMarkedBeforeItLeavesAndASecondDeliveryOfTheClaimIsNotSent() {
+    try (Storage storage = Storage.fromUrl(TestDatabases.freshH2Url())) {
+      CronStore store = new CronStore(storage, "test", "test");
+      long token = store.takeOver();
+      Instant at = Instant.ofEpochMilli(System.currentTimeMillis()).minusMillis(50);
+      store.claim(List.of(new CronStore.ClaimRequest("once", at, "*")), token, null);
+      ActorRef<CronAgent.Command> confirming =
+          kit.spawn(
+              CronAgent.create(
+                  namedOnly(),
+                  store,
+                  CronTimer.pekko(kit.system().scheduler(), kit.system().executionContext()),
+                  java.time.Clock.systemUTC(),
+                  Duration.ofSeconds(30)));
+      CronAgent.Deliver d =
+          new CronAgent.Deliver(
+              "once",
+              at.toEpochMilli(),
+              token,
+              CronScheduler.idempotencyKey("once", at, "*"),
+              "target",
+              null,
+              CronScope.CLUSTER,
+              0,
+              0,
+              true);
+      long notAfter = at.toEpochMilli() + 60_000;
+      confirming.tell(
+          new CronAgent.DeliverAll(List.of(d), at.toEpochMilli(), notAfter, reports.ref()));
+      assertEquals(at, named.expectMessageClass(CronTick.class).scheduledAt());
+      assertEquals("delivered", reports.receiveMessage().reports().get(0).outcome());
+      assertEquals(
+          "delivering",
+          store.recentRuns(10).get("once").get(0).outcome(),
+          "marked in the database before it left");
+
+      // The same claim again (a successor scheduler, or a redelivery): not sent twice.
+      confirming.tell(
+          new CronAgent.DeliverAll(List.of(d), at.toEpochMilli(), notAfter, reports.ref()));
+      assertEquals("already", reports.receiveMessage().reports().get(0).outcome());
+      named.expectNoMessage(Duration.ofMillis(300));
+    }
+  }
+
+  /** Recipients with only the named target, for agents made by a test itself. */
+  private CronAgent.Recipients namedOnly() {
+    return new CronAgent.Recipients() {
+      @Override
+      public String self() {
+        return SELF;
+      }
+
+      @Override
+      public Optional<ActorRef<CronTick>> named(String name) {
+        return name.equals("target") ? Optional.of(named.ref()) : Optional.empty();
+      }
+
+      @Override
+      public List<ActorRef<CronTick>> localMembers(String group) {
+        return List.of();
+      }
+
+      @Override
+      public Optional<ActorRef<CronTick>> pick(String group) {
+        return Optional.empty();
+      }
+    };
   }
 
   @Test

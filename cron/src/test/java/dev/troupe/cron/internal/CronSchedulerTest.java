@@ -326,6 +326,90 @@ final class CronSchedulerTest {
         history("skip").get(0).detail());
   }
 
+  private static JobDefinition catchUp(String name, String spec, long windowMillis) {
+    return new JobDefinition(
+        name,
+        spec,
+        "UTC",
+        CronScope.CLUSTER,
+        "target",
+        null,
+        MisfirePolicy.CATCH_UP,
+        windowMillis,
+        OverlapPolicy.ALLOW,
+        0,
+        0);
+  }
+
+  @Test
+  void aNewSchedulerFiresEveryCatchUpInstantOfTheWindowInOrderAndRecordsOlderOnesAsMissed() {
+    long oldToken = store.takeOver();
+    store.notRun(List.of(new NotRun("backlog", T0, "*", "delivered", "old")), oldToken);
+    store.saveJob(catchUp("backlog", "* * * * *", 130_000), false);
+    clock.set(T0.plusSeconds(200)); // 10:01 is 140 s late, 10:02 80 s, 10:03 20 s
+
+    scheduler();
+    CronAgent.DeliverAll first = expectDeliverAll();
+    CronAgent.DeliverAll second = expectDeliverAll();
+    assertEquals(T0.plusSeconds(120).toEpochMilli(), first.atMillis());
+    assertEquals(T0.plusSeconds(180).toEpochMilli(), second.atMillis());
+    assertTrue(first.deliveries().get(0).confirm(), "CATCH_UP ticks are marked before they leave");
+    agent.expectNoMessage(Duration.ofMillis(300));
+    awaitOutcome("backlog", T0.plusSeconds(60), "missed");
+    assertTrue(
+        history("backlog").stream()
+            .filter(r -> r.scheduledAt().equals(T0.plusSeconds(60)))
+            .findFirst()
+            .orElseThrow()
+            .detail()
+            .contains("beyond the catch-up window"));
+    awaitOutcome("backlog", T0.plusSeconds(120), "claimed");
+    awaitOutcome("backlog", T0.plusSeconds(180), "claimed");
+  }
+
+  @Test
+  void aSuccessorDeliversThePredecessorsUndeliveredCatchUpClaimsAgainButNotTheMarkedOnes() {
+    // The previous scheduler claimed 10:01 and 10:02 and died; a node marked 10:01 delivered.
+    long oldToken = store.takeOver();
+    store.saveJob(catchUp("each", "* * * * *", 300_000), false);
+    store.claim(
+        List.of(
+            new CronStore.ClaimRequest("each", T0.plusSeconds(60), "*"),
+            new CronStore.ClaimRequest("each", T0.plusSeconds(120), "*")),
+        oldToken,
+        null);
+    assertTrue(store.markDelivering("each", T0.plusSeconds(60), "*"));
+    assertTrue(!store.markDelivering("each", T0.plusSeconds(60), "*"), "marked once only");
+    clock.set(T0.plusSeconds(130));
+
+    scheduler();
+    CronAgent.DeliverAll again = expectDeliverAll();
+    assertEquals(T0.plusSeconds(120).toEpochMilli(), again.atMillis());
+    assertTrue(again.deliveries().get(0).confirm());
+    assertTrue(again.deliveries().get(0).token() > oldToken, "under the successor's token");
+    agent.expectNoMessage(Duration.ofMillis(300));
+    awaitOutcome("each", T0.plusSeconds(60), "delivered");
+    report(again, "delivered");
+    awaitOutcome("each", T0.plusSeconds(120), "delivered");
+  }
+
+  @Test
+  void aCatchUpTickWithoutAReportIsDeliveredAgainWhileInItsWindow() {
+    clock.set(T0.plusMillis(500));
+    ActorRef<CronScheduler.Command> scheduler = scheduler();
+    schedule(scheduler, catchUp("resend", "0 * * * * *", 60_000));
+    advance(Duration.ofMillis(59_500)); // 10:01:00
+    CronAgent.DeliverAll first = expectDeliverAll();
+    advance(settings.deliveryTimeout().plusMillis(100));
+    CronAgent.DeliverAll second = expectDeliverAll();
+    assertEquals(first.atMillis(), second.atMillis(), "the same instant, again");
+    // The agent that gets the second finds the instant marked by the first: "already".
+    report(second, "already");
+    report(first, "delivered");
+    awaitOutcome("resend", T0.plusSeconds(60), "delivered");
+    agent.expectNoMessage(Duration.ofMillis(300));
+  }
+
   @Test
   void overlapSkipNeverRunsTwiceAtOnceAndRecordsTheSkippedTicks() {
     clock.set(T0.plusMillis(500));
