@@ -34,12 +34,23 @@ final class ChatAppExitIT {
     return new Run(process.exitValue(), new String(out, StandardCharsets.UTF_8));
   }
 
-  private static String[] local(String... more) {
-    List<String> args =
-        new ArrayList<>(
-            List.of("--port", "0", "--http-port", "0", "--storage", "jdbc:h2:mem:exit-it"));
-    args.addAll(List.of(more));
-    return args.toArray(String[]::new);
+  /**
+   * Runs a node whose {@code option} names a port something else holds, every other port 0, and
+   * checks that it exits 1 with {@code message} and the port in its output.
+   */
+  private static void assertTakenPortExitsOne(String option, String message) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0)) {
+      String port = Integer.toString(taken.getLocalPort());
+      List<String> args = new ArrayList<>();
+      for (String o : List.of("--port", "--http-port", "--management-port")) {
+        args.addAll(List.of(o, o.equals(option) ? port : "0"));
+      }
+      args.addAll(List.of("--storage", "jdbc:h2:mem:exit-it"));
+      Run run = chat(args.toArray(String[]::new));
+      assertEquals(1, run.status(), run.output());
+      assertTrue(run.output().contains(message), run.output());
+      assertTrue(run.output().contains(":" + port), run.output());
+    }
   }
 
   @Test
@@ -59,52 +70,16 @@ final class ChatAppExitIT {
 
   @Test
   void aTakenClusterPortExitsOneNamingIt() throws Exception {
-    try (ServerSocket taken = new ServerSocket(0)) {
-      int port = taken.getLocalPort();
-      Run run =
-          chat(
-              "--port",
-              Integer.toString(port),
-              "--http-port",
-              "0",
-              "--management-port",
-              "0",
-              "--storage",
-              "jdbc:h2:mem:exit-it");
-      assertEquals(1, run.status(), run.output());
-      assertTrue(run.output().contains("the node cannot start"), run.output());
-      assertTrue(run.output().contains(":" + port), run.output());
-    }
+    assertTakenPortExitsOne("--port", "the node cannot start");
   }
 
   @Test
   void aTakenManagementPortExitsOneNamingIt() throws Exception {
-    try (ServerSocket taken = new ServerSocket(0)) {
-      int port = taken.getLocalPort();
-      Run run = chat(local("--management-port", Integer.toString(port)));
-      assertEquals(1, run.status(), run.output());
-      assertTrue(run.output().contains("Pekko Management"), run.output());
-      assertTrue(run.output().contains(":" + port), run.output());
-    }
+    assertTakenPortExitsOne("--management-port", "Pekko Management");
   }
 
   @Test
   void aTakenHttpPortExitsOneNamingIt() throws Exception {
-    try (ServerSocket taken = new ServerSocket(0)) {
-      int port = taken.getLocalPort();
-      Run run =
-          chat(
-              "--port",
-              "0",
-              "--management-port",
-              "0",
-              "--http-port",
-              Integer.toString(port),
-              "--storage",
-              "jdbc:h2:mem:exit-it");
-      assertEquals(1, run.status(), run.output());
-      assertTrue(run.output().contains("the chat cannot start"), run.output());
-      assertTrue(run.output().contains(":" + port), run.output());
-    }
+    assertTakenPortExitsOne("--http-port", "the chat cannot start");
   }
 }

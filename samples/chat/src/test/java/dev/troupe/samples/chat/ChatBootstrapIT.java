@@ -3,7 +3,6 @@ package dev.troupe.samples.chat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.ProcessCluster;
 import dev.troupe.testkit.ProcessCluster.NodeProcess;
@@ -13,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -28,7 +26,6 @@ import org.junit.jupiter.api.Test;
  * and every node's Management answers {@code /ready} and lists four members.
  */
 final class ChatBootstrapIT {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration TIMEOUT = Duration.ofSeconds(90);
   private static final String SERVICE = "troupe-chat-bootstrap-it";
 
@@ -115,17 +112,7 @@ final class ChatBootstrapIT {
             () -> {
               HttpResponse<String> ready = get(port, "/ready");
               assertEquals(200, ready.statusCode(), "node-" + i + " /ready: " + ready.body());
-              JsonNode members = json(get(port, "/cluster/members").body());
-              Set<String> up = new HashSet<>();
-              members
-                  .path("members")
-                  .forEach(
-                      m -> {
-                        if (m.path("status").asText().equals("Up")) {
-                          up.add(m.path("node").asText());
-                        }
-                      });
-              assertEquals(all, up, members.toString());
+              assertEquals(all, upMembers(port), "node-" + i + "'s /cluster/members");
             });
       }
 
@@ -152,11 +139,14 @@ final class ChatBootstrapIT {
     }
   }
 
-  private static JsonNode json(String body) {
+  private static Set<String> upMembers(int port) {
     try {
-      return JSON.readTree(body);
+      return ChatHttp.upMembers(port);
     } catch (IOException e) {
-      throw new AssertionError("not JSON: " + body, e);
+      throw new AssertionError("GET /cluster/members on " + port + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
     }
   }
 

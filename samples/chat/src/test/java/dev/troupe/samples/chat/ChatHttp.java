@@ -33,4 +33,20 @@ final class ChatHttp {
       return JSON.createObjectNode(); // not answering yet: the caller asks again
     }
   }
+
+  /** The addresses of the members Pekko Management's {@code /cluster/members} lists as Up. */
+  static java.util.Set<String> upMembers(int managementPort)
+      throws IOException, InterruptedException {
+    JsonNode members = JSON.readTree(get(managementPort, "/cluster/members").body());
+    java.util.Set<String> up = new java.util.TreeSet<>();
+    members
+        .path("members")
+        .forEach(
+            m -> {
+              if (m.path("status").asText().equals("Up")) {
+                up.add(m.path("node").asText());
+              }
+            });
+    return up;
+  }
 }

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
@@ -24,7 +22,6 @@ import org.junit.jupiter.api.Test;
  * ready, and {@code stop} makes them leave and exit.
  */
 final class ClusterScriptIT {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path ROOT = Path.of("").toAbsolutePath().getParent().getParent();
 
   private record Run(int status, String output) {}
@@ -90,17 +87,8 @@ final class ClusterScriptIT {
         assertEquals(200, ready.statusCode(), "n" + (i + 1) + " /ready: " + ready.body());
         assertEquals(200, ChatHttp.get(http + i, "/").statusCode(), "n" + (i + 1) + "'s chat");
       }
-      JsonNode members = JSON.readTree(ChatHttp.get(management, "/cluster/members").body());
-      List<String> up = new ArrayList<>();
-      members
-          .path("members")
-          .forEach(
-              m -> {
-                if (m.path("status").asText().equals("Up")) {
-                  up.add(m.path("node").asText());
-                }
-              });
-      assertEquals(3, up.size(), members.toString());
+      java.util.Set<String> up = ChatHttp.upMembers(management);
+      assertEquals(3, up.size(), up.toString());
       for (int i = 0; i < 3; i++) {
         assertTrue(up.contains("pekko://troupe@127.0.0.1:" + (port + i)), up.toString());
       }
