@@ -4,6 +4,7 @@ import static dev.troupe.core.Preconditions.requireNonBlank;
 import static dev.troupe.core.Preconditions.requireNonNull;
 
 import dev.troupe.core.TroupeNode;
+import dev.troupe.core.WorkerEntry;
 import dev.troupe.core.WorkerGroup;
 import dev.troupe.core.lock.TroupeLease;
 import dev.troupe.core.storage.Storage;
@@ -13,6 +14,7 @@ import dev.troupe.daemons.internal.DaemonLeader;
 import dev.troupe.daemons.internal.DaemonStore;
 import dev.troupe.daemons.internal.DaemonsSettings;
 import dev.troupe.daemons.internal.LeaseBoard;
+import dev.troupe.daemons.internal.SpawnHost;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -20,9 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -34,6 +38,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * Named long-running actors — a projection, an importer, {@code worker.A} — that run exactly once
@@ -75,11 +80,16 @@ public final class Daemons implements Extension {
   static final WorkerGroup<DaemonHost.Command> HOSTS =
       WorkerGroup.of("troupe-daemon-hosts", DaemonHost.Command.class);
 
+  /** The worker group every node's spawn host joins. */
+  static final WorkerGroup<SpawnHost.Command> SPAWN_HOSTS =
+      WorkerGroup.of("troupe-spawn-hosts", SpawnHost.Command.class);
+
   private final ActorSystem<?> system;
   private final Map<String, Launcher<?>> launchers = new ConcurrentHashMap<>();
   private final LeaseBoard leases = new LeaseBoard();
   private DaemonsSettings settings; // set by start, under this
   private ActorRef<DaemonLeader.Command> leader; // set by start, under this
+  private TroupeNode node; // set by start, under this
 
   private Daemons(ActorSystem<?> system) {
     this.system = system;
@@ -141,6 +151,11 @@ public final class Daemons implements Extension {
             "troupeDaemonHost",
             Props.empty());
     node.registry().register(HOSTS, host);
+    ActorRef<SpawnHost.Command> spawnHost =
+        system.systemActorOf(
+            SpawnHost.create(launchers, node.addressBook()), "troupeSpawnHost", Props.empty());
+    node.registry().register(SPAWN_HOSTS, spawnHost);
+    this.node = node;
 
     // When the node stops without a hand-over (it was downed: the leader is elsewhere and
     // unreachable), its daemons stop and release their leases before the cluster shuts down, not
@@ -228,6 +243,65 @@ public final class Daemons implements Extension {
             settings.askTimeout(),
             system.scheduler())
         .thenApply(ref -> (ActorRef<M>) (ActorRef<?>) ref);
+  }
+
+  /**
+   * Starts an actor of launcher {@code launcherName} on the node {@code
+   * node.addressBook().pickNode(name)} names, registers it in the address book under {@code name}
+   * and completes with its ref: ergo's {@code ForwardSpawn} with {@code SpawnRegister}. The
+   * launcher's factory gets a {@link DaemonSpec} with {@code name}, {@code args} (JSON values, as
+   * for {@link Spawner#spawnRegister}) and epoch 0. Unlike a daemon, the actor has no epoch, no
+   * lease and is not kept alive: when it stops (or its node goes), the name is free again.
+   *
+   * @return the actor, or a stage failed with {@link IllegalStateException} if {@code name} is held
+   *     already (by any actor, on any node: the message names the node) or the picked node has no
+   *     such launcher, {@link IllegalArgumentException} if the arguments are not JSON-serializable,
+   *     or {@link java.util.concurrent.TimeoutException} if the picked node does not answer within
+   *     {@code troupe.daemons.ask-timeout}
+   * @throws IllegalArgumentException if an argument is null, {@code name} blank, or the launcher is
+   *     not registered on this node or has another protocol
+   * @since 0.3.0
+   */
+  @SuppressWarnings("unchecked")
+  public <M> CompletionStage<ActorRef<M>> forwardSpawn(
+      String launcherName, Class<M> protocol, String name, Object... args) {
+    spawner(launcherName, protocol); // the same checks: registered here, same protocol
+    requireNonBlank(name, "name");
+    List<Object> values;
+    try {
+      values = DaemonArgs.normalize(name, args == null ? List.of() : Arrays.asList(args));
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    TroupeNode self;
+    synchronized (this) {
+      self = node;
+    }
+    Address target = self.addressBook().pickNode(name);
+    Optional<ActorRef<SpawnHost.Command>> host =
+        self.registry().workers(SPAWN_HOSTS).stream()
+            .filter(w -> w.node().equals(target))
+            .map(WorkerEntry::ref)
+            .findFirst();
+    if (host.isEmpty()) {
+      return CompletableFuture.failedFuture(
+          new IllegalStateException(
+              "the node picked for [" + name + "], " + target + ", runs no daemons (Daemons.get)"));
+    }
+    return AskPattern.<SpawnHost.Command, ActorRef<Object>>askWithStatus(
+            host.get(),
+            replyTo -> new SpawnHost.Spawn(launcherName, name, values, replyTo),
+            settings.askTimeout(),
+            system.scheduler())
+        .<ActorRef<M>>thenApply(ref -> (ActorRef<M>) (ActorRef<?>) ref)
+        .exceptionallyCompose(
+            e -> {
+              Throwable cause = e instanceof CompletionException ? e.getCause() : e;
+              return CompletableFuture.failedFuture(
+                  cause instanceof StatusReply.ErrorMessage
+                      ? new IllegalStateException(cause.getMessage())
+                      : cause);
+            });
   }
 
   /** The running daemons, by name, as the leader knows them. */

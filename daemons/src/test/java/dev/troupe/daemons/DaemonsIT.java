@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -113,6 +114,75 @@ final class DaemonsIT {
       assertEquals(1, Witness.running("scanned-" + i), "instances of scanned-" + i);
       assertEquals(1, Witness.maxConcurrent("scanned-" + i), "never two of scanned-" + i);
     }
+  }
+
+  @Test
+  void forwardSpawnStartsAPlainActorOnThePickedNodeNamesItAndRefusesAHeldName() {
+    List<TroupeNode> nodes = cluster.get().liveNodes();
+    Daemons from = Daemons.get(nodes.get(0));
+    Set<String> hosts = new HashSet<>();
+    for (int i = 0; i < 30; i++) {
+      String name = "forwarded-" + i;
+      ActorRef<Witness.Command> ref =
+          await(from.forwardSpawn("witness", Witness.Command.class, name, "arg", i));
+      String picked = nodes.get(0).addressBook().pickNode(name).toString();
+      assertTrue(where(nodes.get(1), ref).startsWith(picked), name + " runs on " + picked);
+      hosts.add(picked);
+      String full = ActorRefResolver.get(nodes.get(0).system()).toSerializationFormat(ref);
+      for (TroupeNode node : nodes) {
+        Eventually.awaitAssert(
+            TIMEOUT,
+            name + " in the address book of " + node.name(),
+            () ->
+                assertEquals(
+                    full,
+                    node.addressBook()
+                        .lookup(name, Witness.Command.class)
+                        .map(
+                            found ->
+                                ActorRefResolver.get(node.system()).toSerializationFormat(found))
+                        .orElse(null)));
+      }
+    }
+    assertTrue(hosts.size() >= 2, "the ring spreads the names over the nodes: " + hosts);
+
+    // A held name is refused, from any node, naming the holder's node; nothing second starts.
+    String held = nodes.get(0).addressBook().pickNode("forwarded-0").toString();
+    CompletionException refused =
+        assertThrows(
+            CompletionException.class,
+            () ->
+                Daemons.get(nodes.get(2))
+                    .forwardSpawn("witness", Witness.Command.class, "forwarded-0")
+                    .toCompletableFuture()
+                    .join());
+    assertTrue(refused.getCause() instanceof IllegalStateException, refused.toString());
+    assertTrue(refused.getCause().getMessage().contains(held), refused.getCause().getMessage());
+    assertEquals(1, Witness.running("forwarded-0"));
+
+    // Not a daemon: once it stops, it stays stopped and the name is free again.
+    ActorRef<Witness.Command> first =
+        nodes.get(0).addressBook().lookup("forwarded-0", Witness.Command.class).orElseThrow();
+    first.tell(new Witness.Quit());
+    Eventually.awaitAssert(
+        TIMEOUT,
+        "forwarded-0 gone from the address book",
+        () -> assertTrue(nodes.get(2).addressBook().locate("forwarded-0").isEmpty()));
+    assertEquals(0, Witness.running("forwarded-0"), "not restarted");
+    ActorRef<Witness.Command> second =
+        await(
+            Daemons.get(nodes.get(2))
+                .forwardSpawn("witness", Witness.Command.class, "forwarded-0"));
+    assertTrue(where(nodes.get(0), second).startsWith(held));
+
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> from.forwardSpawn("no-such-launcher", Witness.Command.class, "x"));
+    assertThrows(
+        IllegalArgumentException.class, () -> from.forwardSpawn("witness", String.class, "x"));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> from.forwardSpawn("witness", Witness.Command.class, " "));
   }
 
   @Test
