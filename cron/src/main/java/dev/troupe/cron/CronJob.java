@@ -100,7 +100,10 @@ public final class CronJob {
     return definition.misfire();
   }
 
-  /** How late a missed tick may still fire under {@link MisfirePolicy#FIRE_ONCE}. */
+  /**
+   * How late a missed tick may still fire under {@link MisfirePolicy#FIRE_ONCE} or {@link
+   * MisfirePolicy#CATCH_UP}.
+   */
   public Duration catchUpWindow() {
     return Duration.ofMillis(definition.catchUpMillis());
   }
@@ -195,7 +198,8 @@ public final class CronJob {
     }
 
     /**
-     * How late a missed tick may still fire under {@link MisfirePolicy#FIRE_ONCE}; default 1 min.
+     * How late a missed tick may still fire under {@link MisfirePolicy#FIRE_ONCE} or {@link
+     * MisfirePolicy#CATCH_UP}; default 1 min.
      */
     public Builder catchUpWindow(Duration window) {
       this.catchUpWindow = requirePositive(window, "catchUpWindow");
