@@ -140,15 +140,25 @@ final class ChatServer extends AllDirectives {
         && (origin.equals("http://" + host.get()) || origin.equals("https://" + host.get()));
   }
 
-  /** One connection: a gateway actor between the frames and the rooms. */
+  /**
+   * One connection: a gateway actor between the frames and the rooms, made when Pekko HTTP
+   * materializes the flow — that is, only for a request that is a WebSocket upgrade and once the
+   * handshake is answered. A plain {@code GET /ws} is rejected with 400 and creates nothing (it
+   * used to create a gateway and a registration per request: the route built the flow first).
+   */
   private Flow<Message, Message, NotUsed> chatFlow() {
+    return Flow.<Message, Message, NotUsed>fromMaterializer((mat, attributes) -> connection(mat))
+        .mapMaterializedValue(ignored -> NotUsed.getInstance());
+  }
+
+  private Flow<Message, Message, NotUsed> connection(Materializer mat) {
     Pair<ActorRef<Gateway.Out>, Source<Gateway.Out, NotUsed>> out =
         ActorSource.<Gateway.Out>actorRef(
                 m -> m instanceof Gateway.Close,
                 m -> Optional.empty(),
                 1024,
                 OverflowStrategy.fail())
-            .preMaterialize(materializer);
+            .preMaterialize(mat);
     ActorRef<Gateway.Command> gateway =
         node.system()
             .systemActorOf(
