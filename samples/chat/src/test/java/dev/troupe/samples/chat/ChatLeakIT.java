@@ -36,8 +36,8 @@ import org.junit.jupiter.api.TestInstance;
  * Issue 20, item 1: no work without a real client. Plain {@code GET /ws} requests (no WebSocket
  * upgrade) get a 4xx and create nothing; WebSockets that are opened and dropped leave nothing
  * behind. Afterwards the gateway group, the number of gateway actors and the heap are back where
- * they were. 2 000 of each in the default build; the full 10 000 of each (about a minute and a
- * half on two cores) with {@code cd samples/chat && mvn verify -Dit.test=ChatLeakIT
+ * they were. 2 000 of each in the default build; the full 10 000 of each (about a minute and a half
+ * on two cores) with {@code cd samples/chat && mvn verify -Dit.test=ChatLeakIT
  * -Dtroupe.leak.requests=10000}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -47,6 +47,7 @@ final class ChatLeakIT {
    * -Dtroupe.leak.requests=10000}.
    */
   private static final int REQUESTS = Integer.getInteger("troupe.leak.requests", 2_000);
+
   private static final int IN_FLIGHT = 32;
   private static final Duration TIMEOUT = Duration.ofSeconds(90);
   private final AtomicInteger counters = new AtomicInteger();
