@@ -1,6 +1,11 @@
 package dev.troupe.core.internal;
 
 import com.typesafe.config.Config;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -58,8 +63,104 @@ public final class StartupChecks {
       }
     }
     if (production) {
+      checkSecrets(config);
       checkTls(config);
+      checkStorageTls(url);
+    } else {
+      warnPlaintextRemoting(config);
     }
+  }
+
+  /** Troupe's placeholder password, the default of every store password setting. */
+  static final String PLACEHOLDER_PASSWORD = "changeit";
+
+  /**
+   * Production: no placeholder or empty store password, and a key store (the node's private key)
+   * that no one but its owner can read.
+   */
+  private static void checkSecrets(Config config) {
+    for (String setting : List.of("key-store-password", "key-password", "trust-store-password")) {
+      String path = "troupe.security.tls." + setting;
+      String value = config.getString(path);
+      if (value.isEmpty() || value.equals(PLACEHOLDER_PASSWORD)) {
+        refuse(
+            path
+                + " is "
+                + (value.isEmpty() ? "empty" : "the placeholder [" + PLACEHOLDER_PASSWORD + "]")
+                + ": troupe.profile = production needs a real password (e.g. from the environment:"
+                + " TROUPE_KEY_STORE_PASSWORD, TROUPE_TRUST_STORE_PASSWORD)");
+      }
+    }
+    Path keyStore = Path.of(config.getString("troupe.security.tls.key-store"));
+    try {
+      Set<PosixFilePermission> mode = Files.getPosixFilePermissions(keyStore);
+      if (mode.contains(PosixFilePermission.OTHERS_READ)
+          || mode.contains(PosixFilePermission.GROUP_WRITE)
+          || mode.contains(PosixFilePermission.OTHERS_WRITE)) {
+        refuse(
+            "troupe.security.tls.key-store ["
+                + keyStore
+                + "] holds the node's private key but is "
+                + PosixFilePermissions.toString(mode)
+                + ": troupe.profile = production needs it readable by its owner (and group) only,"
+                + " e.g. chmod 600");
+      }
+    } catch (UnsupportedOperationException | java.io.IOException e) {
+      // No POSIX permissions here (or the file is missing: PeerNames names that); nothing to check.
+    }
+  }
+
+  /** Production: a PostgreSQL URL must ask for TLS (sslmode require, verify-ca or verify-full). */
+  static void checkStorageTls(String url) {
+    if (!url.startsWith("jdbc:postgresql:")) {
+      return;
+    }
+    String sslmode = null;
+    int query = url.indexOf('?');
+    if (query >= 0) {
+      for (String parameter : url.substring(query + 1).split("&")) {
+        int eq = parameter.indexOf('=');
+        if (eq > 0 && parameter.substring(0, eq).equalsIgnoreCase("sslmode")) {
+          sslmode = parameter.substring(eq + 1).toLowerCase(Locale.ROOT);
+        }
+      }
+    }
+    if (sslmode == null || !Set.of("require", "verify-ca", "verify-full").contains(sslmode)) {
+      refuse(
+          "troupe.storage.url ["
+              + dev.troupe.core.storage.Storage.redact(url)
+              + "] does not require TLS"
+              + (sslmode == null ? "" : " (sslmode=" + sslmode + ")")
+              + ": troupe.profile = production needs sslmode=require, verify-ca or verify-full"
+              + " (verify-full checks the server's name against its certificate)");
+    }
+  }
+
+  /** Development: a warning when remoting listens beyond loopback in plaintext. */
+  private static void warnPlaintextRemoting(Config config) {
+    if (config.getString("pekko.remote.artery.transport").equals("tls-tcp")) {
+      return;
+    }
+    String canonical = config.getString("pekko.remote.artery.canonical.hostname");
+    String bind = config.getString("pekko.remote.artery.bind.hostname");
+    String listens = bind.isEmpty() ? canonical : bind;
+    if (!isLoopback(listens)) {
+      log.warn(
+          "Remoting listens on [{}] without TLS (troupe.profile = development): any host that"
+              + " reaches this port can join the cluster and send its actors messages. Use"
+              + " troupe.profile = production (TLS with a peer name check) beyond loopback",
+          listens);
+    }
+  }
+
+  /** Whether {@code host} names this machine's loopback interface only. */
+  static boolean isLoopback(String host) {
+    String h = host.toLowerCase(Locale.ROOT);
+    return h.equals("localhost")
+        || h.startsWith("127.")
+        || h.equals("::1")
+        || h.equals("[::1]")
+        || h.equals("0:0:0:0:0:0:0:1");
   }
 
   private static void checkTls(Config config) {

@@ -15,6 +15,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,7 +70,7 @@ final class CertificateRotationIT {
     KeyStore both = load(ca1.resolve("truststore.p12"));
     both.setCertificateEntry("other", load(other.resolve("truststore.p12")).getCertificate("ca"));
     try (OutputStream out = Files.newOutputStream(into.resolve("truststore.p12"))) {
-      both.store(out, "changeit".toCharArray());
+      both.store(out, Certificates.PASSWORD.toCharArray());
     }
   }
 
@@ -126,7 +127,7 @@ final class CertificateRotationIT {
   @Test
   void aNodeThatJoinsAfterAKeyStoreRotationIsShownTheNewCertificate() throws Exception {
     Path seedKey = live.resolve("n1.p12");
-    Files.copy(ca1.resolve("n1.p12"), seedKey);
+    Files.copy(ca1.resolve("n1.p12"), seedKey, StandardCopyOption.COPY_ATTRIBUTES); // mode 600
     // The seed trusts CA1 and CA3 (the new CA is trusted before any key uses it).
     TroupeNode seed = start("n1", seedKey, ca1And3.resolve("truststore.p12"), List.of());
     seed.whenUp().toCompletableFuture().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
@@ -163,7 +164,11 @@ final class CertificateRotationIT {
             + keyStore
             + "\"\ntroupe.security.tls.trust-store = \""
             + trustStore
-            + "\"\n"
+            + "\"\ntroupe.security.tls { key-store-password = \""
+            + Certificates.PASSWORD
+            + "\", trust-store-password = \""
+            + Certificates.PASSWORD
+            + "\" }\n"
             + RELOAD
             + "troupe.storage.url = \"jdbc:h2:file:"
             + db.resolve("troupe")
@@ -187,13 +192,15 @@ final class CertificateRotationIT {
   private static void replaceAtomically(Path file, byte[] content) throws Exception {
     Path next = file.resolveSibling(file.getFileName() + ".next");
     Files.write(next, content);
+    // Key stores hold private keys: owner only, as production requires (and troupe-certs makes).
+    Files.setPosixFilePermissions(next, PosixFilePermissions.fromString("rw-------"));
     Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static KeyStore load(Path file) throws Exception {
     KeyStore store = KeyStore.getInstance("PKCS12");
     try (InputStream in = Files.newInputStream(file)) {
-      store.load(in, "changeit".toCharArray());
+      store.load(in, Certificates.PASSWORD.toCharArray());
     }
     return store;
   }

@@ -11,6 +11,12 @@ import java.util.concurrent.TimeUnit;
 
 /** Runs {@code scripts/troupe-certs}, the script users run, to make the tests' certificates. */
 final class Certificates {
+  /**
+   * The tests' store password: not Troupe's placeholder {@code changeit}, which the production
+   * profile refuses.
+   */
+  static final String PASSWORD = "troupe-test-store-secret";
+
   private Certificates() {}
 
   static Path script() {
@@ -35,6 +41,7 @@ final class Certificates {
     command.addAll(List.of(nodes));
     try {
       ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.environment().put("TROUPE_CERT_PASSWORD", PASSWORD);
       builder.environment().putAll(env);
       Process process = builder.start();
       String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -53,6 +60,11 @@ final class Certificates {
   /** HOCON for a production node with {@code dir}'s trust store and {@code node}'s key store. */
   static String production(Path dir, String node) {
     return "troupe.profile = production\n"
+        + "troupe.security.tls { key-store-password = \""
+        + PASSWORD
+        + "\", trust-store-password = \""
+        + PASSWORD
+        + "\" }\n"
         + "troupe.security.tls.key-store = \""
         + dir.resolve(node + ".p12")
         + "\"\n"

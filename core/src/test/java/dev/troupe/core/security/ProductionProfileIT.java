@@ -122,7 +122,7 @@ final class ProductionProfileIT {
   private static Instant notBefore(String node) throws Exception {
     KeyStore store = KeyStore.getInstance("PKCS12");
     try (InputStream in = Files.newInputStream(certs.resolve(node + ".p12"))) {
-      store.load(in, "changeit".toCharArray());
+      store.load(in, Certificates.PASSWORD.toCharArray());
     }
     return ((X509Certificate) store.getCertificate("node")).getNotBefore().toInstant();
   }
@@ -153,8 +153,13 @@ final class ProductionProfileIT {
                 + certs.resolve("legacy.p12")
                 + "\"\n  trust-store = \""
                 + certs.resolve("truststore.p12")
-                + "\"\n  key-store-password = changeit, key-password = changeit,"
-                + " trust-store-password = changeit\n"
+                + "\"\n  key-store-password = \""
+                + Certificates.PASSWORD
+                + "\", key-password = \""
+                + Certificates.PASSWORD
+                + "\", trust-store-password = \""
+                + Certificates.PASSWORD
+                + "\"\n"
                 + "  protocol = TLSv1.2\n"
                 + "  enabled-algorithms = [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n}\n",
             seeds());

@@ -65,7 +65,12 @@ final class ReloadingSslContextTest {
 
   private ReloadingSslContext create() {
     return new ReloadingSslContext(
-        new ReloadingSslContext.Stores(keyStore, "changeit", "changeit", trustStore, "changeit"),
+        new ReloadingSslContext.Stores(
+            keyStore,
+            Certificates.PASSWORD,
+            Certificates.PASSWORD,
+            trustStore,
+            Certificates.PASSWORD),
         "TLSv1.3",
         new SecureRandom(),
         INTERVAL,
@@ -176,7 +181,7 @@ final class ReloadingSslContextTest {
     KeyStore both = load(trustStore);
     both.setCertificateEntry("ca2", load(otherCa.resolve("truststore.p12")).getCertificate("ca"));
     try (OutputStream out = Files.newOutputStream(next)) {
-      both.store(out, "changeit".toCharArray());
+      both.store(out, Certificates.PASSWORD.toCharArray());
     }
     Files.move(
         next, trustStore, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -203,7 +208,11 @@ final class ReloadingSslContextTest {
             () ->
                 new ReloadingSslContext(
                     new ReloadingSslContext.Stores(
-                        keyStore, "changeit", "changeit", trustStore, "changeit"),
+                        keyStore,
+                        Certificates.PASSWORD,
+                        Certificates.PASSWORD,
+                        trustStore,
+                        Certificates.PASSWORD),
                     "TLSv1.3",
                     new SecureRandom(),
                     Duration.ZERO,
@@ -219,7 +228,7 @@ final class ReloadingSslContextTest {
   private static KeyStore load(Path file) throws Exception {
     KeyStore store = KeyStore.getInstance("PKCS12");
     try (InputStream in = Files.newInputStream(file)) {
-      store.load(in, "changeit".toCharArray());
+      store.load(in, Certificates.PASSWORD.toCharArray());
     }
     return store;
   }

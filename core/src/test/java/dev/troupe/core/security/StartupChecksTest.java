@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.troupe.core.NodeOptions;
@@ -17,6 +20,7 @@ import dev.troupe.core.internal.TwoNodeWarning;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAPublicKey;
@@ -28,6 +32,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** What a node refuses to start with (FAULTS.md B8, S4, S5, S6), and the certificate script. */
 final class StartupChecksTest {
@@ -92,6 +97,105 @@ final class StartupChecksTest {
     assertFalse(StartupChecks.isPrivateH2("jdbc:h2:file:./data/troupe;AUTO_SERVER=TRUE"));
     assertFalse(StartupChecks.isPrivateH2("jdbc:h2:tcp://db:9092/troupe"));
     assertFalse(StartupChecks.isPrivateH2("jdbc:postgresql://127.0.0.1:5432/test"));
+  }
+
+  private static final String SHARED_H2 =
+      "troupe.storage.url = \"jdbc:h2:file:./target/p;AUTO_SERVER=TRUE\"\n";
+
+  @Test
+  void productionRefusesThePlaceholderOrAnEmptyPasswordNamingTheSetting() {
+    String base = Certificates.production(certs, "n1") + SHARED_H2;
+    for (String setting : List.of("key-store-password", "trust-store-password", "key-password")) {
+      for (String value : List.of("changeit", "")) {
+        IllegalArgumentException e =
+            refused(base + "troupe.security.tls." + setting + " = \"" + value + "\"", true);
+        assertNames(e, "troupe.security.tls." + setting);
+      }
+    }
+  }
+
+  @Test
+  void productionRefusesAKeyStoreOthersCanRead() throws Exception {
+    Path open = certs.resolve("readable-n1.p12");
+    Files.copy(certs.resolve("n1.p12"), open, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rw-r--r--"));
+    IllegalArgumentException e =
+        refused(
+            Certificates.production(certs, "n1")
+                + SHARED_H2
+                + "troupe.security.tls.key-store = \""
+                + open
+                + "\"",
+            true);
+    assertNames(e, "troupe.security.tls.key-store");
+    assertTrue(e.getMessage().contains("rw-r--r--") && e.getMessage().contains("chmod 600"));
+    assertEquals(
+        PosixFilePermissions.fromString("rw-------"),
+        Files.getPosixFilePermissions(certs.resolve("n1.p12")),
+        "troupe-certs makes key stores that only their owner reads");
+  }
+
+  @Test
+  void productionRefusesAPostgresUrlThatDoesNotRequireTls() {
+    String base = Certificates.production(certs, "n1");
+    for (String url :
+        List.of(
+            "jdbc:postgresql://db:5432/troupe?user=troupe&password=secret",
+            "jdbc:postgresql://db:5432/troupe?sslmode=prefer",
+            "jdbc:postgresql://db:5432/troupe?sslmode=disable&user=troupe")) {
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  StartupChecks.check(
+                      NodeOptions.builder()
+                          .config(base + "troupe.storage.url = \"" + url + "\"")
+                          .build()
+                          .toConfig(),
+                      true));
+      assertNames(e, "troupe.storage.url");
+      assertTrue(e.getMessage().contains("sslmode=require"), e.getMessage());
+      assertFalse(e.getMessage().contains("secret"), "the password is not shown: " + e);
+    }
+    for (String mode : List.of("require", "verify-ca", "verify-full")) {
+      StartupChecks.check(
+          NodeOptions.builder()
+              .config(
+                  base
+                      + "troupe.storage.url = \"jdbc:postgresql://db:5432/troupe?sslmode="
+                      + mode
+                      + "\"")
+              .build()
+              .toConfig(),
+          true);
+    }
+  }
+
+  @Test
+  void developmentWarnsWhenRemotingListensBeyondLoopbackInPlaintext() {
+    Logger logger = (Logger) LoggerFactory.getLogger(StartupChecks.class);
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    appender.start();
+    logger.addAppender(appender);
+    try {
+      StartupChecks.check(NodeOptions.builder().host("127.0.0.1").build().toConfig(), false);
+      assertTrue(appender.list.isEmpty(), "loopback: no warning " + appender.list);
+      StartupChecks.check(NodeOptions.builder().host("10.9.8.7").build().toConfig(), false);
+      assertEquals(1, appender.list.size(), appender.list.toString());
+      String warning = appender.list.get(0).getFormattedMessage();
+      assertTrue(warning.contains("[10.9.8.7]") && warning.contains("without TLS"), warning);
+      appender.list.clear();
+      StartupChecks.check(
+          NodeOptions.builder()
+              .host("127.0.0.1")
+              .config("pekko.remote.artery.bind.hostname = \"0.0.0.0\"")
+              .build()
+              .toConfig(),
+          false);
+      assertEquals(1, appender.list.size(), "bound to every interface: " + appender.list);
+    } finally {
+      logger.detachAppender(appender);
+    }
   }
 
   @Test
@@ -219,7 +323,7 @@ final class StartupChecksTest {
     Path file = certs.resolve(name + ".p12");
     KeyStore store = KeyStore.getInstance("PKCS12");
     try (InputStream in = Files.newInputStream(file)) {
-      store.load(in, "changeit".toCharArray());
+      store.load(in, Certificates.PASSWORD.toCharArray());
     }
     return (X509Certificate) store.getCertificate(name.equals("ca") ? "ca" : "node");
   }
