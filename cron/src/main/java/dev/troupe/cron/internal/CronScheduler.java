@@ -1080,9 +1080,10 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
 
   private Behavior<Command> onGetJobs(GetJobs msg) {
     int limit = settings.historySize();
+    List<String> names = List.copyOf(jobs.keySet());
     getContext()
         .pipeToSelf(
-            CompletableFuture.supplyAsync(() -> store.recentRuns(limit), blocking),
+            CompletableFuture.supplyAsync(() -> store.recentRuns(names, limit), blocking),
             (runs, failure) -> new RunsRead(runs, msg.replyTo(), failure));
     return this;
   }

@@ -18,6 +18,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -430,6 +431,47 @@ public final class CronStore {
   /** A run that did not happen: skipped or missed, and why. */
   public record NotRun(
       String job, Instant scheduledAt, String node, String outcome, String detail) {}
+
+  /**
+   * The latest {@code limit} runs of each of {@code jobs}, newest first: one bounded query per job
+   * on the primary key's index (namespace, job, scheduled_at, node), read backwards, so the cost
+   * does not grow with the history kept (seven days by default). What the dashboard and {@code
+   * Cron.jobs()} read.
+   */
+  public Map<String, List<JobRun>> recentRuns(Collection<String> jobs, int limit) {
+    return run(
+        "read the history of " + jobs.size() + " job(s)",
+        c -> {
+          Map<String, List<JobRun>> runs = new HashMap<>();
+          try (PreparedStatement s =
+              c.prepareStatement(
+                  "SELECT scheduled_at, outcome, detail, node FROM troupe_cron_run"
+                      + " WHERE namespace = ? AND job = ?"
+                      + " ORDER BY scheduled_at DESC, node DESC LIMIT ?")) {
+            for (String job : jobs) {
+              s.setString(1, namespace);
+              s.setString(2, job);
+              s.setInt(3, limit);
+              try (ResultSet rs = s.executeQuery()) {
+                List<JobRun> list = new ArrayList<>();
+                while (rs.next()) {
+                  String detail = rs.getString(3);
+                  String node = rs.getString(4);
+                  list.add(
+                      new JobRun(
+                          Instant.ofEpochMilli(rs.getLong(1)),
+                          rs.getString(2),
+                          detail != null ? detail : "*".equals(node) ? "" : node));
+                }
+                if (!list.isEmpty()) {
+                  runs.put(job, list);
+                }
+              }
+            }
+          }
+          return runs;
+        });
+  }
 
   /** The latest {@code limit} runs of every job, newest first. */
   public Map<String, List<JobRun>> recentRuns(int limit) {
