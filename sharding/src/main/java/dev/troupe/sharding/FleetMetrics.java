@@ -25,7 +25,10 @@ import java.util.function.Supplier;
  *   <tr><td>{@code troupe.fleet.passivations}</td><td>counter</td><td>idle workers
  *       passivated</td></tr>
  *   <tr><td>{@code troupe.fleet.reconciler.fixes}</td><td>counter</td><td>repairs by a {@link
- *       Reconciler}, tag {@code kind}</td></tr>
+ *       Reconciler} on this node, tag {@code fix}: {@code worker-started}, {@code worker-retired},
+ *       {@code cache-warmed}, {@code cache-dropped}</td></tr>
+ *   <tr><td>{@code troupe.fleet.reconciler.round}</td><td>timer</td><td>the duration of each
+ *       {@link Reconciler} round on this node</td></tr>
  *   <tr><td>{@code troupe.fleet.redelivered}</td><td>counter</td><td>messages sent again after
  *       a shard hand-off dropped them</td></tr>
  *   <tr><td>{@code cache.gets}, {@code cache.puts}, {@code cache.evictions}, {@code
@@ -45,6 +48,7 @@ public final class FleetMetrics {
   public static final String PASSIVATIONS = "troupe.fleet.passivations";
   public static final String REDELIVERED = "troupe.fleet.redelivered";
   public static final String RECONCILER_FIXES = "troupe.fleet.reconciler.fixes";
+  public static final String RECONCILER_ROUND = "troupe.fleet.reconciler.round";
 
   private final String fleet;
   private final MeterRegistry registry;

@@ -11,13 +11,20 @@ import dev.troupe.sharding.internal.CacheSettings;
 import dev.troupe.sharding.internal.InvalidationListener;
 import dev.troupe.sharding.internal.InvalidationListener.Invalidated;
 import dev.troupe.sharding.internal.JdbcRepository;
+import dev.troupe.sharding.internal.KeyPages;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -58,6 +65,15 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
  *
  * <p>Absent keys are not cached: a {@link #get} of an absent key asks the repository every time.
  *
+ * <p><b>Hot keys.</b> Each node also counts the {@link #get}s of each key, for at most {@value
+ * #HOT_KEYS_TRACKED} keys (Caffeine's size bound keeps the most used ones) and each until it has
+ * not been counted for {@code ttl}: {@link #hotKeys} lists the most read, so that a {@link
+ * Reconciler} can keep them cached ({@link Reconciler.Builder#warmHottest}) and spare their readers
+ * the first-hit load after an invalidation or expiry. The count is sampled: one {@code get} in
+ * {@value #READ_SAMPLE}, at random, is counted, which keeps a {@code get} about as cheap as without
+ * it (counting every one made a cached {@code get} 2 to 4 times slower) and ranks the keys read
+ * often the same.
+ *
  * <p>Thread-safe. {@link #get} (on a miss), {@link #save} and {@link #delete} block on the
  * repository's JDBC calls: call them from a worker's own thread or a blocking dispatcher.
  *
@@ -65,9 +81,18 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
  * @since 0.1.0
  */
 public final class ReadCache<V> {
+  /** The most keys whose reads a node counts for {@link #hotKeys}: {@value}. */
+  public static final int HOT_KEYS_TRACKED = 10_000;
+
+  /** One {@link #get} in this many, at random, counts for {@link #hotKeys}: {@value}. */
+  public static final int READ_SAMPLE = 16;
+
+  private static final Function<String, LongAdder> NEW_COUNTER = k -> new LongAdder();
+
   private final String name;
   private final Repository<V> repository;
   private final Cache<String, Versioned<V>> cache;
+  private final Cache<String, LongAdder> reads;
   private final ActorSystem<?> system;
   private final ActorRef<Topic.Command<Invalidated>> topic;
 
@@ -80,6 +105,11 @@ public final class ReadCache<V> {
             .expireAfterWrite(settings.ttl())
             .maximumSize(settings.maximumSize())
             .recordStats()
+            .build();
+    this.reads =
+        Caffeine.newBuilder()
+            .expireAfterAccess(settings.ttl())
+            .maximumSize(HOT_KEYS_TRACKED)
             .build();
     this.topic = CacheExtension.get(system).startInvalidation(name, cache);
   }
@@ -177,7 +207,8 @@ public final class ReadCache<V> {
 
   /**
    * The value of {@code key}: this node's cached copy, or else loaded from the repository and
-   * cached. Absent keys are not cached. Counts as a hit or a miss in {@link #hitRatio()}.
+   * cached. Absent keys are not cached. Counts as a hit or a miss in {@link #hitRatio()}, and as a
+   * read of {@code key} in {@link #hotKeys}.
    *
    * @return the value with its version; empty if the repository has no value for {@code key}
    * @throws IllegalArgumentException if {@code key} is null or empty, or the stored value cannot be
@@ -186,7 +217,74 @@ public final class ReadCache<V> {
    */
   public Optional<Versioned<V>> get(String key) {
     checkKey(key);
+    if ((ThreadLocalRandom.current().nextInt() & (READ_SAMPLE - 1)) == 0) {
+      reads.get(key, NEW_COUNTER).increment();
+    }
     return Optional.ofNullable(cache.get(key, k -> repository.load(k).orElse(null)));
+  }
+
+  /**
+   * Loads {@code key} from the repository into this node's cache, unless it is cached already: a
+   * warm-up before readers ask for it. Not a read: it counts neither in {@link #hitRatio()} nor in
+   * {@link #hotKeys}. A concurrent write or invalidation of the key wins as it does over a {@link
+   * #get}'s load.
+   *
+   * @return whether it loaded a value ({@code false}: cached already, or absent in the repository)
+   * @throws IllegalArgumentException if {@code key} is null or empty, or the stored value cannot be
+   *     read as the repository's type
+   * @throws dev.troupe.core.storage.StorageException if the repository cannot be read
+   * @since 0.3.0
+   */
+  public boolean warm(String key) {
+    checkKey(key);
+    if (cache.asMap().containsKey(key)) {
+      return false;
+    }
+    boolean[] loaded = {false};
+    // compute, not get: a get would count as a miss. Both load under the entry's lock, which an
+    // invalidation of the key waits for (see InvalidationListener).
+    cache
+        .asMap()
+        .compute(
+            key,
+            (k, present) -> {
+              if (present != null) {
+                return present;
+              }
+              Versioned<V> stored = repository.load(k).orElse(null);
+              loaded[0] = stored != null;
+              return stored;
+            });
+    return loaded[0];
+  }
+
+  /**
+   * The keys read most on this node recently, most read first (ties in key order): up to {@code n}
+   * of the at most {@value #HOT_KEYS_TRACKED} keys whose {@link #get}s it counts (one in {@value
+   * #READ_SAMPLE}, at random), each until it goes uncounted for the cache's {@code ttl}. Keys that
+   * are cached now are included; a key read only a few times may be missing.
+   *
+   * @throws IllegalArgumentException if {@code n} is not positive
+   * @since 0.3.0
+   */
+  public List<String> hotKeys(int n) {
+    requireArgument(n > 0, "ReadCache [" + name + "]: n must be > 0, got: " + n);
+    Comparator<Map.Entry<String, Long>> hotter =
+        Map.Entry.<String, Long>comparingByValue()
+            .reversed()
+            .thenComparing(Map.Entry.comparingByKey());
+    PriorityQueue<Map.Entry<String, Long>> top = new PriorityQueue<>(hotter.reversed());
+    for (Map.Entry<String, LongAdder> e : reads.asMap().entrySet()) {
+      top.add(Map.entry(e.getKey(), e.getValue().sum()));
+      if (top.size() > n) {
+        top.poll(); // the coldest of the n + 1
+      }
+    }
+    List<Map.Entry<String, Long>> sorted = new ArrayList<>(top);
+    sorted.sort(hotter);
+    List<String> keys = new ArrayList<>(sorted.size());
+    sorted.forEach(e -> keys.add(e.getKey()));
+    return keys;
   }
 
   /**
@@ -312,6 +410,20 @@ public final class ReadCache<V> {
       keys.add(key);
     }
     return keys;
+  }
+
+  /**
+   * Up to {@code limit} keys cached on this node right now that are greater than {@code afterKey}
+   * ({@code null}: from the first), in ascending order: a cursor over the cache, as {@link
+   * Repository#keysAfter} is over the repository. Reads every cached key to find them (the cache is
+   * not sorted): O(size · log limit).
+   *
+   * @throws IllegalArgumentException if {@code limit} is not positive
+   * @since 0.3.0
+   */
+  public List<String> cachedKeysAfter(String afterKey, int limit) {
+    requireArgument(limit > 0, "ReadCache [" + name + "]: limit must be > 0, got: " + limit);
+    return KeyPages.after(cache.asMap().keySet(), afterKey, limit);
   }
 
   /**

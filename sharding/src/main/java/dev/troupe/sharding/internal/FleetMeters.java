@@ -3,6 +3,8 @@ package dev.troupe.sharding.internal;
 import dev.troupe.sharding.FleetMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,6 +18,7 @@ public final class FleetMeters {
   private final Counter restarts;
   private final Counter passivations;
   private final Counter redeliveries;
+  private final Map<String, Counter> fixes = new ConcurrentHashMap<>();
 
   public FleetMeters(FleetMetrics metrics) {
     this.metrics = metrics;
@@ -55,13 +58,33 @@ public final class FleetMeters {
     redeliveries.increment();
   }
 
-  /** A repair of kind {@code kind} by a reconciler. */
-  public void fixed(String kind) {
-    Counter.builder(FleetMetrics.RECONCILER_FIXES)
-        .description("repairs made by the fleet's reconciler")
+  /**
+   * {@code count} repairs of kind {@code fix} by a reconciler: {@code worker-started}, {@code
+   * worker-retired}, {@code cache-warmed} or {@code cache-dropped}. Registered on first use, so a
+   * fleet without a reconciler has none.
+   */
+  public void fixed(String fix, int count) {
+    if (count <= 0) {
+      return;
+    }
+    fixes
+        .computeIfAbsent(
+            fix,
+            f ->
+                Counter.builder(FleetMetrics.RECONCILER_FIXES)
+                    .description("repairs made by the fleet's reconciler")
+                    .tag("fleet", metrics.fleet())
+                    .tag("fix", f)
+                    .register(metrics.registry()))
+        .increment(count);
+  }
+
+  /** A reconciler round on this node took {@code nanos}. */
+  public void reconcilerRound(long nanos) {
+    Timer.builder(FleetMetrics.RECONCILER_ROUND)
+        .description("reconciler rounds on this node")
         .tag("fleet", metrics.fleet())
-        .tag("kind", kind)
         .register(metrics.registry())
-        .increment();
+        .record(nanos, TimeUnit.NANOSECONDS);
   }
 }

@@ -34,6 +34,11 @@ public final class FleetWorker {
    * read); if not, the message is dropped: the single-writer fence, which also holds on a node
    * resumed from a pause before Pekko has stopped its shards, and after the node's next
    * generation took over from the lapsed one.
+   * Retire (sent to the worker itself by a reconciler that retires with STOP) is handled by the
+   * interceptor before anything else, fence or not: the worker stops at once, without the fleet's
+   * stop message, and its PostStop still runs (the layers below see the signal), which also removes
+   * it from LocalWorkers. The shard sees an entity that stopped by itself and starts it again on
+   * the next message.
    * The strategies are shared by all workers of a fleet, and there is no other wrapper: an idle
    * worker costs the bare actor, the two supervisors, the interceptor and its LocalWorkers entry.
    */
@@ -42,6 +47,11 @@ public final class FleetWorker {
   /** Immediate restarts before the backoff takes over: 3 within 10 s, shared by every worker. */
   static final SupervisorStrategy IMMEDIATE =
       SupervisorStrategy.restart().withLimit(3, Duration.ofSeconds(10));
+
+  /** Tells a worker to stop at once, without the stop message: a reconciler's STOP retirement. */
+  enum Retire {
+    INSTANCE
+  }
 
   /** The entity behavior of {@code key}. */
   public static <M> Behavior<Object> create(
@@ -111,6 +121,9 @@ public final class FleetWorker {
     @Override
     public Behavior<M> aroundReceive(
         TypedActorContext<Object> ctx, Object msg, ReceiveTarget<M> target) {
+      if (msg == Retire.INSTANCE) {
+        return Behaviors.stopped();
+      }
       if (!fence.mayAct(holding)) {
         // The node no longer trusts its fence lease: another node may own this key's shard by
         // now (this one was paused, cut off or removed), and Pekko is about to stop this shard.

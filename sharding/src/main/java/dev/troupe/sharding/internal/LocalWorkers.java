@@ -88,6 +88,19 @@ public final class LocalWorkers {
     return Set.copyOf(workers.keySet());
   }
 
+  /**
+   * Up to {@code limit} keys of running workers greater than {@code after} (null: from the first),
+   * in ascending order; reads every key (see {@link KeyPages}).
+   */
+  List<String> keysAfter(String after, int limit) {
+    return KeyPages.after(workers.keySet(), after, limit);
+  }
+
+  /** The worker of {@code key} running here, or null. */
+  Activity get(String key) {
+    return workers.get(key);
+  }
+
   /** Whether a worker for {@code key} runs here. */
   public boolean isRunning(String key) {
     return workers.containsKey(key);
