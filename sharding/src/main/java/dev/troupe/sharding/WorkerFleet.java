@@ -4,10 +4,12 @@ import dev.troupe.core.TroupeNode;
 import dev.troupe.sharding.internal.WorkerFleetImpl;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -98,15 +100,52 @@ public interface WorkerFleet<M> {
   CompletionStage<Set<String>> activeKeys();
 
   /**
+   * Where the worker of {@code key} is active now (Electric's {@code whereis}): the address of the
+   * node it runs on, or empty if no node runs it (it was never started, was passivated or stopped).
+   * Asks every node that runs the fleet (whose shard region the shard coordinator knows: a node
+   * that has only just started the fleet may be missed); during a hand-off the answer may name the
+   * old or the new node.
+   *
+   * @throws IllegalArgumentException if {@code key} is null or empty
+   * @since 0.3.0
+   */
+  CompletionStage<Optional<Address>> whereis(String key);
+
+  /**
+   * Stops the worker of {@code key} now (Electric's {@code remove_consumer}), through its shard as
+   * a passivation (the spec's stop message, if any, is its last message); the next message to the
+   * key starts it again, with its state from its factory. Completes when it has stopped, or at once
+   * if no node runs it.
+   *
+   * @return {@code true} if a worker ran and was stopped, {@code false} if none ran
+   * @throws IllegalArgumentException if {@code key} is null or empty
+   * @since 0.3.0
+   */
+  CompletionStage<Boolean> stop(String key);
+
+  /**
    * Changes the idle passivation of the fleet on every node, also for running workers: each worker
    * gets a new random extra idle time in {@code [0, jitter]}, so that enabling a shorter timeout
    * does not stop every idle worker at the same moment. {@code idle = Duration.ZERO} turns
-   * passivation off.
+   * passivation off. The setting is kept in Distributed Data: a node that starts the fleet later
+   * applies it too (instead of the spec's).
+   *
+   * @return a stage completed with the number of running workers that got the new setting, when
+   *     every node that runs the fleet has applied it
+   * @throws IllegalArgumentException if a duration is null or negative
+   * @since 0.3.0
+   */
+  CompletionStage<Integer> reconfigurePassivation(Duration idle, Duration jitter);
+
+  /**
+   * {@link #reconfigurePassivation} without the count.
    *
    * @return a stage completed when every node that runs the fleet has applied it
    * @throws IllegalArgumentException if a duration is null or negative
    */
-  CompletionStage<Done> setPassivation(Duration idle, Duration jitter);
+  default CompletionStage<Done> setPassivation(Duration idle, Duration jitter) {
+    return reconfigurePassivation(idle, jitter).thenApply(count -> Done.getInstance());
+  }
 
   /** The fleet's meters on this node. */
   FleetMetrics metrics();

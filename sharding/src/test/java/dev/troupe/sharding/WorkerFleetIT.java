@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -227,7 +228,10 @@ final class WorkerFleetIT {
     assertEquals(30, await(fleets.get(1).activeCount()));
 
     Duration jitter = Duration.ofSeconds(2);
-    await(fleets.get(2).setPassivation(Duration.ofMillis(500), jitter));
+    assertEquals(
+        30,
+        await(fleets.get(2).reconfigurePassivation(Duration.ofMillis(500), jitter)),
+        "every running worker got the new setting");
     Map<String, TestWorker.Stopped> stops = awaitStops(keys);
     long first = stops.values().stream().mapToLong(TestWorker.Stopped::stopNanos).min().orElse(0);
     long last = stops.values().stream().mapToLong(TestWorker.Stopped::stopNanos).max().orElse(0);
@@ -236,6 +240,68 @@ final class WorkerFleetIT {
         "stops spread over the jitter window, not all at once: " + (last - first) + " ns");
     Eventually.awaitAssert(
         TIMEOUT, "no worker left", () -> assertEquals(Set.of(), await(fleets.get(0).activeKeys())));
+  }
+
+  @Test
+  void aNodeThatStartsTheFleetLaterAppliesTheLatestPassivation() throws Exception {
+    FleetSpec<TestWorker.Command> spec = spec("late-suspend").withIdleTimeout(Duration.ZERO);
+    List<TroupeNode> nodes = cluster.get().liveNodes();
+    WorkerFleet<TestWorker.Command> first = WorkerFleet.start(nodes.get(0), spec);
+    WorkerFleet.start(nodes.get(1), spec);
+    assertEquals(0, await(first.reconfigurePassivation(Duration.ofMillis(300), Duration.ZERO)));
+
+    // The third node starts the fleet only now, with the spec's "never passivate"; once the ring
+    // moves shards to it, a worker there must stop when idle, as the setting says.
+    WorkerFleet.start(nodes.get(2), spec);
+    String late = nodes.get(2).address().toString();
+    String[] onLate = new String[1];
+    Eventually.awaitAssert(
+        Duration.ofSeconds(60),
+        "a worker runs on the node that started the fleet last",
+        () -> {
+          for (int k = 0; k < 60 && onLate[0] == null; k++) {
+            String key = "late-suspend-" + k;
+            if (late.equals(await(first.ask(key, TestWorker.Where::new, TIMEOUT)))) {
+              onLate[0] = key;
+            }
+          }
+          assertTrue(onLate[0] != null, "no key on " + late + " yet");
+        });
+    TestWorker.Stopped stopped = awaitStops(Set.of(onLate[0])).get(onLate[0]);
+    assertTrue(stopped.stopNanos() - stopped.lastNanos() >= Duration.ofMillis(300).toNanos());
+  }
+
+  @Test
+  void whereisNamesTheNodeOfARunningWorkerAndStopStopsItUntilItsNextMessage() throws Exception {
+    List<WorkerFleet<TestWorker.Command>> fleets =
+        startEverywhere(spec("handles").withIdleTimeout(Duration.ZERO));
+    String key = "handles-1";
+    assertEquals(Optional.empty(), await(fleets.get(1).whereis(key)), "never started");
+    assertEquals(false, await(fleets.get(2).stop(key)), "nothing to stop");
+
+    String host = await(fleets.get(0).ask(key, TestWorker.Where::new, TIMEOUT));
+    // whereis asks the nodes whose shard regions the coordinator knows: right after the fleet
+    // started, a region may still be registering.
+    Eventually.awaitAssert(
+        TIMEOUT,
+        "the worker's node, seen from any node",
+        () -> {
+          for (WorkerFleet<TestWorker.Command> fleet : fleets) {
+            assertEquals(host, await(fleet.whereis(key)).map(Object::toString).orElse(null));
+          }
+        });
+
+    assertEquals(true, await(fleets.get(2).stop(key)));
+    assertEquals(key, awaitStops(Set.of(key)).get(key).key());
+    assertEquals(Optional.empty(), await(fleets.get(0).whereis(key)), "stopped means gone");
+
+    fleets.get(1).tell(key, new TestWorker.Increment()); // the next message starts it again
+    Eventually.awaitAssert(
+        TIMEOUT,
+        "running again after a message",
+        () -> assertTrue(await(fleets.get(0).whereis(key)).isPresent()));
+    assertThrows(IllegalArgumentException.class, () -> fleets.get(0).whereis(""));
+    assertThrows(IllegalArgumentException.class, () -> fleets.get(0).stop(null));
   }
 
   @Test

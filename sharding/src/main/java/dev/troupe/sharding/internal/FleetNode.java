@@ -3,7 +3,10 @@ package dev.troupe.sharding.internal;
 import dev.troupe.core.TroupeSerializable;
 import dev.troupe.sharding.WorkerCrashedException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -18,6 +21,13 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.ddata.Key;
+import org.apache.pekko.cluster.ddata.LWWRegister;
+import org.apache.pekko.cluster.ddata.LWWRegisterKey;
+import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
+import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
 import org.apache.pekko.cluster.sharding.ShardRegion;
 import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -25,8 +35,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
  * INTERNAL API. One fleet's actor on one node ({@code /system/troupeFleet-<name>}): passivates idle
- * workers, applies passivation changes sent from any node, answers which keys run here, and
- * completes broadcast futures when a worker reports a crash.
+ * workers, applies passivation changes sent from any node (and keeps the latest in Distributed
+ * Data, for nodes that start the fleet later), answers which keys run here, stops one worker on
+ * request, and completes broadcast futures when a worker reports a crash.
  */
 public final class FleetNode extends AbstractBehavior<FleetNode.Command> {
   /*
@@ -48,9 +59,49 @@ public final class FleetNode extends AbstractBehavior<FleetNode.Command> {
   /** The protocol of a fleet's node actor. */
   public sealed interface Command {}
 
-  /** Applies new passivation settings on this node. */
-  public record SetPassivation(long idleMillis, long jitterMillis, ActorRef<Done> replyTo)
+  /**
+   * Applies new passivation settings on this node; answers with how many running workers got them.
+   */
+  public record SetPassivation(long idleMillis, long jitterMillis, ActorRef<Reconfigured> replyTo)
       implements Command, TroupeSerializable {}
+
+  /** The answer to {@link SetPassivation}: the running workers of the node that got it. */
+  public record Reconfigured(int workers) implements TroupeSerializable {}
+
+  /**
+   * The fleet's passivation setting in Distributed Data, for the nodes that start the fleet later.
+   */
+  public record Passivation(long idleMillis, long jitterMillis) implements TroupeSerializable {}
+
+  /**
+   * Stores {@code setting} as the fleet's passivation in Distributed Data; answers when written.
+   */
+  public record Publish(Passivation setting, ActorRef<Done> replyTo) implements Command {}
+
+  /** Asks whether the worker of {@code key} runs on this node. */
+  public record Where(String key, ActorRef<Here> replyTo) implements Command, TroupeSerializable {}
+
+  /** The answer to {@link Where}. */
+  public record Here(boolean running) implements TroupeSerializable {}
+
+  /**
+   * Stops the worker of {@code key} if it runs on this node (through its shard, as a passivation);
+   * answers once it has stopped, or at once if it does not run here.
+   */
+  public record StopWorker(String key, ActorRef<Stopped> replyTo)
+      implements Command, TroupeSerializable {}
+
+  /** The answer to {@link StopWorker}: whether a worker ran here and was stopped. */
+  public record Stopped(boolean wasRunning) implements TroupeSerializable {}
+
+  private record WorkerEnded(String key) implements Command {}
+
+  private record Changed(Replicator.SubscribeResponse<LWWRegister<Passivation>> response)
+      implements Command {}
+
+  private record Written(
+      Replicator.UpdateResponse<LWWRegister<Passivation>> response, ActorRef<Done> replyTo)
+      implements Command {}
 
   /** A worker failed while handling a broadcast message. */
   public record CrashReport(String broadcast, String key, String error)
@@ -83,6 +134,10 @@ public final class FleetNode extends AbstractBehavior<FleetNode.Command> {
   private final Duration sweepMax;
   private final ActorRef<FleetEnvelope> region;
   private final String fleet;
+  private Passivation applied; // the setting applied last (null: the spec's, from the start)
+  private final ReplicatorMessageAdapter<Command, LWWRegister<Passivation>> replicator;
+  private final Key<LWWRegister<Passivation>> passivationKey;
+  private final Map<String, List<ActorRef<Stopped>>> stopping = new HashMap<>();
 
   private FleetNode(
       ActorContext<Command> ctx,
@@ -94,10 +149,14 @@ public final class FleetNode extends AbstractBehavior<FleetNode.Command> {
       Duration sweepMin,
       Duration sweepMax,
       ActorRef<FleetEnvelope> region,
-      String fleet) {
+      String fleet,
+      ReplicatorMessageAdapter<Command, LWWRegister<Passivation>> replicator) {
     super(ctx);
     this.region = region;
     this.fleet = fleet;
+    this.replicator = replicator;
+    this.passivationKey = LWWRegisterKey.create("troupe-fleet-passivation-" + fleet);
+    replicator.subscribe(passivationKey, Changed::new);
     // Pekko's region sends Dropped(...) to deadLetters, which publishes it wrapped in a
     // DeadLetter; other paths publish Dropped itself. Listen for both.
     ctx.getSystem()
@@ -129,17 +188,20 @@ public final class FleetNode extends AbstractBehavior<FleetNode.Command> {
         ctx ->
             Behaviors.withTimers(
                 timers ->
-                    new FleetNode(
-                        ctx,
-                        timers,
-                        workers,
-                        metrics,
-                        broadcasts,
-                        typeKey,
-                        sweepMin,
-                        sweepMax,
-                        region,
-                        fleet)));
+                    DistributedData.<Command, LWWRegister<Passivation>>withReplicatorMessageAdapter(
+                        replicator ->
+                            new FleetNode(
+                                ctx,
+                                timers,
+                                workers,
+                                metrics,
+                                broadcasts,
+                                typeKey,
+                                sweepMin,
+                                sweepMax,
+                                region,
+                                fleet,
+                                replicator))));
   }
 
   /** The key of a broadcast future in the shared map. */
@@ -156,6 +218,12 @@ public final class FleetNode extends AbstractBehavior<FleetNode.Command> {
         .onMessage(GetKeys.class, this::onGetKeys)
         .onMessage(RegionState.class, this::onRegionState)
         .onMessage(WasDropped.class, this::onDropped)
+        .onMessage(Publish.class, this::onPublish)
+        .onMessage(Written.class, this::onWritten)
+        .onMessage(Changed.class, this::onChanged)
+        .onMessage(Where.class, this::onWhere)
+        .onMessage(StopWorker.class, this::onStopWorker)
+        .onMessage(WorkerEnded.class, this::onWorkerEnded)
         .build();
   }
 
@@ -212,18 +280,92 @@ public final class FleetNode extends AbstractBehavior<FleetNode.Command> {
   }
 
   private Behavior<Command> onSetPassivation(SetPassivation cmd) {
+    apply(new Passivation(cmd.idleMillis(), cmd.jitterMillis()));
+    cmd.replyTo().tell(new Reconfigured(workers.size()));
+    return this;
+  }
+
+  private void apply(Passivation setting) {
     workers.setPassivation(
-        Duration.ofMillis(cmd.idleMillis()).toNanos(),
-        Duration.ofMillis(cmd.jitterMillis()).toNanos());
+        Duration.ofMillis(setting.idleMillis()).toNanos(),
+        Duration.ofMillis(setting.jitterMillis()).toNanos());
+    applied = setting;
     scheduleSweep();
     getContext()
         .getLog()
         .info(
-            "Fleet [{}] passivation: idle {} ms, jitter {} ms",
-            typeKey.name(),
-            cmd.idleMillis(),
-            cmd.jitterMillis());
-    cmd.replyTo().tell(Done.getInstance());
+            "Fleet [{}] passivation: idle {} ms, jitter {} ms ({} running worker(s) here)",
+            fleet,
+            setting.idleMillis(),
+            setting.jitterMillis(),
+            workers.size());
+  }
+
+  private Behavior<Command> onPublish(Publish cmd) {
+    SelfUniqueAddress self = DistributedData.get(getContext().getSystem()).selfUniqueAddress();
+    replicator.askUpdate(
+        replyTo ->
+            new Replicator.Update<>(
+                passivationKey,
+                LWWRegister.create(self, cmd.setting()),
+                new Replicator.WriteMajority(Duration.ofSeconds(3)),
+                replyTo,
+                register -> register.withValue(self, cmd.setting())),
+        response -> new Written(response, cmd.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onWritten(Written msg) {
+    if (!(msg.response() instanceof Replicator.UpdateSuccess)) {
+      // Written here; gossip spreads it to the others (a timeout does not undo the local write).
+      getContext()
+          .getLog()
+          .debug("Fleet [{}] passivation: {}", fleet, msg.response().getClass().getSimpleName());
+    }
+    msg.replyTo().tell(Done.getInstance());
+    return this;
+  }
+
+  /** A node that starts the fleet after a setPassivation gets the setting from here. */
+  private Behavior<Command> onChanged(Changed msg) {
+    if (msg.response() instanceof Replicator.Changed<LWWRegister<Passivation>> changed) {
+      Passivation setting = changed.get(passivationKey).getValue();
+      if (!setting.equals(applied)) {
+        apply(setting);
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Command> onWhere(Where cmd) {
+    cmd.replyTo().tell(new Here(workers.isRunning(cmd.key())));
+    return this;
+  }
+
+  private Behavior<Command> onStopWorker(StopWorker cmd) {
+    LocalWorkers.Activity worker = workers.get(cmd.key());
+    if (worker == null) {
+      cmd.replyTo().tell(new Stopped(false));
+      return this;
+    }
+    List<ActorRef<Stopped>> waiting = stopping.get(cmd.key());
+    if (waiting == null) {
+      waiting = new ArrayList<>();
+      stopping.put(cmd.key(), waiting);
+      getContext().watchWith(worker.self, new WorkerEnded(cmd.key()));
+      worker.passivating = true;
+      worker.shard.tell(new ClusterSharding.Passivate<>(worker.self));
+      metrics.passivated();
+    }
+    waiting.add(cmd.replyTo());
+    return this;
+  }
+
+  private Behavior<Command> onWorkerEnded(WorkerEnded msg) {
+    List<ActorRef<Stopped>> waiting = stopping.remove(msg.key());
+    if (waiting != null) {
+      waiting.forEach(r -> r.tell(new Stopped(true)));
+    }
     return this;
   }
 

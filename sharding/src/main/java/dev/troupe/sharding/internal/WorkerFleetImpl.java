@@ -21,8 +21,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -360,26 +362,81 @@ public final class WorkerFleetImpl<M> implements WorkerFleet<M> {
   }
 
   @Override
-  public CompletionStage<Done> setPassivation(Duration idle, Duration jitter) {
+  public CompletionStage<Integer> reconfigurePassivation(Duration idle, Duration jitter) {
     requireNonNegative(idle, "idle");
     requireNonNegative(jitter, "jitter");
+    FleetNode.Passivation setting = new FleetNode.Passivation(idle.toMillis(), jitter.toMillis());
+    // First into Distributed Data (for the nodes that start the fleet later), then to every node
+    // that runs it now, each answering with its running workers.
+    return AskPattern.<FleetNode.Command, Done>ask(
+            nodeActor,
+            replyTo -> new FleetNode.Publish(setting, replyTo),
+            settings.queryTimeout().plusSeconds(4),
+            system.scheduler())
+        .thenCompose(
+            written ->
+                askAll(
+                    replyTo ->
+                        new FleetNode.SetPassivation(
+                            setting.idleMillis(), setting.jitterMillis(), replyTo.narrow())))
+        .thenApply(
+            answers ->
+                answers.values().stream()
+                    .mapToInt(a -> ((FleetNode.Reconfigured) a).workers())
+                    .sum());
+  }
+
+  @Override
+  public CompletionStage<Optional<Address>> whereis(String key) {
+    requireNonBlank(key, "key");
+    return askAll(replyTo -> new FleetNode.Where(key, replyTo.narrow()))
+        .thenApply(
+            answers ->
+                answers.entrySet().stream()
+                    .filter(a -> ((FleetNode.Here) a.getValue()).running())
+                    .map(Map.Entry::getKey)
+                    .findFirst());
+  }
+
+  @Override
+  public CompletionStage<Boolean> stop(String key) {
+    requireNonBlank(key, "key");
+    return askAll(replyTo -> new FleetNode.StopWorker(key, replyTo.narrow()))
+        .thenApply(
+            answers ->
+                answers.values().stream().anyMatch(a -> ((FleetNode.Stopped) a).wasRunning()));
+  }
+
+  /**
+   * Asks the FleetNode of every node that runs the fleet; completes with each node's answer by its
+   * address, or fails if one does not answer within the query timeout.
+   */
+  private CompletionStage<Map<Address, Object>> askAll(
+      Function<ActorRef<Object>, FleetNode.Command> question) {
+    Address self = Cluster.get(system).selfMember().address();
     return nodeActors()
         .thenCompose(
             actors -> {
-              List<CompletableFuture<Done>> acks = new ArrayList<>();
+              Map<Address, CompletableFuture<Object>> answers = new LinkedHashMap<>();
               for (ActorRef<FleetNode.Command> actor : actors) {
-                acks.add(
-                    AskPattern.<FleetNode.Command, Done>ask(
+                Address where =
+                    actor.path().address().hasGlobalScope() ? actor.path().address() : self;
+                answers.put(
+                    where,
+                    AskPattern.<FleetNode.Command, Object>ask(
                             actor,
-                            replyTo ->
-                                new FleetNode.SetPassivation(
-                                    idle.toMillis(), jitter.toMillis(), replyTo),
+                            replyTo -> question.apply(replyTo),
                             settings.queryTimeout(),
                             system.scheduler())
                         .toCompletableFuture());
               }
-              return CompletableFuture.allOf(acks.toArray(new CompletableFuture<?>[0]))
-                  .thenApply(done -> Done.getInstance());
+              return CompletableFuture.allOf(answers.values().toArray(new CompletableFuture<?>[0]))
+                  .thenApply(
+                      done -> {
+                        Map<Address, Object> result = new LinkedHashMap<>();
+                        answers.forEach((node, answer) -> result.put(node, answer.join()));
+                        return result;
+                      });
             });
   }
 

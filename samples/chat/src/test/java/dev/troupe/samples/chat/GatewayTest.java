@@ -20,7 +20,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -75,8 +74,18 @@ final class GatewayTest {
     }
 
     @Override
-    public CompletionStage<Done> setPassivation(Duration idle, Duration jitter) {
-      return CompletableFuture.completedFuture(Done.getInstance());
+    public CompletionStage<Integer> reconfigurePassivation(Duration idle, Duration jitter) {
+      return CompletableFuture.completedFuture(0);
+    }
+
+    @Override
+    public CompletionStage<java.util.Optional<org.apache.pekko.actor.Address>> whereis(String key) {
+      throw new UnsupportedOperationException("not used by the gateway");
+    }
+
+    @Override
+    public CompletionStage<Boolean> stop(String key) {
+      throw new UnsupportedOperationException("not used by the gateway");
     }
 
     @Override
