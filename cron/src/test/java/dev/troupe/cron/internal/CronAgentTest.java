@@ -45,28 +45,7 @@ final class CronAgentTest {
     memberA = kit.createTestProbe();
     memberB = kit.createTestProbe();
     reports = kit.createTestProbe();
-    CronAgent.Recipients recipients =
-        new CronAgent.Recipients() {
-          @Override
-          public String self() {
-            return SELF;
-          }
-
-          @Override
-          public Optional<ActorRef<CronTick>> named(String name) {
-            return name.equals("target") ? Optional.of(named.ref()) : Optional.empty();
-          }
-
-          @Override
-          public List<ActorRef<CronTick>> localMembers(String group) {
-            return group.equals("group") ? List.of(memberA.ref(), memberB.ref()) : List.of();
-          }
-
-          @Override
-          public Optional<ActorRef<CronTick>> pick(String group) {
-            return Optional.empty();
-          }
-        };
+    CronAgent.Recipients recipients = recipients(List.of(memberA.ref(), memberB.ref()));
     agent =
         kit.spawn(
             CronAgent.create(
@@ -123,7 +102,7 @@ final class CronAgentTest {
       ActorRef<CronAgent.Command> confirming =
           kit.spawn(
               CronAgent.create(
-                  namedOnly(),
+                  recipients(List.of()),
                   store,
                   CronTimer.pekko(kit.system().scheduler(), kit.system().executionContext()),
                   java.time.Clock.systemUTC(),
@@ -158,8 +137,8 @@ final class CronAgentTest {
     }
   }
 
-  /** Recipients with only the named target, for agents made by a test itself. */
-  private CronAgent.Recipients namedOnly() {
+  /** The test's recipients: the probe {@code named} as "target", and {@code group}'s members. */
+  private CronAgent.Recipients recipients(List<ActorRef<CronTick>> group) {
     return new CronAgent.Recipients() {
       @Override
       public String self() {
@@ -172,12 +151,12 @@ final class CronAgentTest {
       }
 
       @Override
-      public List<ActorRef<CronTick>> localMembers(String group) {
-        return List.of();
+      public List<ActorRef<CronTick>> localMembers(String g) {
+        return g.equals("group") ? group : List.of();
       }
 
       @Override
-      public Optional<ActorRef<CronTick>> pick(String group) {
+      public Optional<ActorRef<CronTick>> pick(String g) {
         return Optional.empty();
       }
     };

@@ -292,21 +292,8 @@ final class CronSchedulerTest {
     store.notRun(List.of(new NotRun("catch-up", T0, "*", "delivered", "old")), oldToken);
     store.notRun(List.of(new NotRun("skip", T0, "*", "delivered", "old")), oldToken);
     store.saveJob(job("catch-up", "* * * * *"), false);
-    JobDefinition skip = job("skip", "* * * * *");
     store.saveJob(
-        new JobDefinition(
-            skip.name(),
-            skip.spec(),
-            skip.zone(),
-            skip.scope(),
-            skip.target(),
-            null,
-            MisfirePolicy.SKIP,
-            60_000,
-            OverlapPolicy.SKIP,
-            0,
-            0),
-        false);
+        misfire(job("skip", "* * * * *"), MisfirePolicy.SKIP, 60_000, OverlapPolicy.SKIP), false);
     clock.set(T0.plusSeconds(200));
 
     scheduler();
@@ -327,18 +314,23 @@ final class CronSchedulerTest {
   }
 
   private static JobDefinition catchUp(String name, String spec, long windowMillis) {
+    return misfire(job(name, spec), MisfirePolicy.CATCH_UP, windowMillis, OverlapPolicy.ALLOW);
+  }
+
+  private static JobDefinition misfire(
+      JobDefinition d, MisfirePolicy policy, long windowMillis, OverlapPolicy overlap) {
     return new JobDefinition(
-        name,
-        spec,
-        "UTC",
-        CronScope.CLUSTER,
-        "target",
-        null,
-        MisfirePolicy.CATCH_UP,
+        d.name(),
+        d.spec(),
+        d.zone(),
+        d.scope(),
+        d.target(),
+        d.targetGroup(),
+        policy,
         windowMillis,
-        OverlapPolicy.ALLOW,
-        0,
-        0);
+        overlap,
+        d.awaitMillis(),
+        d.jitterMillis());
   }
 
   @Test
