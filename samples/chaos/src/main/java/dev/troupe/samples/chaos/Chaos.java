@@ -27,6 +27,9 @@ public final class Chaos {
       System.out.println("tier-b: " + Scenarios.TIER_B + " (about 12 minutes)");
       System.out.println("tier-c: " + Scenarios.TIER_C + " (root: network namespaces)");
       System.out.println("soak: tier-a, each scenario 20 times (--repeat N; about an hour)");
+      System.out.println(
+          "cron-catch-up: in no tier; 20 SIGKILLs (--rounds N) of the cron scheduler's node"
+              + " under CATCH_UP jobs (about 10 minutes)");
       return;
     }
     long seed = System.nanoTime();
@@ -72,7 +75,14 @@ public final class Chaos {
     System.out.println("chaos: seed " + seed + " (rerun with --seed " + seed + ")");
     List<Outcome> outcomes = new ArrayList<>();
     for (String name : names) {
-      int r = rounds > 0 ? rounds : name.equals("random-failovers") ? 10 : 3;
+      int r =
+          rounds > 0
+              ? rounds
+              : switch (name) {
+                case "random-failovers" -> 10;
+                case "cron-catch-up" -> 20;
+                default -> 3;
+              };
       for (int k = 0; k < repeat; k++) {
         if (repeat > 1) {
           System.out.println("chaos: " + name + " run " + (k + 1) + " of " + repeat);

@@ -7,11 +7,13 @@ import dev.troupe.core.storage.Storage;
 import dev.troupe.cron.Cron;
 import dev.troupe.cron.CronJob;
 import dev.troupe.cron.CronTick;
+import dev.troupe.cron.MisfirePolicy;
 import dev.troupe.cron.SchedulerEvent;
 import dev.troupe.daemons.DaemonSpec;
 import dev.troupe.daemons.Daemons;
 import dev.troupe.daemons.Launcher;
 import dev.troupe.testkit.ChildNode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,12 +29,18 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * The {@code main} of a chaos node JVM: a Troupe node ({@link ChildNode}: started by the harness,
  * reports membership on stdout) that, on the command {@code workload}, runs every guarantee under
  * test at once: {@value #DAEMONS} daemons that beat with fenced writes, a cron tick receiver, a
- * lock contender and an acknowledged-write client. {@code schedule-cron} (sent to one node)
- * schedules {@value #JOBS} cluster jobs firing every second.
+ * lock contender and an acknowledged-write client. {@code schedule-cron [MISFIRE]} (sent to one
+ * node) schedules {@value #JOBS} cluster jobs firing every second, with the job builder's default
+ * misfire policy or the one named ({@code schedule-cron CATCH_UP}: catch-up window {@link
+ * #CATCH_UP_WINDOW}).
  */
 public final class ChaosNode {
   static final int DAEMONS = 10;
   static final int JOBS = 10;
+
+  /** The catch-up window of CATCH_UP jobs: far longer than a failover (~10–20 s). */
+  static final Duration CATCH_UP_WINDOW = Duration.ofSeconds(60);
+
   static final WorkerGroup<CronTick> TICKS = WorkerGroup.of("chaos-ticks", CronTick.class);
 
   private ChaosNode() {}
@@ -150,12 +158,22 @@ public final class ChaosNode {
             .collect(java.util.stream.Collectors.joining(",")));
   }
 
+  /**
+   * Schedules the jobs {@code c-0..c-9}; {@code argument} is empty (the builder's misfire policy)
+   * or a {@link MisfirePolicy} name.
+   */
   private static void scheduleCron(TroupeNode node, String argument) {
     Cron cron = Cron.get(node);
     for (int i = 0; i < JOBS; i++) {
-      cron.schedule(CronJob.builder("c-" + i).spec("* * * * * *").targetGroup(TICKS).build())
-          .toCompletableFuture()
-          .join();
+      CronJob.Builder job = CronJob.builder("c-" + i).spec("* * * * * *").targetGroup(TICKS);
+      if (!argument.isBlank()) {
+        MisfirePolicy misfire = MisfirePolicy.valueOf(argument.trim());
+        job.misfire(misfire);
+        if (misfire == MisfirePolicy.CATCH_UP) {
+          job.catchUpWindow(CATCH_UP_WINDOW);
+        }
+      }
+      cron.schedule(job.build()).toCompletableFuture().join();
     }
     ChildNode.emit("CRON", "scheduled");
   }

@@ -2,6 +2,7 @@ package dev.troupe.samples.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.troupe.cron.MisfirePolicy;
 import dev.troupe.testkit.ProcessCluster;
 import dev.troupe.testkit.ProcessCluster.NodeProcess;
 import java.io.IOException;
@@ -55,7 +56,7 @@ final class ChaosRun implements AutoCloseable {
 
   /** Starts {@code size} nodes with the workload, schedules the cron jobs, waits for all of it. */
   static ChaosRun start(String scenario, int size) {
-    return start(scenario, size, null);
+    return start(scenario, size, (Netns) null);
   }
 
   /**
@@ -71,6 +72,19 @@ final class ChaosRun implements AutoCloseable {
    * nodes in namespaces reach directly on the bridge rather than through a proxy.
    */
   static ChaosRun start(String scenario, int size, Netns netns, ThrowawayPostgres pg) {
+    return start(scenario, size, netns, pg, null);
+  }
+
+  /**
+   * Like {@link #start(String, int)}, with the cron jobs {@code c-0..c-9} under {@code misfire}
+   * (CATCH_UP: with {@link ChaosNode#CATCH_UP_WINDOW}).
+   */
+  static ChaosRun start(String scenario, int size, MisfirePolicy misfire) {
+    return start(scenario, size, null, null, misfire);
+  }
+
+  private static ChaosRun start(
+      String scenario, int size, Netns netns, ThrowawayPostgres pg, MisfirePolicy misfire) {
     String id =
         scenario + "_" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMddHHmmssSSS"));
     Database database =
@@ -133,7 +147,7 @@ final class ChaosRun implements AutoCloseable {
         run.startWorkload(node);
       }
       NodeProcess first = cluster.aliveNodes().get(0);
-      first.send("schedule-cron");
+      first.send("schedule-cron" + (misfire == null ? "" : " " + misfire.name()));
       first.awaitLine(l -> l.equals("TROUPE-CRON scheduled"), TIMEOUT);
       run.await(
           "every daemon beating and every job ticking",
@@ -312,6 +326,30 @@ final class ChaosRun implements AutoCloseable {
     }
   }
 
+  /**
+   * The cron scheduler running now, by the witness: the take-over ({@code scheduler_start}) with
+   * the highest token, waited for until its node is alive and it has not stopped.
+   */
+  JsonNode awaitScheduler() {
+    await("a running cron scheduler", events -> currentScheduler(events).isPresent());
+    return currentScheduler(events()).orElseThrow();
+  }
+
+  private java.util.Optional<JsonNode> currentScheduler(List<JsonNode> events) {
+    java.util.Optional<JsonNode> latest =
+        of(events, "scheduler_start").stream()
+            .max(java.util.Comparator.comparingLong(e -> e.get("epoch").asLong()));
+    return latest.filter(
+        start ->
+            cluster.aliveNodes().stream()
+                    .anyMatch(n -> n.name().equals(start.path("node").asText()))
+                && of(events, "scheduler_stop").stream()
+                    .noneMatch(
+                        stop ->
+                            stop.get("epoch").asLong() == start.get("epoch").asLong()
+                                && stop.path("pid").asLong() == start.path("pid").asLong()));
+  }
+
   /** Waits for the first witness event that {@code match} accepts, and returns it. */
   JsonNode awaitEvent(String what, Predicate<JsonNode> match) {
     await(what, events -> events.stream().anyMatch(match));
@@ -392,6 +430,15 @@ final class ChaosRun implements AutoCloseable {
 
   Checker.Result check() {
     return Checker.check(dir);
+  }
+
+  /**
+   * Stops every node now (SIGKILL) and logs {@code stop-all} in {@code driver.jsonl}: the end of
+   * the run for the checker's CATCH_UP instants. The database stays for the check.
+   */
+  void stopNodes() {
+    driver("stop-all", "every node", System.currentTimeMillis());
+    cluster.close();
   }
 
   @Override

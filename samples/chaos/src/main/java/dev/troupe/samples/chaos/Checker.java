@@ -12,6 +12,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -21,17 +22,39 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * The offline checker: reads the witness lines of every node log in a run directory and the
  * database the run used, and computes what the guarantees promise — lost acknowledged writes,
  * duplicate and unrecorded cron fires, fenced writes accepted from a replaced daemon instance or
- * lock holder — and the longest service gaps. {@code java ... Checker <run-dir>} re-checks a saved
+ * lock holder — and the longest service gaps; for CATCH_UP jobs, that every scheduled second was
+ * delivered exactly once ({@link CatchUp}). {@code java ... Checker <run-dir>} re-checks a saved
  * run.
  */
 public final class Checker {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** {@code troupe.cron.misfire-threshold} as shipped: a tick later than this is a catch-up. */
+  static final long MISFIRE_THRESHOLD_MILLIS = 1000;
+
+  /** CATCH_UP instants this close to the end of the run are not judged (still on their way). */
+  static final long CATCH_UP_TAIL_MILLIS = 5000;
+
+  /** The only spec the CATCH_UP check walks: every second, as the harness's jobs fire. */
+  private static final String EVERY_SECOND = "* * * * * *";
+
+  private static final int MAX_EVIDENCE = 40;
+
+  /** The detail of a claim a successor closed as delivered: its node had marked it (CronStore). */
+  private static final String MARKED_UNREPORTED = "its node marked it delivered";
+
+  private static final Pattern ADOPTED =
+      Pattern.compile("(\\d+) undelivered CATCH_UP claim\\(s\\) delivered again");
+  private static final Pattern NO_REPORT =
+      Pattern.compile("no report for \\[[^\\]]+\\] at \\S+: delivering it again");
 
   /** What one run showed. Violations are the guarantees broken; the rest are measurements. */
   public record Result(
@@ -59,7 +82,8 @@ public final class Checker {
       Overlap lockBelief,
       Overlap schedulerBelief,
       Overlap workerBelief,
-      int lostUpdates) {
+      int lostUpdates,
+      CatchUp catchUp) {
 
     /** The broken guarantees, in words; empty when the run kept every promise. */
     public List<String> violations() {
@@ -124,10 +148,92 @@ public final class Checker {
       if (lostUpdates > 0) {
         v.add(lostUpdates + " read-modify-write update(s) lost (counters below their rows)");
       }
+      if (!catchUp.jobs().isEmpty()) {
+        if (catchUp.missed() > 0) {
+          v.add(
+              catchUp.missed()
+                  + " CATCH_UP instant(s) never delivered (no tick witnessed on any node)");
+        }
+        if (catchUp.twice() > 0) {
+          v.add(catchUp.twice() + " CATCH_UP instant(s) delivered more than once");
+        }
+        if (catchUp.instants() == 0) {
+          v.add("the CATCH_UP jobs delivered nothing to check");
+        }
+      }
       if (ackedWrites == 0 || ticks == 0 || daemonBeats == 0 || lockWrites == 0) {
         v.add("a workload produced nothing (acks, ticks, beats or lock writes is 0)");
       }
       return v;
+    }
+  }
+
+  /**
+   * Issue 19's measure, for the CATCH_UP jobs (read from {@code troupe_cron_job}): every second
+   * from a job's first delivered instant until {@link #CATCH_UP_TAIL_MILLIS} before the end of the
+   * run (the driver's {@code stop-all}, else the last witness line) must have been delivered — a
+   * {@code tick} witness line on some node — exactly once, whatever the database says.
+   *
+   * @param jobs the CATCH_UP jobs checked
+   * @param instants the scheduled instants judged, over all of them
+   * @param missed instants without a delivery witness (violation)
+   * @param missedMarked of those, the instants whose row says a node marked them (delivering, or
+   *     closed as delivered by a successor): the node died between its mark and the tick
+   * @param twice instants delivered more than once (violation)
+   * @param late instants first delivered more than {@link #MISFIRE_THRESHOLD_MILLIS} after their
+   *     instant: the catch-ups
+   * @param maxLatenessMillis the latest first delivery
+   * @param outOfOrder instants first delivered before an earlier instant of their job was (CATCH_UP
+   *     promises the late ones in order); information
+   * @param markedUnreported judged instants whose row a successor closed as {@code delivered}
+   *     because the delivering node had marked it but the report died with the scheduler (or still
+   *     {@code delivering} at the end): the database's word that a tick left
+   * @param log what the schedulers' log lines say they handed out again
+   * @param evidence each missed or doubled instant (at most {@value #MAX_EVIDENCE}) with its
+   *     deliveries, its {@code troupe_cron_run} row and the faults around it; the first five
+   *     instants out of order; the jobs not checked
+   */
+  public record CatchUp(
+      List<String> jobs,
+      int instants,
+      int missed,
+      int missedMarked,
+      int twice,
+      int late,
+      long maxLatenessMillis,
+      int outOfOrder,
+      int markedUnreported,
+      SchedulerLog log,
+      List<String> evidence) {
+    static final CatchUp NONE =
+        new CatchUp(List.of(), 0, 0, 0, 0, 0, 0, 0, 0, SchedulerLog.UNKNOWN, List.of());
+  }
+
+  /**
+   * CATCH_UP claims handed out again, from the schedulers' INFO lines in the node logs; -1 each
+   * when no take-over line says it (the logs do not carry them).
+   *
+   * @param adopted a predecessor's claims that no node had marked, delivered again by its successor
+   *     ("N undelivered CATCH_UP claim(s) delivered again" at each take-over)
+   * @param deliveredAgain deliveries without a report in time, sent again through the current owner
+   *     ("no report for [job] at instant: delivering it again")
+   */
+  public record SchedulerLog(int adopted, int deliveredAgain) {
+    static final SchedulerLog UNKNOWN = new SchedulerLog(-1, -1);
+
+    @Override
+    public String toString() {
+      return adopted < 0
+          ? "not in the logs"
+          : adopted + " adopted by a successor, " + deliveredAgain + " sent again without a report";
+    }
+  }
+
+  /** One row of {@code troupe_cron_run} for a CLUSTER job's instant. */
+  record CronRow(String outcome, long token, String detail) {
+    @Override
+    public String toString() {
+      return outcome + " (token " + token + (detail == null ? "" : ", '" + detail + "'") + ")";
     }
   }
 
@@ -140,6 +246,31 @@ public final class Checker {
     }
     Result result = check(Path.of(args[0]));
     System.out.println(result);
+    CatchUp catchUp = result.catchUp();
+    if (!catchUp.jobs().isEmpty()) {
+      System.out.println(
+          "CATCH_UP "
+              + catchUp.jobs()
+              + ": "
+              + catchUp.instants()
+              + " instants, "
+              + catchUp.missed()
+              + " missed ("
+              + catchUp.missedMarked()
+              + " marked by a node that died), "
+              + catchUp.twice()
+              + " twice, "
+              + catchUp.late()
+              + " late (longest "
+              + catchUp.maxLatenessMillis()
+              + " ms), "
+              + catchUp.outOfOrder()
+              + " out of order, "
+              + catchUp.markedUnreported()
+              + " closed as delivered by a successor; claims handed out again: "
+              + catchUp.log());
+      catchUp.evidence().forEach(line -> System.out.println("  " + line));
+    }
     System.out.println(result.violations().isEmpty() ? "OK" : "VIOLATIONS " + result.violations());
     System.exit(result.violations().isEmpty() ? 0 : 1);
   }
@@ -149,7 +280,8 @@ public final class Checker {
     List<JsonNode> events = witness(runDir);
     String url = read(runDir.resolve("db.url")).trim();
     Set<String> stored = new HashSet<>();
-    Map<String, Map<Long, String>> runs = new HashMap<>();
+    Map<String, Map<Long, CronRow>> runs = new HashMap<>();
+    Map<String, String> catchUpJobs = new TreeMap<>();
     Map<String, Long> counters = new HashMap<>();
     Map<String, Long> rowsPerKey = new HashMap<>();
     try (Connection c = DriverManager.getConnection(url)) {
@@ -157,7 +289,7 @@ public final class Checker {
       // reading the counters and counting the rows would look like a lost update.
       c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
       c.setAutoCommit(false);
-      readDatabase(c, counters, rowsPerKey, stored, runs);
+      readDatabase(c, counters, rowsPerKey, stored, runs, catchUpJobs);
       c.commit();
     } catch (SQLException e) {
       throw new IllegalStateException("cannot read the run's database " + url + ": " + e, e);
@@ -196,7 +328,7 @@ public final class Checker {
     int unwitnessed = 0;
     for (var job : delivered.entrySet()) {
       TreeMap<Long, Integer> instants = (TreeMap<Long, Integer>) job.getValue();
-      Map<Long, String> outcomes = runs.getOrDefault(job.getKey(), Map.of());
+      Map<Long, CronRow> outcomes = runs.getOrDefault(job.getKey(), Map.of());
       for (int n : instants.values()) {
         duplicates += n > 1 ? n - 1 : 0;
       }
@@ -204,7 +336,8 @@ public final class Checker {
         if (instants.containsKey(at)) {
           continue;
         }
-        String outcome = outcomes.get(at);
+        CronRow row = outcomes.get(at);
+        String outcome = row == null ? null : row.outcome();
         if (outcome == null || outcome.equals("claimed")) {
           unrecorded++;
         } else if (outcome.equals("delivered") || outcome.equals("completed")) {
@@ -254,7 +387,16 @@ public final class Checker {
         lockBeliefOverlap(events),
         schedulerBeliefOverlap(events),
         workerBeliefOverlap(events),
-        lostUpdates(counters, rowsPerKey));
+        lostUpdates(counters, rowsPerKey),
+        catchUpJobs.isEmpty()
+            ? CatchUp.NONE
+            : catchUp(
+                catchUpJobs,
+                ticks,
+                runEnd(runDir, events),
+                runs,
+                driver(runDir),
+                schedulerLog(runDir)));
   }
 
   private static void readDatabase(
@@ -262,7 +404,8 @@ public final class Checker {
       Map<String, Long> counters,
       Map<String, Long> rowsPerKey,
       Set<String> stored,
-      Map<String, Map<Long, String>> runs)
+      Map<String, Map<Long, CronRow>> runs,
+      Map<String, String> catchUpJobs)
       throws SQLException {
     try (Statement s = c.createStatement()) {
       try (ResultSet rs = s.executeQuery("SELECT k, n FROM chaos_counter")) {
@@ -282,13 +425,294 @@ public final class Checker {
       }
       try (ResultSet rs =
           s.executeQuery(
-              "SELECT job, scheduled_at, outcome FROM troupe_cron_run WHERE job LIKE 'c-%'")) {
+              "SELECT job, scheduled_at, outcome, token, detail FROM troupe_cron_run"
+                  + " WHERE job LIKE 'c-%'")) {
         while (rs.next()) {
           runs.computeIfAbsent(rs.getString(1), j -> new HashMap<>())
-              .put(rs.getLong(2), rs.getString(3));
+              .put(rs.getLong(2), new CronRow(rs.getString(3), rs.getLong(4), rs.getString(5)));
+        }
+      }
+      try (ResultSet rs = s.executeQuery("SELECT name, definition FROM troupe_cron_job")) {
+        while (rs.next()) {
+          try {
+            JsonNode definition = JSON.readTree(rs.getString(2));
+            if (definition.path("misfire").asText().equals("CATCH_UP")) {
+              catchUpJobs.put(rs.getString(1), definition.path("spec").asText());
+            }
+          } catch (IOException e) {
+            throw new SQLException("unreadable definition of job " + rs.getString(1), e);
+          }
         }
       }
     }
+  }
+
+  /**
+   * The CATCH_UP check over {@code ticks} (every {@code tick} witness line) for {@code jobs} (name
+   * to spec): see {@link CatchUp}. {@code end} is the end of the run, {@code runs} the jobs' rows
+   * of {@code troupe_cron_run}, {@code faults} the driver's lines (for the evidence), {@code log}
+   * what the scheduler logs say.
+   */
+  static CatchUp catchUp(
+      Map<String, String> jobs,
+      List<JsonNode> ticks,
+      long end,
+      Map<String, Map<Long, CronRow>> runs,
+      List<JsonNode> faults,
+      SchedulerLog log) {
+    Map<String, TreeMap<Long, List<JsonNode>>> deliveries = new TreeMap<>();
+    for (JsonNode e : ticks) {
+      if (jobs.containsKey(e.get("name").asText())) {
+        deliveries
+            .computeIfAbsent(e.get("name").asText(), j -> new TreeMap<>())
+            .computeIfAbsent(e.get("at").asLong(), at -> new ArrayList<>())
+            .add(e);
+      }
+    }
+    List<String> checked = new ArrayList<>();
+    List<String> evidence = new ArrayList<>();
+    List<String> unchecked = new ArrayList<>();
+    int instants = 0;
+    int missed = 0;
+    int missedMarked = 0;
+    int twice = 0;
+    int late = 0;
+    int markedUnreported = 0;
+    int outOfOrder = 0;
+    List<String> orderEvidence = new ArrayList<>();
+    long maxLateness = 0;
+    long last = end - CATCH_UP_TAIL_MILLIS;
+    for (Map.Entry<String, String> job : jobs.entrySet()) {
+      if (!job.getValue().trim().replaceAll("\\s+", " ").equals(EVERY_SECOND)) {
+        unchecked.add(
+            "not checked: " + job.getKey() + " (spec '" + job.getValue() + "', not every second)");
+        continue;
+      }
+      checked.add(job.getKey());
+      TreeMap<Long, List<JsonNode>> byInstant = deliveries.get(job.getKey());
+      if (byInstant == null) {
+        continue;
+      }
+      Map<Long, CronRow> rows = runs.getOrDefault(job.getKey(), Map.of());
+      TreeMap<Long, Long> firstDeliveries = new TreeMap<>(); // instant -> its first delivery
+      long latestSoFar = Long.MIN_VALUE;
+      for (long at = byInstant.firstKey(); at <= last; at += 1000) {
+        instants++;
+        CronRow row = rows.get(at);
+        boolean marked =
+            row != null
+                && (row.outcome().equals("delivering")
+                    || (row.outcome().equals("delivered")
+                        && row.detail() != null
+                        && row.detail().startsWith(MARKED_UNREPORTED)));
+        if (marked) {
+          markedUnreported++;
+        }
+        List<JsonNode> got = byInstant.getOrDefault(at, List.of());
+        if (got.isEmpty()) {
+          missed++;
+          if (marked) {
+            missedMarked++;
+          }
+          if (evidence.size() < MAX_EVIDENCE) {
+            evidence.add(
+                "missed "
+                    + job.getKey()
+                    + " at "
+                    + Instant.ofEpochMilli(at)
+                    + ": no tick witnessed; troupe_cron_run: "
+                    + (rows.containsKey(at) ? rows.get(at) : "no row")
+                    + "; neighbours delivered by "
+                    + deliverers(byInstant.get(at - 1000))
+                    + " / "
+                    + deliverers(byInstant.get(at + 1000))
+                    + faultsAround(faults, at));
+          }
+          continue;
+        }
+        long first = Long.MAX_VALUE;
+        for (JsonNode e : got) {
+          first = Math.min(first, e.get("t").asLong());
+        }
+        if (first < latestSoFar) {
+          outOfOrder++;
+          if (orderEvidence.size() < 5) {
+            long overtaken = 0;
+            long earliest = Long.MAX_VALUE;
+            for (Map.Entry<Long, Long> earlier : firstDeliveries.entrySet()) {
+              if (earlier.getValue() > first) {
+                overtaken++;
+                earliest = Math.min(earliest, earlier.getKey());
+              }
+            }
+            orderEvidence.add(
+                "out of order "
+                    + job.getKey()
+                    + " at "
+                    + Instant.ofEpochMilli(at)
+                    + ": delivered "
+                    + (first - at)
+                    + " ms after it, before "
+                    + overtaken
+                    + " earlier instant(s) from "
+                    + Instant.ofEpochMilli(earliest)
+                    + " (delivered up to "
+                    + (latestSoFar - first)
+                    + " ms later)");
+          }
+        }
+        firstDeliveries.put(at, first);
+        latestSoFar = Math.max(latestSoFar, first);
+        long lateness = first - at;
+        maxLateness = Math.max(maxLateness, lateness);
+        if (lateness > MISFIRE_THRESHOLD_MILLIS) {
+          late++;
+        }
+        if (got.size() > 1) {
+          twice++;
+          if (evidence.size() < MAX_EVIDENCE) {
+            List<String> each = new ArrayList<>();
+            for (JsonNode e : got) {
+              each.add(
+                  e.path("node").asText()
+                      + " pid "
+                      + e.path("pid").asText()
+                      + " token "
+                      + e.get("epoch").asLong()
+                      + " after "
+                      + (e.get("t").asLong() - at)
+                      + " ms");
+            }
+            evidence.add(
+                "twice "
+                    + job.getKey()
+                    + " at "
+                    + Instant.ofEpochMilli(at)
+                    + ": "
+                    + String.join(", ", each)
+                    + "; troupe_cron_run: "
+                    + (rows.containsKey(at) ? rows.get(at) : "no row")
+                    + faultsAround(faults, at));
+          }
+        }
+      }
+    }
+    if (missed + twice > evidence.size()) {
+      evidence.add("... and " + (missed + twice - evidence.size()) + " more");
+    }
+    evidence.addAll(orderEvidence);
+    if (outOfOrder > orderEvidence.size()) {
+      evidence.add("... and " + (outOfOrder - orderEvidence.size()) + " more out of order");
+    }
+    evidence.addAll(unchecked);
+    return new CatchUp(
+        List.copyOf(checked),
+        instants,
+        missed,
+        missedMarked,
+        twice,
+        late,
+        maxLateness,
+        outOfOrder,
+        markedUnreported,
+        log,
+        evidence);
+  }
+
+  private static String deliverers(List<JsonNode> ticks) {
+    if (ticks == null || ticks.isEmpty()) {
+      return "nobody";
+    }
+    List<String> nodes = new ArrayList<>();
+    ticks.forEach(e -> nodes.add(e.path("node").asText() + " (token " + e.get("epoch") + ")"));
+    return String.join(" and ", nodes);
+  }
+
+  /** The driver's last fault before {@code at} and first one after it, for the evidence. */
+  private static String faultsAround(List<JsonNode> faults, long at) {
+    JsonNode before = null;
+    JsonNode after = null;
+    for (JsonNode f : faults) {
+      long t = f.get("t").asLong();
+      if (t <= at && (before == null || t > before.get("t").asLong())) {
+        before = f;
+      } else if (t > at && (after == null || t < after.get("t").asLong())) {
+        after = f;
+      }
+    }
+    return "; faults around it: "
+        + (before == null
+            ? "none before"
+            : describe(before) + " " + (at - before.get("t").asLong()) + " ms before")
+        + ", "
+        + (after == null
+            ? "none after"
+            : describe(after) + " " + (after.get("t").asLong() - at) + " ms after");
+  }
+
+  private static String describe(JsonNode fault) {
+    return fault.path("fault").asText() + " " + fault.path("target").asText();
+  }
+
+  /** The end of the run: the driver's last {@code stop-all}, else the last witness line. */
+  static long runEnd(Path runDir, List<JsonNode> events) {
+    long end = Long.MIN_VALUE;
+    for (JsonNode f : driver(runDir)) {
+      if (f.path("fault").asText().equals("stop-all")) {
+        end = Math.max(end, f.get("t").asLong());
+      }
+    }
+    if (end != Long.MIN_VALUE) {
+      return end;
+    }
+    for (JsonNode e : events) {
+      end = Math.max(end, e.get("t").asLong());
+    }
+    return end;
+  }
+
+  /** The fault driver's lines ({@code driver.jsonl}); empty when it applied none. */
+  static List<JsonNode> driver(Path runDir) {
+    Path file = runDir.resolve("driver.jsonl");
+    List<JsonNode> faults = new ArrayList<>();
+    if (!Files.exists(file)) {
+      return faults;
+    }
+    for (String line : read(file).split("\n")) {
+      if (!line.isBlank()) {
+        try {
+          faults.add(JSON.readTree(line));
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    }
+    return faults;
+  }
+
+  /**
+   * What the schedulers' log lines in the node logs of {@code runDir} say: {@link SchedulerLog}.
+   */
+  static SchedulerLog schedulerLog(Path runDir) {
+    int adopted = 0;
+    int again = 0;
+    boolean seen = false;
+    try (Stream<Path> files = Files.list(runDir)) {
+      for (Path log : files.filter(p -> p.toString().endsWith(".log")).toList()) {
+        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+          Matcher m = ADOPTED.matcher(line);
+          if (m.find()) {
+            seen = true;
+            adopted += Integer.parseInt(m.group(1));
+          } else if (NO_REPORT.matcher(line).find()) {
+            again++;
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return seen ? new SchedulerLog(adopted, again) : SchedulerLog.UNKNOWN;
   }
 
   /**

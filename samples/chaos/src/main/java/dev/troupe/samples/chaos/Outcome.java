@@ -44,6 +44,42 @@ record Outcome(
             "cron instants claimed but never delivered (a miss: the claiming scheduler died;"
                 + " known gap until issue 19's catch-up)",
             Integer.toString(check.claimedUndelivered())));
+    Checker.CatchUp catchUp = check.catchUp();
+    if (!catchUp.jobs().isEmpty()) {
+      all.add(
+          zero(
+              "CATCH_UP instants missed (no delivery witnessed, whatever the database says)",
+              catchUp.missed(),
+              catchUp.instants()
+                  + " instants of "
+                  + catchUp.jobs().size()
+                  + " job(s) checked; "
+                  + catchUp.missedMarked()
+                  + " of the missed marked 'delivering' by a node that died before the tick"));
+      all.add(
+          zero(
+              "CATCH_UP instants fired twice",
+              catchUp.twice(),
+              catchUp.instants() + " instants checked"));
+      all.add(
+          info(
+              "CATCH_UP instants delivered late (> 1 s after their instant: caught up)",
+              Integer.toString(catchUp.late())));
+      all.add(
+          info(
+              "CATCH_UP longest lateness",
+              String.format("%.1f s", catchUp.maxLatenessMillis() / 1000.0)));
+      all.add(
+          info(
+              "CATCH_UP instants delivered before an earlier instant of their job (out of order)",
+              Integer.toString(catchUp.outOfOrder())));
+      all.add(
+          info(
+              "CATCH_UP instants the database closed as delivered after a failover (marked by"
+                  + " their node, report lost with the scheduler)",
+              Integer.toString(catchUp.markedUnreported())));
+      all.add(info("CATCH_UP claims handed out again (scheduler logs)", catchUp.log().toString()));
+    }
     all.add(
         zero(
             "daemon writes accepted from a replaced instance",

@@ -1,6 +1,7 @@
 package dev.troupe.samples.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.troupe.cron.MisfirePolicy;
 import dev.troupe.testkit.ProcessCluster.NodeProcess;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,6 +40,7 @@ final class Scenarios {
     ALL.put("flaky-links", Scenarios::flakyLinks);
     ALL.put("db-cut", Scenarios::dbCut);
     ALL.put("dst-faketime", ClockScenario::run);
+    ALL.put("cron-catch-up", Scenarios::cronCatchUp); // in no tier: ~10 minutes
   }
 
   /** The root tier: network namespaces. */
@@ -241,6 +243,73 @@ final class Scenarios {
               info("faults", String.join(", ", faults)),
               Outcome.seconds(
                   "worst time until every daemon and cron job was back", worstRecovery, 25)),
+          run.check(),
+          run.dir.toString());
+    }
+  }
+
+  /**
+   * Issue 19: {@code rounds} (default 20) SIGKILLs of the cron scheduler's node while the jobs
+   * {@code c-0..c-9} fire every second under misfire CATCH_UP (catch-up window 60 s). Each round
+   * kills the node whose scheduler the witness shows running, waits until the survivors removed it
+   * and a successor took over, starts a replacement node and waits for the 3 to converge. After the
+   * last round the jobs run on for 10 s; the nodes are stopped and the checker judges every
+   * scheduled second of every job: delivered exactly once.
+   */
+  static Outcome cronCatchUp(Options options) {
+    try (ChaosRun run = ChaosRun.start("cron-catch-up", 3, MisfirePolicy.CATCH_UP)) {
+      long worstRemoved = 0;
+      long worstTakeOver = 0;
+      int onOldest = 0;
+      List<String> victims = new ArrayList<>();
+      List<String> takeOvers = new ArrayList<>();
+      for (int round = 0; round < options.rounds(); round++) {
+        JsonNode scheduler = run.awaitScheduler();
+        String host = scheduler.get("node").asText();
+        List<NodeProcess> alive = run.cluster.aliveNodes();
+        NodeProcess victim =
+            alive.stream().filter(n -> n.name().equals(host)).findFirst().orElseThrow();
+        if (victim == alive.get(0)) {
+          onOldest++;
+        }
+        victims.add(host + " (token " + scheduler.get("epoch").asLong() + ")");
+        List<NodeProcess> survivors = new ArrayList<>(alive);
+        survivors.remove(victim);
+        long t0 = run.fault("kill", victim);
+        worstRemoved = Math.max(worstRemoved, run.awaitMembers(survivors) - t0);
+        long tookOver =
+            run.awaitEvent(
+                    "a new cron scheduler after the kill of " + host,
+                    e ->
+                        e.path("kind").asText().equals("scheduler_start")
+                            && e.get("t").asLong() > t0
+                            && !e.path("node").asText().equals(host))
+                .get("t")
+                .asLong();
+        worstTakeOver = Math.max(worstTakeOver, tookOver - t0);
+        takeOvers.add(String.format("%.1f", (tookOver - t0) / 1000.0));
+        run.addNode();
+        run.awaitRegistryConverged();
+        run.awaitTicks(3);
+      }
+      run.awaitTicks(10); // the jobs run on after the last round
+      run.stopNodes();
+      return new Outcome(
+          "cron-catch-up",
+          options.rounds()
+              + " SIGKILLs of the cron scheduler's node, 10 jobs every second under misfire"
+              + " CATCH_UP (window "
+              + ChaosNode.CATCH_UP_WINDOW.toSeconds()
+              + " s), a replacement node after each",
+          List.of(
+              info("killed (scheduler's node and token)", String.join(", ", victims)),
+              info(
+                  "scheduler found on the oldest node",
+                  onOldest + " of " + options.rounds() + " rounds"),
+              Outcome.seconds("worst time until the survivors removed it", worstRemoved, 15),
+              info("kill to a new scheduler's take-over, each round", takeOvers + " s"),
+              Outcome.seconds(
+                  "worst time from the kill to a new scheduler's take-over", worstTakeOver, 25)),
           run.check(),
           run.dir.toString());
     }

@@ -172,6 +172,62 @@ final class CheckerTest {
     assertEquals(0, Checker.lostUpdates(java.util.Map.of("k-4", 5L), java.util.Map.of("k-4", 5L)));
   }
 
+  private static JsonNode tick(String job, long at, String node, long token, long t) {
+    return ((com.fasterxml.jackson.databind.node.ObjectNode) event("tick", job, token, 100, t))
+        .put("node", node)
+        .put("at", at);
+  }
+
+  @Test
+  void everyCatchUpSecondMustBeDeliveredExactlyOnceWhateverTheDatabaseSays() {
+    // c-0 from 10000: 12000 delivered twice (old and new scheduler), 13000 never witnessed (the
+    // database says delivered), 14000 caught up 9 s late, after 15000 went out on time; 16000 is
+    // in the tail (the run ended at 20500) and not judged. c-1 (spaces aside, every second too)
+    // stopped at 10000.
+    List<JsonNode> ticks =
+        List.of(
+            tick("c-0", 10_000, "node-0", 3, 10_002),
+            tick("c-0", 11_000, "node-0", 3, 11_001),
+            tick("c-0", 12_000, "node-0", 3, 12_001),
+            tick("c-0", 12_000, "node-1", 4, 23_000),
+            tick("c-0", 14_000, "node-1", 4, 23_001),
+            tick("c-0", 15_000, "node-1", 4, 15_002), // before 14000: out of order
+            tick("c-1", 10_000, "node-1", 3, 10_001));
+    Checker.CatchUp c =
+        Checker.catchUp(
+            new java.util.TreeMap<>(
+                java.util.Map.of("c-0", "* * * * * *", "c-1", "*  * * * * *", "c-2", "0 * * * *")),
+            ticks,
+            20_500,
+            java.util.Map.of(
+                "c-0",
+                java.util.Map.of(
+                    13_000L,
+                    new Checker.CronRow("delivered", 4, "its node marked it delivered; ..."))),
+            List.of(
+                JSON.createObjectNode().put("t", 12_500).put("fault", "kill").put("target", "n0")),
+            new Checker.SchedulerLog(0, 2));
+    assertEquals(List.of("c-0", "c-1"), c.jobs());
+    assertEquals(6 + 6, c.instants(), "10000..15000 of each job; c-1 misses 11000..15000");
+    assertEquals(1 + 5, c.missed());
+    assertEquals(1, c.missedMarked(), "13000, which its node marked");
+    assertEquals(1, c.twice());
+    assertEquals(1, c.late(), "14000; 12000's first delivery and 15000 were on time");
+    assertEquals(1, c.outOfOrder(), "15000 before 14000");
+    assertEquals(9_001, c.maxLatenessMillis());
+    assertEquals(1, c.markedUnreported(), "13000: the database says delivered");
+    assertEquals(2, c.log().deliveredAgain());
+    assertTrue(c.evidence().get(0).startsWith("twice c-0 at"), c.evidence().toString());
+    assertTrue(
+        c.evidence().get(1).contains("delivered (token 4")
+            && c.evidence().get(1).contains("kill n0 500 ms before, none after"),
+        c.evidence().toString());
+    assertTrue(
+        c.evidence().get(c.evidence().size() - 2).startsWith("out of order c-0"),
+        c.evidence().toString());
+    assertTrue(c.evidence().get(c.evidence().size() - 1).startsWith("not checked: c-2"));
+  }
+
   @Test
   void aSkippedScenarioIsNeverPassed() {
     Outcome skipped =
