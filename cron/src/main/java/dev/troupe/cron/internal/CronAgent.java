@@ -143,8 +143,7 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
 
   private record Finished(CronDone done) implements Command {}
 
-  private record Marked(
-      Deliver deliver, ActorRef<Reports> replyTo, Boolean first, Throwable failure)
+  private record Marked(List<Send> sends, List<Boolean> first, Throwable failure)
       implements Command {}
 
   private record TimedOut(String key) implements Command {}
@@ -176,7 +175,8 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
   private final TimerScheduler<Command> timers;
   private final ActorRef<CronDone> doneAdapter;
   private final Map<String, Awaiting> awaiting = new HashMap<>();
-  private final java.util.ArrayDeque<Send> confirming = new java.util.ArrayDeque<>();
+  // batches of CATCH_UP ticks waiting for (or in) their mark in the database, in arrival order
+  private final java.util.ArrayDeque<List<Send>> confirming = new java.util.ArrayDeque<>();
   private List<Delivered> batch; // the reports of the DeliverAll being handled, else null
   private Map<String, List<ActorRef<CronTick>>> members; // its groups' local members, else null
   private long offset; // database clock minus the local clock, ms
@@ -269,6 +269,7 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
   private Behavior<Command> deliverAll(DeliverAll all) {
     batch = new ArrayList<>();
     members = new HashMap<>();
+    List<Send> marks = new ArrayList<>();
     try {
       long late = now() - all.atMillis();
       boolean stalled = now() > all.notAfterMillis();
@@ -285,10 +286,13 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
           long jitter = ThreadLocalRandom.current().nextLong(d.jitterMillis() + 1);
           timers.startSingleTimer(
               "jitter-" + d.key(), new Send(d, all.replyTo()), Duration.ofMillis(jitter));
+        } else if (d.confirm() && store != null) {
+          marks.add(new Send(d, all.replyTo()));
         } else {
           send(d, all.replyTo());
         }
       }
+      confirm(marks);
     } finally {
       List<Delivered> reports = batch;
       batch = null;
@@ -302,51 +306,82 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
 
   private Behavior<Command> send(Deliver deliver, ActorRef<Reports> replyTo) {
     if (deliver.confirm() && store != null) {
-      // One mark at a time, in arrival order: the ticks of a job leave in the order of its
-      // instants, also when a successor scheduler delivers a backlog.
-      confirming.add(new Send(deliver, replyTo));
-      if (confirming.size() == 1) {
-        markNext();
-      }
+      confirm(List.of(new Send(deliver, replyTo)));
       return this;
     }
     return sendNow(deliver, replyTo);
   }
 
+  /**
+   * Queues CATCH_UP ticks for their mark: one batch (the ticks of one DeliverAll: one transaction,
+   * one round trip) at a time, in arrival order, so that the ticks of a job leave in the order of
+   * its instants, also when a successor scheduler delivers a backlog, and a node that dies between
+   * a mark and its ticks loses as little as possible.
+   */
+  private void confirm(List<Send> sends) {
+    if (sends.isEmpty()) {
+      return;
+    }
+    confirming.add(sends);
+    if (confirming.size() == 1) {
+      markNext();
+    }
+  }
+
   private void markNext() {
-    Send next = confirming.peek();
+    List<Send> next = confirming.peek();
     if (next == null) {
       return;
     }
-    Deliver deliver = next.deliver();
-    ActorRef<Reports> replyTo = next.replyTo();
-    String node = deliver.scope() == CronScope.NODE ? recipients.self() : "*";
+    List<CronStore.ClaimRequest> claims = new ArrayList<>(next.size());
+    for (Send send : next) {
+      Deliver d = send.deliver();
+      claims.add(
+          new CronStore.ClaimRequest(
+              d.job(),
+              Instant.ofEpochMilli(d.scheduledAtMillis()),
+              d.scope() == CronScope.NODE ? recipients.self() : "*"));
+    }
     getContext()
         .pipeToSelf(
             CompletableFuture.supplyAsync(
-                () ->
-                    store.markDelivering(
-                        deliver.job(), Instant.ofEpochMilli(deliver.scheduledAtMillis()), node),
+                () -> store.markDelivering(claims),
                 getContext().getSystem().dispatchers().lookup(DispatcherSelector.blocking())),
-            (first, failure) -> new Marked(deliver, replyTo, first, failure));
+            (first, failure) -> new Marked(next, first, failure));
   }
 
   private Behavior<Command> onMarked(Marked msg) {
     confirming.poll();
-    if (msg.failure() != null) {
-      report(
-          msg.deliver(),
-          msg.replyTo(),
-          "failed",
-          "could not mark the tick delivered, so it was not sent: " + msg.failure().getMessage());
-    } else if (!msg.first()) {
-      report(
-          msg.deliver(),
-          msg.replyTo(),
-          "already",
-          "another delivery of this claim went out first; not sent again");
-    } else {
-      sendNow(msg.deliver(), msg.replyTo());
+    // The ticks of a batch have one sender (the DeliverAll's): their reports go in one message.
+    batch = new ArrayList<>();
+    members = new HashMap<>();
+    try {
+      for (int i = 0; i < msg.sends().size(); i++) {
+        Send send = msg.sends().get(i);
+        if (msg.failure() != null) {
+          report(
+              send.deliver(),
+              send.replyTo(),
+              "failed",
+              "could not mark the tick delivered, so it was not sent: "
+                  + msg.failure().getMessage());
+        } else if (!msg.first().get(i)) {
+          report(
+              send.deliver(),
+              send.replyTo(),
+              "already",
+              "another delivery of this claim went out first; not sent again");
+        } else {
+          sendNow(send.deliver(), send.replyTo());
+        }
+      }
+    } finally {
+      List<Delivered> reports = batch;
+      batch = null;
+      members = null;
+      if (!reports.isEmpty()) {
+        msg.sends().get(0).replyTo().tell(new Reports(reports));
+      }
     }
     markNext();
     return this;

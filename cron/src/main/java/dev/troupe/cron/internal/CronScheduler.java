@@ -223,6 +223,8 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       new PriorityQueue<>(Comparator.comparing(Due::at).thenComparing(Due::job));
   private final Map<String, Run> pending = new HashMap<>();
   private final List<NotRun> unwritten = new ArrayList<>();
+  private final List<Run> waitingClaims = new ArrayList<>();
+  private boolean claiming; // a claim transaction is in flight
   private long token;
   private long clockOffset;
   private long generations;
@@ -631,6 +633,12 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
     if (runs.isEmpty()) {
       return this;
     }
+    if (claiming) {
+      // One claim transaction at a time: claims complete, and ticks go out, in the order the
+      // instants were walked (a take-over's backlog before the next on-time instant).
+      waitingClaims.addAll(runs);
+      return this;
+    }
     if (!leased.getAsBoolean()) {
       // This node no longer trusts the scheduler lease: a successor may be taking over. Claim
       // nothing; Pekko stops this scheduler once the loss is noticed (or the trust comes back).
@@ -646,6 +654,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
             ? settings.claimAhead().plus(settings.clockTolerance()).toMillis()
             : null;
     long claimToken = token;
+    claiming = true;
     getContext()
         .pipeToSelf(
             CompletableFuture.supplyAsync(
@@ -653,6 +662,16 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
             (claims, failure) ->
                 failure == null ? new Claimed(runs, claims) : new ClaimFailed(runs, failure));
     return this;
+  }
+
+  /** The claim in flight finished: the next waiting runs, if any, are claimed now. */
+  private void claimWaiting() {
+    claiming = false;
+    if (!waitingClaims.isEmpty()) {
+      List<Run> next = new ArrayList<>(waitingClaims);
+      waitingClaims.clear();
+      claim(next);
+    }
   }
 
   private Behavior<Command> onClaimed(Claimed msg) {
@@ -688,6 +707,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       timers.startSingleTimer(
           "early-" + early.get(0).key(), new ClaimAgain(early), Duration.ofMillis(100));
     }
+    claimWaiting();
     return this;
   }
 
@@ -778,6 +798,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       timers.startSingleTimer(
           "retry-" + again.get(0).key(), new ClaimAgain(again), Duration.ofSeconds(1));
     }
+    claimWaiting();
     return this;
   }
 

@@ -261,19 +261,36 @@ public final class CronStore {
    * went out) or has an outcome already.
    */
   public boolean markDelivering(String job, Instant scheduledAt, String node) {
-    return run(
-        "mark [" + job + "] at " + scheduledAt + " delivered",
+    return markDelivering(List.of(new ClaimRequest(job, scheduledAt, node))).get(0);
+  }
+
+  /**
+   * {@link #markDelivering(String, Instant, String)} for many claims in one transaction and one
+   * round trip (the ticks of one instant on one node): a node that dies between the mark and the
+   * ticks loses as little as possible. Answers in the order of {@code claims}.
+   */
+  public List<Boolean> markDelivering(List<ClaimRequest> claims) {
+    return storage.inTransaction(
+        "mark " + claims.size() + " tick(s) delivered",
         c -> {
           try (PreparedStatement update =
               c.prepareStatement(
                   "UPDATE troupe_cron_run SET outcome = 'delivering', recorded_at = LOCALTIMESTAMP"
                       + " WHERE namespace = ? AND job = ? AND scheduled_at = ? AND node = ?"
                       + " AND outcome = 'claimed'")) {
-            update.setString(1, namespace);
-            update.setString(2, job);
-            update.setLong(3, scheduledAt.toEpochMilli());
-            update.setString(4, node);
-            return update.executeUpdate() == 1;
+            for (ClaimRequest claim : claims) {
+              update.setString(1, namespace);
+              update.setString(2, claim.job());
+              update.setLong(3, claim.scheduledAt().toEpochMilli());
+              update.setString(4, claim.node());
+              update.addBatch();
+            }
+            int[] counts = update.executeBatch();
+            List<Boolean> first = new ArrayList<>(counts.length);
+            for (int count : counts) {
+              first.add(count == 1);
+            }
+            return first;
           }
         });
   }
