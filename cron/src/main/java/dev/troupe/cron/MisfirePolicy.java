@@ -22,8 +22,8 @@ public enum MisfirePolicy {
    * scheduler failover each instant fires exactly once: instants claimed by the failed scheduler
    * whose delivery it could not confirm are delivered again by its successor, and the delivering
    * node marks each instant delivered in the database before it sends the tick, so no instant is
-   * delivered twice (the one window left is a node that dies between that mark and handing the tick
-   * to its target). Costs one database write per delivered tick.
+   * delivered twice (the one window left is a node that dies after that mark committed and before
+   * it handed the tick to its target). Costs one database transaction per instant and node.
    *
    * @since 0.3.0
    */
