@@ -110,8 +110,12 @@ public final class StartupChecks {
     }
   }
 
-  /** Production: a PostgreSQL URL must ask for TLS (sslmode require, verify-ca or verify-full). */
-  static void checkStorageTls(String url) {
+  /**
+   * Production: a PostgreSQL URL must ask for TLS (sslmode require, verify-ca or verify-full).
+   *
+   * @throws IllegalArgumentException naming {@code troupe.storage.url} otherwise
+   */
+  public static void checkStorageTls(String url) {
     if (!url.startsWith("jdbc:postgresql:")) {
       return;
     }
