@@ -254,10 +254,11 @@ public final class Daemons implements Extension {
    * lease and is not kept alive: when it stops (or its node goes), the name is free again.
    *
    * @return the actor, or a stage failed with {@link IllegalStateException} if {@code name} is held
-   *     already (by any actor, on any node: the message names the node) or the picked node has no
-   *     such launcher, {@link IllegalArgumentException} if the arguments are not JSON-serializable,
-   *     or {@link java.util.concurrent.TimeoutException} if the picked node does not answer within
-   *     {@code troupe.daemons.ask-timeout}
+   *     already (by any actor, on any node: the message names the node), the picked node's address
+   *     book could not tell within 5 s whether it is free (it settles after a membership change),
+   *     or the picked node has no such launcher, {@link IllegalArgumentException} if the arguments
+   *     are not JSON-serializable, or {@link java.util.concurrent.TimeoutException} if the picked
+   *     node does not answer within {@code troupe.daemons.ask-timeout}
    * @throws IllegalArgumentException if an argument is null, {@code name} blank, or the launcher is
    *     not registered on this node or has another protocol
    * @since 0.3.0

@@ -5,6 +5,7 @@ import dev.troupe.core.Location;
 import dev.troupe.core.TroupeSerializable;
 import dev.troupe.daemons.DaemonSpec;
 import dev.troupe.daemons.Launcher;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -13,6 +14,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.pattern.StatusReply;
 
 /**
@@ -24,7 +26,8 @@ import org.apache.pekko.pattern.StatusReply;
 public final class SpawnHost extends AbstractBehavior<SpawnHost.Command> {
   /*
    * One request at a time per name and node: the host checks that the address book knows the name
-   * as absent, spawns the actor as its child, registers it, and answers with its ref once the
+   * as absent (while the book settles after a membership change, it asks again every 250 ms for up
+   * to 5 s), spawns the actor as its child, registers it, and answers with its ref once the
    * registration is in this node's replica. Two requests for one name picked on the same node are
    * serialised by this actor; a registration that loses to an older holder elsewhere (a request
    * that raced on another node during a membership change) finds the other holder in the book
@@ -42,6 +45,14 @@ public final class SpawnHost extends AbstractBehavior<SpawnHost.Command> {
       ActorRef<StatusReply<ActorRef<Object>>> replyTo)
       implements Command, TroupeSerializable {}
 
+  /** A request waiting for the address book to settle, until {@code deadlineNanos}. */
+  private record SpawnLater(Spawn spawn, long deadlineNanos) implements Command {}
+
+  /** How long a request waits for the address book to tell a free name from an unknown one. */
+  private static final Duration SETTLE_WAIT = Duration.ofSeconds(5);
+
+  private static final Duration SETTLE_POLL = Duration.ofMillis(250);
+
   private record Registered(
       String name,
       ActorRef<Object> ref,
@@ -54,9 +65,15 @@ public final class SpawnHost extends AbstractBehavior<SpawnHost.Command> {
   private final String self;
   private long spawned;
 
+  private final TimerScheduler<Command> timers;
+
   private SpawnHost(
-      ActorContext<Command> ctx, Map<String, Launcher<?>> launchers, AddressBook book) {
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      Map<String, Launcher<?>> launchers,
+      AddressBook book) {
     super(ctx);
+    this.timers = timers;
     this.launchers = launchers;
     this.book = book;
     this.self = ctx.getSystem().address().toString();
@@ -64,19 +81,21 @@ public final class SpawnHost extends AbstractBehavior<SpawnHost.Command> {
 
   /** The spawn host of a node, with the node's launchers. */
   public static Behavior<Command> create(Map<String, Launcher<?>> launchers, AddressBook book) {
-    return Behaviors.setup(ctx -> new SpawnHost(ctx, launchers, book));
+    return Behaviors.setup(
+        ctx -> Behaviors.withTimers(timers -> new SpawnHost(ctx, timers, launchers, book)));
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Spawn.class, this::onSpawn)
+        .onMessage(Spawn.class, cmd -> onSpawn(cmd, System.nanoTime() + SETTLE_WAIT.toNanos()))
+        .onMessage(SpawnLater.class, later -> onSpawn(later.spawn(), later.deadlineNanos()))
         .onMessage(Registered.class, this::onRegistered)
         .build();
   }
 
   @SuppressWarnings("unchecked")
-  private Behavior<Command> onSpawn(Spawn cmd) {
+  private Behavior<Command> onSpawn(Spawn cmd, long deadlineNanos) {
     Launcher<Object> launcher = (Launcher<Object>) launchers.get(cmd.launcher());
     if (launcher == null) {
       cmd.replyTo()
@@ -91,6 +110,11 @@ public final class SpawnHost extends AbstractBehavior<SpawnHost.Command> {
       return this;
     }
     Location where = book.resolve(cmd.name());
+    if (where instanceof Location.Unknown && System.nanoTime() < deadlineNanos) {
+      // The address book is settling after a membership change: ask it again shortly.
+      timers.startSingleTimer(new SpawnLater(cmd, deadlineNanos), SETTLE_POLL);
+      return this;
+    }
     if (!(where instanceof Location.Absent)) {
       cmd.replyTo()
           .tell(
