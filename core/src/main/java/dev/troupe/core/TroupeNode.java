@@ -133,7 +133,7 @@ public final class TroupeNode implements AutoCloseable {
         !options.seedNodes().isEmpty()
             || !config.getStringList("pekko.cluster.seed-nodes").isEmpty();
     ClusterFormation.Plan plan = ClusterFormation.plan(config, hasSeeds);
-    StartupChecks.check(config, hasSeeds || plan.joinsByBootstrap());
+    StartupChecks.check(config, hasSeeds || plan.bootstrap());
     ClusterFormation.requireOnClassPath(plan);
     ActorSystem<Void> system;
     try {
@@ -159,7 +159,7 @@ public final class TroupeNode implements AutoCloseable {
       system.getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
       throw e;
     }
-    if (!plan.joinsByBootstrap()) {
+    if (!plan.bootstrap()) {
       node.join(options.seedNodes(), config.getStringList("pekko.cluster.seed-nodes"));
     }
     return node;

@@ -20,12 +20,7 @@ public final class ClusterFormation {
   private static final Logger log = LoggerFactory.getLogger(ClusterFormation.class);
 
   /** What {@code TroupeNode.start} does about Management and Bootstrap for one configuration. */
-  public record Plan(boolean management, boolean bootstrap) {
-    /** Whether the node forms or finds its cluster through Cluster Bootstrap. */
-    public boolean joinsByBootstrap() {
-      return bootstrap;
-    }
-  }
+  public record Plan(boolean management, boolean bootstrap) {}
 
   /**
    * Why {@code TroupeNode.start} shuts a node down whose Management could not start; Troupe's

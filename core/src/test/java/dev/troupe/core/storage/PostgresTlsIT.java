@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.troupe.core.internal.StartupChecks;
+import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.TestDatabases;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,7 +15,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -175,22 +176,21 @@ final class PostgresTlsIT {
     // The production profile accepts it (sslmode=verify-full) ...
     StartupChecks.checkStorageTls(url);
     // ... and Troupe's storage works over it, encrypted: the server says so for the session.
-    List<String> errors = new ArrayList<>();
-    boolean encrypted = false;
-    for (int attempt = 0; attempt < 50 && !encrypted; attempt++) {
-      // pg_reload_conf() is asynchronous: the postmaster loads the new files a moment later.
-      try (Storage storage = Storage.fromUrl(url);
-          Connection c = storage.dataSource().getConnection();
-          Statement s = c.createStatement();
-          ResultSet rs =
-              s.executeQuery("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")) {
-        encrypted = rs.next() && rs.getBoolean(1);
-      } catch (RuntimeException | java.sql.SQLException e) {
-        errors.add(e.getMessage());
-        Thread.sleep(100); // waiting for the server's reload, not for Troupe
-      }
-    }
-    assertTrue(encrypted, "a TLS session to PostgreSQL; errors on the way: " + errors);
+    // pg_reload_conf() is asynchronous: the postmaster loads the new files a moment later.
+    Eventually.awaitAssert(
+        Duration.ofSeconds(10),
+        "a TLS session to PostgreSQL",
+        () -> {
+          try (Storage storage = Storage.fromUrl(url);
+              Connection c = storage.dataSource().getConnection();
+              Statement s = c.createStatement();
+              ResultSet rs =
+                  s.executeQuery("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")) {
+            assertTrue(rs.next() && rs.getBoolean(1), "the session is encrypted");
+          } catch (java.sql.SQLException e) {
+            throw new AssertionError(e);
+          }
+        });
 
     // A client that trusts another CA refuses the server.
     assertThrows(RuntimeException.class, () -> Storage.fromUrl(url("other-ca")).close());

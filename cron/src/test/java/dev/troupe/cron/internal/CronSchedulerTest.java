@@ -100,18 +100,7 @@ final class CronSchedulerTest {
 
   private static JobDefinition awaiting(String name, String spec, OverlapPolicy overlap) {
     JobDefinition d = job(name, spec);
-    return new JobDefinition(
-        d.name(),
-        d.spec(),
-        d.zone(),
-        d.scope(),
-        d.target(),
-        null,
-        d.misfire(),
-        d.catchUpMillis(),
-        overlap,
-        30_000,
-        0);
+    return with(d, d.misfire(), d.catchUpMillis(), overlap, 30_000);
   }
 
   private void schedule(ActorRef<CronScheduler.Command> scheduler, JobDefinition job) {
@@ -319,6 +308,15 @@ final class CronSchedulerTest {
 
   private static JobDefinition misfire(
       JobDefinition d, MisfirePolicy policy, long windowMillis, OverlapPolicy overlap) {
+    return with(d, policy, windowMillis, overlap, d.awaitMillis());
+  }
+
+  private static JobDefinition with(
+      JobDefinition d,
+      MisfirePolicy policy,
+      long windowMillis,
+      OverlapPolicy overlap,
+      long awaitMillis) {
     return new JobDefinition(
         d.name(),
         d.spec(),
@@ -329,7 +327,7 @@ final class CronSchedulerTest {
         policy,
         windowMillis,
         overlap,
-        d.awaitMillis(),
+        awaitMillis,
         d.jitterMillis());
   }
 

@@ -23,10 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.ActorIdentity;
 import org.apache.pekko.actor.Identify;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,7 +48,6 @@ final class ChatLeakIT {
 
   private static final int IN_FLIGHT = 32;
   private static final Duration TIMEOUT = Duration.ofSeconds(90);
-  private final AtomicInteger counters = new AtomicInteger();
   private ChatCluster chat;
 
   @BeforeAll
@@ -68,40 +65,26 @@ final class ChatLeakIT {
   /**
    * The gateway actors of the node now: every {@code /system/chat-gateway-*} that answers Identify.
    * A wildcard selection has no last answer (none at all when nothing matches), so the count is
-   * taken once it has not changed for half a second: a scatter-gather's quiet period, not a
-   * synchronisation with the node under test.
+   * taken once no answer has come for half a second (the probe's receive timeout): a
+   * scatter-gather's quiet period, not a synchronisation with the node under test.
    */
-  private int gatewayActors(TroupeNode node) throws InterruptedException {
-    AtomicInteger found = new AtomicInteger();
-    ActorRef<Object> counter =
-        node.system()
-            .systemActorOf(
-                Behaviors.receiveMessage(
-                    m -> {
-                      if (m instanceof ActorIdentity id && id.getActorRef().isPresent()) {
-                        found.incrementAndGet();
-                      }
-                      return "stop".equals(m) ? Behaviors.stopped() : Behaviors.same();
-                    }),
-                "leak-it-counter-" + counters.incrementAndGet(),
-                Props.empty());
+  private int gatewayActors(TroupeNode node) {
+    TestProbe<Object> answers = TestProbe.create(node.system());
     Adapter.toClassic(node.system())
         .actorSelection("/system/chat-gateway-*")
-        .tell(new Identify("gateways"), Adapter.toClassic(counter));
-    long quietSince = System.nanoTime();
-    int seen = -1;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (System.nanoTime() - quietSince < TimeUnit.MILLISECONDS.toNanos(500)
-        && System.nanoTime() < deadline) {
-      int now = found.get();
-      if (now != seen) {
-        seen = now;
-        quietSince = System.nanoTime();
+        .tell(new Identify("gateways"), Adapter.toClassic(answers.ref()));
+    int found = 0;
+    while (true) {
+      Object answer;
+      try {
+        answer = answers.receiveMessage(Duration.ofMillis(500));
+      } catch (AssertionError quiet) {
+        return found; // no answer for half a second: every live gateway has answered
       }
-      Thread.sleep(20); // the quiet period's clock
+      if (answer instanceof ActorIdentity id && id.getActorRef().isPresent()) {
+        found++;
+      }
     }
-    counter.tell("stop");
-    return found.get();
   }
 
   private static long usedHeapAfterGc() {
@@ -174,12 +157,7 @@ final class ChatLeakIT {
         "the dropped connections' gateways and registrations are gone",
         () -> {
           assertEquals(groupBefore, node.registry().workers(Gateway.GROUP).size());
-          try {
-            assertEquals(actorsBefore, gatewayActors(node));
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-          }
+          assertEquals(actorsBefore, gatewayActors(node));
         });
     long heapAfter = usedHeapAfterGc();
     assertTrue(
