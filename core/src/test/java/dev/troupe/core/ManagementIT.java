@@ -33,12 +33,18 @@ final class ManagementIT {
   }
 
   static HttpResponse<String> get(int port, String path) {
+    return get(port, path, null);
+  }
+
+  static HttpResponse<String> get(int port, String path, String authorization) {
     try {
-      return HTTP.send(
+      HttpRequest.Builder request =
           HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-              .timeout(Duration.ofSeconds(5))
-              .build(),
-          HttpResponse.BodyHandlers.ofString());
+              .timeout(Duration.ofSeconds(5));
+      if (authorization != null) {
+        request.header("Authorization", authorization);
+      }
+      return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new AssertionError("GET " + path + " on port " + port + " failed: " + e, e);
     } catch (InterruptedException e) {
@@ -86,6 +92,37 @@ final class ManagementIT {
           members.body().contains(node.address().toString())
               && members.body().contains("\"status\":\"Up\""),
           "/cluster/members lists this node Up: " + members.body());
+    }
+  }
+
+  @Test
+  void theOperatorTokenGuardsManagementButNotTheProbes() throws Exception {
+    int port = freePort();
+    String token = "an-operator-token-for-the-test";
+    try (TroupeNode node =
+        start(
+            "guarded",
+            List.of(),
+            "pekko.management.http.port = "
+                + port
+                + "\ntroupe.security.access-token = \""
+                + token
+                + "\"")) {
+      node.whenUp().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Eventually.awaitAssert(
+          TIMEOUT,
+          "/ready answers 200 without a token",
+          () -> assertEquals(200, get(port, "/ready").statusCode()));
+      assertEquals(200, get(port, "/alive").statusCode(), "/alive without a token");
+      HttpResponse<String> anonymous = get(port, "/cluster/members");
+      assertEquals(401, anonymous.statusCode(), "/cluster/members without a token");
+      assertTrue(
+          anonymous.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Bearer"),
+          "a Bearer challenge: " + anonymous.headers().map());
+      assertEquals(401, get(port, "/cluster/members", "Bearer wrong-token").statusCode());
+      HttpResponse<String> operator = get(port, "/cluster/members", "Bearer " + token);
+      assertEquals(200, operator.statusCode(), "/cluster/members with the token");
+      assertTrue(operator.body().contains(node.address().toString()), operator.body());
     }
   }
 

@@ -72,7 +72,13 @@ public final class NodeConfig {
     }
     Config explicit = ConfigFactory.parseMap(fields, "NodeOptions");
     Config layered = unresolvedBase(extra.withFallback(explicit));
-    return ConfigFactory.load(layered);
+    Config resolved = ConfigFactory.load(layered);
+    Map<String, Object> guard = ManagementGuard.overrides(resolved);
+    if (guard.isEmpty()) {
+      return resolved;
+    }
+    return ConfigFactory.load(
+        ConfigFactory.parseMap(guard, "operator token").withFallback(layered));
   }
 
   /** Overrides, then application.conf, then troupe.core.pekko-defaults; not yet resolved. */

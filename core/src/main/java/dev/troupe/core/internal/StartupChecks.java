@@ -1,6 +1,7 @@
 package dev.troupe.core.internal;
 
 import com.typesafe.config.Config;
+import dev.troupe.core.AccessToken;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -107,6 +108,36 @@ public final class StartupChecks {
       }
     } catch (UnsupportedOperationException | java.io.IOException e) {
       // No POSIX permissions here (or the file is missing: PeerNames names that); nothing to check.
+    }
+    boolean management =
+        config.getBoolean("troupe.core.management.enabled")
+            || config.getBoolean("troupe.core.bootstrap.enabled");
+    if (management) {
+      checkAccessToken(config.getString(AccessToken.SETTING), "Pekko Management's endpoints");
+    }
+  }
+
+  /**
+   * Production: an operator token of at least {@link AccessToken#MIN_LENGTH} characters guards
+   * {@code what}.
+   *
+   * @throws IllegalArgumentException naming {@code troupe.security.access-token} otherwise
+   */
+  public static void checkAccessToken(String token, String what) {
+    if (token.length() < AccessToken.MIN_LENGTH) {
+      refuse(
+          AccessToken.SETTING
+              + (token.isEmpty()
+                  ? " is empty"
+                  : " is "
+                      + token.length()
+                      + " characters long (at least "
+                      + AccessToken.MIN_LENGTH
+                      + ")")
+              + ": troupe.profile = production guards "
+              + what
+              + " (all but the health checks) with it; set it, e.g. from the environment:"
+              + " TROUPE_ACCESS_TOKEN");
     }
   }
 

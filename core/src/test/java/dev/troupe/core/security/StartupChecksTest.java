@@ -172,6 +172,61 @@ final class StartupChecksTest {
   }
 
   @Test
+  void productionWithManagementRefusesAMissingOrShortOperatorTokenNamingTheSetting() {
+    String base =
+        Certificates.production(certs, "n1") + SHARED_H2 + "troupe.core.management.enabled = on\n";
+    for (String token : List.of("", "short-token")) {
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  StartupChecks.check(
+                      NodeOptions.builder()
+                          .config(base + "troupe.security.access-token = \"" + token + "\"")
+                          .build()
+                          .toConfig(),
+                      true));
+      assertNames(e, "troupe.security.access-token");
+      assertTrue(e.getMessage().contains("TROUPE_ACCESS_TOKEN"), e.getMessage());
+      assertFalse(!token.isEmpty() && e.getMessage().contains(token), "the token is not shown");
+    }
+    StartupChecks.check(
+        NodeOptions.builder()
+            .config(base + "troupe.security.access-token = \"a-long-enough-operator-token\"")
+            .build()
+            .toConfig(),
+        true);
+  }
+
+  @Test
+  void theOperatorTokenPutsManagementRoutesOtherThanTheProbesAndBootstrapBehindIt() {
+    String routes = "pekko.management.http.routes";
+    Config open = NodeOptions.builder().build().toConfig();
+    assertEquals(
+        "org.apache.pekko.management.cluster.ClusterHttpManagementRouteProvider",
+        open.getString(routes + ".cluster-management"),
+        "without a token Management's routes are as configured");
+    assertFalse(open.hasPath(routes + ".troupe-guarded"));
+
+    Config guarded =
+        NodeOptions.builder()
+            .config("troupe.security.access-token = \"a-long-enough-operator-token\"")
+            .build()
+            .toConfig();
+    assertEquals("", guarded.getString(routes + ".cluster-management"));
+    assertEquals(
+        "org.apache.pekko.management.cluster.ClusterHttpManagementRouteProvider",
+        guarded.getString("troupe.core.management.guarded-routes.cluster-management"));
+    assertEquals(
+        "dev.troupe.core.health.GuardedManagementRoutes",
+        guarded.getString(routes + ".troupe-guarded"));
+    assertEquals(
+        open.getString(routes + ".health-checks"),
+        guarded.getString(routes + ".health-checks"),
+        "the health checks stay open");
+  }
+
+  @Test
   void developmentWarnsWhenRemotingListensBeyondLoopbackInPlaintext() {
     Logger logger = (Logger) LoggerFactory.getLogger(StartupChecks.class);
     ListAppender<ILoggingEvent> appender = new ListAppender<>();

@@ -32,6 +32,7 @@ final class ChatNode implements AutoCloseable {
   private final WorkerFleet<Room.Command> rooms;
   private final ChatStore store;
   private final Dashboard dashboard;
+  private final ChatServer server;
   private final ServerBinding binding;
 
   private ChatNode(
@@ -39,11 +40,13 @@ final class ChatNode implements AutoCloseable {
       WorkerFleet<Room.Command> rooms,
       ChatStore store,
       Dashboard dashboard,
+      ChatServer server,
       ServerBinding binding) {
     this.node = node;
     this.rooms = rooms;
     this.store = store;
     this.dashboard = dashboard;
+    this.server = server;
     this.binding = binding;
   }
 
@@ -109,12 +112,10 @@ final class ChatNode implements AutoCloseable {
         token -> Archiver.create(token, store, once, settings, Clock.systemUTC()));
 
     Dashboard dashboard = new Dashboard(node, daemons, cron, metrics, settings.dashboardInterval());
+    ChatServer server = ChatServer.create(node, settings, rooms, metrics, dashboard);
     ServerBinding binding;
     try {
-      binding =
-          ChatServer.bind(node, settings, rooms, metrics, dashboard)
-              .toCompletableFuture()
-              .get(30, TimeUnit.SECONDS);
+      binding = server.bind().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       dashboard.close();
       throw new IllegalStateException(
@@ -130,7 +131,7 @@ final class ChatNode implements AutoCloseable {
             settings.host(),
             binding.localAddress().getPort(),
             node.managementUri().map(uri -> "; Pekko Management: " + uri).orElse(""));
-    return new ChatNode(node, rooms, store, dashboard, binding);
+    return new ChatNode(node, rooms, store, dashboard, server, binding);
   }
 
   TroupeNode node() {
@@ -147,6 +148,11 @@ final class ChatNode implements AutoCloseable {
 
   Dashboard dashboard() {
     return dashboard;
+  }
+
+  /** What this node's HTTP clients hold open. */
+  ConnectionLimits connectionLimits() {
+    return server.limits();
   }
 
   /** The port the HTTP server listens on. */

@@ -2,27 +2,36 @@ package dev.troupe.samples.chat;
 
 import dev.troupe.core.TroupeNode;
 import dev.troupe.sharding.WorkerFleet;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.IncomingConnection;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.Connection;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.OverflowStrategy;
@@ -46,6 +55,7 @@ final class ChatServer extends AllDirectives {
   private final Dashboard dashboard;
   private final Materializer materializer;
   private final AtomicLong connections = new AtomicLong();
+  private final ConnectionLimits limits;
 
   private ChatServer(
       TroupeNode node,
@@ -59,18 +69,82 @@ final class ChatServer extends AllDirectives {
     this.metrics = metrics;
     this.dashboard = dashboard;
     this.materializer = Materializer.matFromSystem(node.system());
+    this.limits =
+        new ConnectionLimits(
+            settings.limits().connectionsPerAddress(), settings.limits().connectionsPerNode());
   }
 
-  static CompletionStage<ServerBinding> bind(
+  static ChatServer create(
       TroupeNode node,
       ChatSettings settings,
       WorkerFleet<Room.Command> rooms,
       ChatMetrics metrics,
       Dashboard dashboard) {
-    ChatServer server = new ChatServer(node, settings, rooms, metrics, dashboard);
+    return new ChatServer(node, settings, rooms, metrics, dashboard);
+  }
+
+  /** Starts serving on {@code chat.http.host} and {@code .port}. */
+  CompletionStage<ServerBinding> bind() {
+    ChatServer server = this;
+    Flow<HttpRequest, HttpResponse, NotUsed> handler = server.routes().flow(node.system());
+    ServerSettings serverSettings =
+        ServerSettings.create(node.system().classicSystem()).withRemoteAddressAttribute(true);
     return Http.get(node.system())
         .newServerAt(settings.host(), settings.port())
-        .bind(server.routes());
+        .withSettings(serverSettings)
+        .connectionSource()
+        .to(Sink.foreach(connection -> server.accept(connection, handler)))
+        .run(server.materializer);
+  }
+
+  /**
+   * A new TCP connection: served if its address holds fewer than {@code
+   * chat.limits.connections-per-address}, and closed unless its first request head arrives within
+   * {@code chat.limits.first-request-timeout}; otherwise its first request gets 503 and it is
+   * closed.
+   */
+  private void accept(
+      IncomingConnection connection, Flow<HttpRequest, HttpResponse, NotUsed> handler) {
+    InetAddress address = connection.remoteAddress().getAddress();
+    Duration firstRequest = settings.limits().firstRequestTimeout();
+    Optional<ConnectionLimits.Lease> lease = limits.openConnection(address);
+    if (lease.isEmpty()) {
+      metrics.rejected();
+      connection.handleWith(
+          Flow.<HttpRequest>create()
+              .initialTimeout(firstRequest)
+              .take(1)
+              .map(
+                  request -> {
+                    request.discardEntityBytes(materializer);
+                    return HttpResponse.create()
+                        .withStatus(StatusCodes.SERVICE_UNAVAILABLE)
+                        .addHeader(Connection.create("close"))
+                        .withEntity(
+                            "too many connections from "
+                                + address.getHostAddress()
+                                + ": at most "
+                                + limits.perAddress()
+                                + " (chat.limits.connections-per-address)");
+                  }),
+          materializer);
+      return;
+    }
+    connection.handleWith(
+        Flow.<HttpRequest>create()
+            .initialTimeout(firstRequest)
+            .via(handler)
+            .watchTermination(
+                (notUsed, done) -> {
+                  done.whenComplete((d, failure) -> lease.get().release());
+                  return notUsed;
+                }),
+        materializer);
+  }
+
+  /** What this node's clients hold open (for tests and the dashboard). */
+  ConnectionLimits limits() {
+    return limits;
   }
 
   Route routes() {
@@ -79,11 +153,11 @@ final class ChatServer extends AllDirectives {
         path("chat.js", () -> get(() -> resource("web/chat.js"))),
         path("dashboard.js", () -> get(() -> resource("web/dashboard.js"))),
         path("style.css", () -> get(() -> resource("web/style.css"))),
-        path("ws", () -> sameOrigin(() -> handleWebSocketMessages(chatFlow()))),
+        path("ws", () -> webSocket(address -> handleWebSocketMessages(chatFlow(address)))),
         path("dashboard", () -> get(() -> resource("web/dashboard.html"))),
         path(
             PathMatchers.segment("dashboard").slash("ws"),
-            () -> sameOrigin(() -> handleWebSocketMessages(dashboardFlow()))),
+            () -> webSocket(address -> handleWebSocketMessages(dashboardFlow(address)))),
         path(
             PathMatchers.segment("api").slash("dashboard"),
             () ->
@@ -110,6 +184,56 @@ final class ChatServer extends AllDirectives {
 
   private Route resource(String path) {
     return getFromResource(path);
+  }
+
+  /**
+   * A WebSocket endpoint: from an allowed origin, while the node holds fewer than {@code
+   * chat.limits.connections-per-node} WebSockets (else 503 before the upgrade); {@code inner} gets
+   * the client's address.
+   */
+  private Route webSocket(Function<InetAddress, Route> inner) {
+    return sameOrigin(
+        () ->
+            extractRequest(
+                request -> {
+                  if (limits.webSocketsFull()) {
+                    metrics.rejected();
+                    return complete(StatusCodes.SERVICE_UNAVAILABLE, nodeFull());
+                  }
+                  InetAddress address =
+                      request
+                          .getAttribute(AttributeKeys.remoteAddress)
+                          .flatMap(RemoteAddress::getAddress)
+                          .orElse(InetAddress.getLoopbackAddress());
+                  return inner.apply(address);
+                }));
+  }
+
+  private String nodeFull() {
+    return "this node serves its maximum of "
+        + limits.perNode()
+        + " WebSocket connections (chat.limits.connections-per-node): try another node";
+  }
+
+  /**
+   * A WebSocket flow that holds a lease of {@code address} while it runs; should the node have
+   * filled up since the upgrade was answered, one error frame and the connection is closed.
+   */
+  private Flow<Message, Message, NotUsed> leased(
+      InetAddress address, Supplier<Flow<Message, Message, NotUsed>> flow) {
+    Optional<ConnectionLimits.Lease> lease = limits.openWebSocket(address);
+    if (lease.isEmpty()) {
+      metrics.rejected();
+      return Flow.fromSinkAndSourceCoupled(
+          Sink.<Message>ignore(),
+          Source.single((Message) TextMessage.create(ClientProtocol.error(nodeFull(), null))));
+    }
+    return flow.get()
+        .watchTermination(
+            (notUsed, done) -> {
+              done.whenComplete((d, failure) -> lease.get().release());
+              return notUsed;
+            });
   }
 
   /**
@@ -146,8 +270,9 @@ final class ChatServer extends AllDirectives {
    * handshake is answered. A plain {@code GET /ws} is rejected with 400 and creates nothing (it
    * used to create a gateway and a registration per request: the route built the flow first).
    */
-  private Flow<Message, Message, NotUsed> chatFlow() {
-    return Flow.<Message, Message, NotUsed>fromMaterializer((mat, attributes) -> connection(mat))
+  private Flow<Message, Message, NotUsed> chatFlow(InetAddress address) {
+    return Flow.<Message, Message, NotUsed>fromMaterializer(
+            (mat, attributes) -> leased(address, () -> connection(mat)))
         .mapMaterializedValue(ignored -> NotUsed.getInstance());
   }
 
@@ -221,11 +346,18 @@ final class ChatServer extends AllDirectives {
   }
 
   /** The dashboard's feed: the latest snapshot every interval; what the page sends is ignored. */
-  private Flow<Message, Message, NotUsed> dashboardFlow() {
-    Source<Message, NotUsed> snapshots =
-        Source.tick(java.time.Duration.ZERO, settings.dashboardInterval(), "tick")
-            .map(t -> (Message) TextMessage.create(dashboard.latest()))
-            .mapMaterializedValue(c -> NotUsed.getInstance());
-    return Flow.fromSinkAndSourceCoupled(Sink.<Message>ignore(), snapshots);
+  private Flow<Message, Message, NotUsed> dashboardFlow(InetAddress address) {
+    return Flow.<Message, Message, NotUsed>fromMaterializer(
+            (mat, attributes) ->
+                leased(
+                    address,
+                    () -> {
+                      Source<Message, NotUsed> snapshots =
+                          Source.tick(Duration.ZERO, settings.dashboardInterval(), "tick")
+                              .map(t -> (Message) TextMessage.create(dashboard.latest()))
+                              .mapMaterializedValue(c -> NotUsed.getInstance());
+                      return Flow.fromSinkAndSourceCoupled(Sink.<Message>ignore(), snapshots);
+                    }))
+        .mapMaterializedValue(ignored -> NotUsed.getInstance());
   }
 }

@@ -18,6 +18,7 @@ import java.util.List;
  * @param archiveInterval how often the archiver runs
  * @param allowedOrigins origins allowed besides the page's own
  * @param dashboardInterval how often the dashboard snapshot is refreshed
+ * @param limits what one client and the node may hold open ({@code chat.limits})
  */
 record ChatSettings(
     String host,
@@ -30,7 +31,52 @@ record ChatSettings(
     Duration archiveAfter,
     Duration archiveInterval,
     List<String> allowedOrigins,
-    Duration dashboardInterval) {
+    Duration dashboardInterval,
+    Limits limits) {
+
+  /**
+   * {@code chat.limits}: what one client, one remote address and the node may hold.
+   *
+   * @param roomsPerConnection rooms one WebSocket connection may be in at once
+   * @param connectionsPerAddress open connections (HTTP and WebSocket) from one remote address; 0 =
+   *     no limit (behind a proxy every client has the proxy's address)
+   * @param connectionsPerNode open WebSocket connections (chat and dashboard) on this node
+   * @param firstRequestTimeout a new connection must have sent its first complete request head
+   *     within this, or it is closed (a slow drip of header bytes is not activity)
+   */
+  record Limits(
+      int roomsPerConnection,
+      int connectionsPerAddress,
+      int connectionsPerNode,
+      Duration firstRequestTimeout) {
+    Limits {
+      if (roomsPerConnection < 1) {
+        throw new IllegalArgumentException(
+            "chat.limits.rooms-per-connection must be at least 1, got " + roomsPerConnection);
+      }
+      if (connectionsPerAddress < 0) {
+        throw new IllegalArgumentException(
+            "chat.limits.connections-per-address must be 0 (no limit) or positive, got "
+                + connectionsPerAddress);
+      }
+      if (connectionsPerNode < 1) {
+        throw new IllegalArgumentException(
+            "chat.limits.connections-per-node must be at least 1, got " + connectionsPerNode);
+      }
+      if (firstRequestTimeout.isZero() || firstRequestTimeout.isNegative()) {
+        throw new IllegalArgumentException(
+            "chat.limits.first-request-timeout must be positive, got " + firstRequestTimeout);
+      }
+    }
+
+    static Limits fromConfig(Config limits) {
+      return new Limits(
+          limits.getInt("rooms-per-connection"),
+          limits.getInt("connections-per-address"),
+          limits.getInt("connections-per-node"),
+          limits.getDuration("first-request-timeout"));
+    }
+  }
 
   ChatSettings {
     if (port < 0 || port > 65535) {
@@ -57,6 +103,7 @@ record ChatSettings(
         c.getDuration("archive-after"),
         c.getDuration("archive-interval"),
         c.getStringList("allowed-origins"),
-        c.getDuration("dashboard-interval"));
+        c.getDuration("dashboard-interval"),
+        Limits.fromConfig(c.getConfig("limits")));
   }
 }

@@ -27,9 +27,6 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
   /** Every node's gateways. */
   static final WorkerGroup<Event> GROUP = WorkerGroup.of("chat-gateways", Event.class);
 
-  /** The most rooms one connection may be in. */
-  static final int MAX_ROOMS = 20;
-
   /** How long a gateway closing its connection waits for the stream to end before it stops. */
   static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
@@ -169,8 +166,13 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
       return reject(e.getMessage(), e.id);
     }
     if (command instanceof ClientProtocol.Join join) {
-      if (!joined.containsKey(join.room()) && joined.size() >= MAX_ROOMS) {
-        return reject("at most " + MAX_ROOMS + " rooms per connection", null);
+      int maxRooms = settings.limits().roomsPerConnection();
+      if (!joined.containsKey(join.room()) && joined.size() >= maxRooms) {
+        return reject(
+            "at most "
+                + maxRooms
+                + " rooms per connection (chat.limits.rooms-per-connection): leave one first",
+            null);
       }
       joined.put(join.room(), join.user());
       rooms.tell(join.room(), new Room.Join(join.user(), self));

@@ -158,6 +158,7 @@ final class ChatLeakIT {
         () -> {
           assertEquals(groupBefore, node.registry().workers(Gateway.GROUP).size());
           assertEquals(actorsBefore, gatewayActors(node));
+          assertEquals(0, chat.chats.get(0).connectionLimits().webSockets(), "WebSocket leases");
         });
     long heapAfter = usedHeapAfterGc();
     assertTrue(
