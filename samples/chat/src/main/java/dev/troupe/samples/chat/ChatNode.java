@@ -1,5 +1,6 @@
 package dev.troupe.samples.chat;
 
+import dev.troupe.core.AccessToken;
 import dev.troupe.core.TroupeNode;
 import dev.troupe.core.lock.JdbcLockRegistry;
 import dev.troupe.core.storage.Storage;
@@ -67,6 +68,14 @@ final class ChatNode implements AutoCloseable {
   }
 
   static ChatNode start(TroupeNode node, ChatSettings settings) {
+    com.typesafe.config.Config config = node.system().settings().config();
+    if (config.getString("troupe.profile").equals("production")
+        && !AccessToken.fromConfig(config).isSet()) {
+      throw new IllegalArgumentException(
+          AccessToken.SETTING
+              + " is empty: under troupe.profile = production the dashboard, its JSON and"
+              + " /metrics are served only with the operator token; set it (TROUPE_ACCESS_TOKEN)");
+    }
     Storage storage = Storage.get(node.system());
     ChatStore store = new ChatStore(storage);
     ChatMetrics metrics = new ChatMetrics(node.name());

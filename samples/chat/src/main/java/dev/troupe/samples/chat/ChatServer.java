@@ -1,5 +1,6 @@
 package dev.troupe.samples.chat;
 
+import dev.troupe.core.AccessToken;
 import dev.troupe.core.TroupeNode;
 import dev.troupe.sharding.WorkerFleet;
 import java.net.InetAddress;
@@ -25,7 +26,11 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.model.headers.Connection;
+import org.apache.pekko.http.javadsl.model.headers.HttpCookie;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.model.headers.SameSite;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -48,6 +53,9 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
  * /alive} on the management port), with Troupe's checks and {@link ChatReadinessCheck}.
  */
 final class ChatServer extends AllDirectives {
+  /** The cookie that carries the operator token in a browser. */
+  static final String OPERATOR_COOKIE = "troupe-operator";
+
   private final TroupeNode node;
   private final ChatSettings settings;
   private final WorkerFleet<Room.Command> rooms;
@@ -56,6 +64,7 @@ final class ChatServer extends AllDirectives {
   private final Materializer materializer;
   private final AtomicLong connections = new AtomicLong();
   private final ConnectionLimits limits;
+  private final AccessToken token;
 
   private ChatServer(
       TroupeNode node,
@@ -69,6 +78,7 @@ final class ChatServer extends AllDirectives {
     this.metrics = metrics;
     this.dashboard = dashboard;
     this.materializer = Materializer.matFromSystem(node.system());
+    this.token = AccessToken.fromConfig(node.system().settings().config());
     this.limits =
         new ConnectionLimits(
             settings.limits().connectionsPerAddress(), settings.limits().connectionsPerNode());
@@ -154,32 +164,89 @@ final class ChatServer extends AllDirectives {
         path("dashboard.js", () -> get(() -> resource("web/dashboard.js"))),
         path("style.css", () -> get(() -> resource("web/style.css"))),
         path("ws", () -> webSocket(address -> handleWebSocketMessages(chatFlow(address)))),
-        path("dashboard", () -> get(() -> resource("web/dashboard.html"))),
+        path("dashboard", () -> operator(() -> get(() -> resource("web/dashboard.html")))),
         path(
             PathMatchers.segment("dashboard").slash("ws"),
-            () -> webSocket(address -> handleWebSocketMessages(dashboardFlow(address)))),
+            () ->
+                operator(
+                    () -> webSocket(address -> handleWebSocketMessages(dashboardFlow(address))))),
         path(
             PathMatchers.segment("api").slash("dashboard"),
             () ->
-                get(
+                operator(
                     () ->
-                        completeWithFuture(
-                            dashboard
-                                .snapshot()
-                                .thenApply(
-                                    json ->
-                                        HttpResponse.create()
-                                            .withEntity(ContentTypes.APPLICATION_JSON, json))))),
+                        get(
+                            () ->
+                                completeWithFuture(
+                                    dashboard
+                                        .snapshot()
+                                        .thenApply(
+                                            json ->
+                                                HttpResponse.create()
+                                                    .withEntity(
+                                                        ContentTypes.APPLICATION_JSON, json)))))),
         path(
             "metrics",
             () ->
-                get(
+                operator(
                     () ->
-                        complete(
+                        get(
+                            () ->
+                                complete(
+                                    HttpResponse.create()
+                                        .withEntity(
+                                            ContentTypes.create(
+                                                MediaTypes.TEXT_PLAIN, HttpCharsets.UTF_8),
+                                            metrics.registry().scrape()))))));
+  }
+
+  /**
+   * The dashboard, its JSON, its feed and the metrics: once {@code troupe.security.access-token} is
+   * set, only with the token — {@code Authorization: Bearer <token>} (scrapers, curl) or the cookie
+   * a browser gets by opening {@code /dashboard?token=<token>} once (HttpOnly, SameSite=Strict; the
+   * redirect drops the token from the address bar). Compared in constant time.
+   */
+  private Route operator(Supplier<Route> inner) {
+    if (!token.isSet()) {
+      return inner.get();
+    }
+    return optionalHeaderValueByName(
+        "Authorization",
+        authorization ->
+            optionalCookie(
+                OPERATOR_COOKIE,
+                cookie -> {
+                  if (token.acceptsAuthorization(authorization)
+                      || cookie.map(c -> token.accepts(c.value())).orElse(false)) {
+                    return inner.get();
+                  }
+                  return parameterOptional(
+                      "token",
+                      presented -> {
+                        if (presented.isPresent() && token.accepts(presented.get())) {
+                          return extractUri(
+                              uri ->
+                                  setCookie(
+                                      HttpCookie.create(OPERATOR_COOKIE, presented.get())
+                                          .withPath("/")
+                                          .withHttpOnly(true)
+                                          .withSameSite(SameSite.Strict),
+                                      () ->
+                                          redirect(Uri.create(uri.path()), StatusCodes.SEE_OTHER)));
+                        }
+                        metrics.rejected();
+                        return complete(
                             HttpResponse.create()
+                                .withStatus(StatusCodes.UNAUTHORIZED)
+                                .addHeader(
+                                    RawHeader.create("WWW-Authenticate", "Bearer realm=\"troupe\""))
                                 .withEntity(
-                                    ContentTypes.create(MediaTypes.TEXT_PLAIN, HttpCharsets.UTF_8),
-                                    metrics.registry().scrape())))));
+                                    "this page needs the operator token ("
+                                        + AccessToken.SETTING
+                                        + "): open it once with ?token=<token>, or send"
+                                        + " Authorization: Bearer <token>"));
+                      });
+                }));
   }
 
   private Route resource(String path) {
