@@ -440,6 +440,8 @@ public final class ChatLoadBench {
             new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m",
+                // every simulated client connects from 127.0.0.1
+                "-Dchat.limits.connections-per-address=0",
                 "-jar",
                 jar.toString(),
                 "--name",
