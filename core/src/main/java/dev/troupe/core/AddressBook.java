@@ -34,21 +34,24 @@ import org.apache.pekko.pattern.StatusReply;
  * #lookup}, {@link #resolve}, {@link #snapshot}): no actor round trip. {@link #resolve} tells
  * "absent" from "this node cannot tell yet"; {@link #query} reads from a majority of nodes.
  *
- * <p><b>Limits.</b> A name is at most {@value #MAX_NAME_BYTES} bytes in UTF-8; a longer name is
- * refused by {@code register} with an {@link IllegalArgumentException}. The book holds at most
- * {@code troupe.core.address-book.max-names} names (default 1 000 000); past it {@code register} of
- * a new name fails its stage with an {@link IllegalStateException} naming the setting. Tested with
- * 100 000 names on three nodes (FAULTS.md R5).
+ * <p><b>Names and limits.</b> A name is a {@linkplain Names name}: {@value Names#RULE}; {@code
+ * register} refuses any other with an {@link IllegalArgumentException} naming the value and the
+ * rule. Reads ({@link #locate}, {@link #resolve}, {@link #lookup}) take any string: one that breaks
+ * the rule is simply never found. The book holds at most {@code troupe.core.address-book.max-names}
+ * names (default 1 000 000); past it {@code register} of a new name fails its stage with an {@link
+ * IllegalStateException} naming the setting. Tested with 100 000 names on three nodes (FAULTS.md
+ * R5).
  *
  * @since 0.1.0
  */
 public interface AddressBook {
   /**
-   * The longest name {@code register} accepts, in UTF-8 bytes: {@value}.
+   * The longest name {@code register} accepts, in UTF-8 bytes: {@value}, which is {@link
+   * Names#MAX_UTF8_BYTES}.
    *
    * @since 0.1.0
    */
-  int MAX_NAME_BYTES = 256;
+  int MAX_NAME_BYTES = Names.MAX_UTF8_BYTES;
 
   /**
    * Names {@code ref}, an actor of this node, {@code name} cluster-wide, without a protocol check
@@ -56,9 +59,9 @@ public interface AddressBook {
    *
    * @return a stage completed when the registration is in this node's replica, or failed with
    *     {@link IllegalArgumentException} if {@code ref} is not an actor of this node
-   * @throws IllegalArgumentException if {@code name} is null, blank or longer than {@value
-   *     #MAX_NAME_BYTES} UTF-8 bytes, or {@code ref} is null; the message names the limit and the
-   *     name
+   * @throws IllegalArgumentException if {@code name} is not a valid {@linkplain Names name} (null,
+   *     empty, longer than {@value #MAX_NAME_BYTES} bytes in UTF-8, or with a character outside the
+   *     rule), or {@code ref} is null; the message names the value and the rule
    */
   CompletionStage<Done> register(String name, ActorRef<?> ref);
 
@@ -66,8 +69,8 @@ public interface AddressBook {
    * Names {@code ref} {@code name} cluster-wide with its protocol: {@link #lookup} with another
    * class fails. If an older live holder of {@code name} exists, {@code ref} is stopped.
    *
-   * @throws IllegalArgumentException if an argument is null, or {@code name} is blank or longer
-   *     than {@value #MAX_NAME_BYTES} UTF-8 bytes; the message names the limit and the name
+   * @throws IllegalArgumentException if an argument is null, or {@code name} is not a valid
+   *     {@linkplain Names name}; the message names the value and the rule
    */
   <T> CompletionStage<Done> register(String name, ActorRef<T> ref, Class<T> protocol);
 
@@ -75,8 +78,8 @@ public interface AddressBook {
    * Like {@link #register(String, ActorRef, Class)}, but a younger duplicate is told {@code
    * onDuplicate} instead of being stopped, so that it can finish its work and stop itself.
    *
-   * @throws IllegalArgumentException if an argument is null, or {@code name} is blank or longer
-   *     than {@value #MAX_NAME_BYTES} UTF-8 bytes; the message names the limit and the name
+   * @throws IllegalArgumentException if an argument is null, or {@code name} is not a valid
+   *     {@linkplain Names name}; the message names the value and the rule
    */
   <T> CompletionStage<Done> register(
       String name, ActorRef<T> ref, Class<T> protocol, T onDuplicate);
@@ -87,8 +90,8 @@ public interface AddressBook {
    * whose freshness a coordinator knows better than the clock, such as a daemon placed again with a
    * larger epoch while its old instance sat on an unreachable node.
    *
-   * @throws IllegalArgumentException if an argument is null, or {@code name} is blank or longer
-   *     than {@value #MAX_NAME_BYTES} UTF-8 bytes; the message names the limit and the name
+   * @throws IllegalArgumentException if an argument is null, or {@code name} is not a valid
+   *     {@linkplain Names name}; the message names the value and the rule
    */
   <T> CompletionStage<Done> registerRanked(
       String name, ActorRef<T> ref, Class<T> protocol, long rank);
@@ -147,7 +150,8 @@ public interface AddressBook {
    * StatusReply#ack()} once the name is held on this node, or {@link StatusReply#error} with the
    * reason (for example the {@code max-names} limit).
    *
-   * @throws IllegalArgumentException if an argument is null or {@code name} is not a valid name
+   * @throws IllegalArgumentException if an argument is null or {@code name} is not a valid
+   *     {@linkplain Names name}; the message names the value and the rule
    * @since 0.2.0
    */
   void register(String name, ActorRef<?> ref, ActorRef<StatusReply<Done>> replyTo);

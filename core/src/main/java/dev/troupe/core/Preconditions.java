@@ -9,9 +9,12 @@ import java.time.Duration;
  * that wants its errors worded the same way:
  *
  * <pre>{@code
- * String group = Preconditions.requireNonBlank(name, "group name");
+ * String url = Preconditions.requireNonBlank(jdbcUrl, "jdbcUrl");
  * Duration every = Preconditions.requirePositive(interval, "reconcile interval");
  * }</pre>
+ *
+ * <p>Names (of groups, address-book entries, daemons, launchers, cron jobs) have a rule of their
+ * own: {@link Names#require}.
  */
 public final class Preconditions {
   private Preconditions() {}

@@ -1,6 +1,5 @@
 package dev.troupe.core;
 
-import static dev.troupe.core.Preconditions.requireNonBlank;
 import static dev.troupe.core.Preconditions.requireNonNull;
 
 /**
@@ -16,41 +15,38 @@ import static dev.troupe.core.Preconditions.requireNonNull;
  * <p>Two groups are equal when name and protocol are. A group exists as long as it has members:
  * there is nothing to create or delete.
  *
- * @param name the group name: 1 to 200 characters, not blank
+ * @param name the group name, a {@linkplain Names name}: {@value Names#RULE}
  * @param protocol the message type every member accepts
  * @param <T> the protocol
  * @since 0.1.0
  */
 public record WorkerGroup<T>(String name, Class<T> protocol) {
-  /** The longest group name accepted: {@value}. */
-  public static final int MAX_NAME_LENGTH = 200;
+  /**
+   * The longest group name accepted, now in UTF-8 bytes: {@value}.
+   *
+   * @deprecated group names follow {@link Names}; use {@link Names#MAX_UTF8_BYTES}. Until 0.3.0
+   *     this was 200 characters.
+   */
+  @Deprecated(since = "0.3.0", forRemoval = true)
+  public static final int MAX_NAME_LENGTH = Names.MAX_UTF8_BYTES;
 
   /**
    * Validates the components.
    *
-   * @throws IllegalArgumentException if {@code name} is null, blank or longer than {@value
-   *     #MAX_NAME_LENGTH} characters, or {@code protocol} is null; the message names the value
+   * @throws IllegalArgumentException if {@code name} is not a valid {@linkplain Names name} or
+   *     {@code protocol} is null; the message names the value and the rule
    */
   public WorkerGroup {
-    requireNonBlank(name, "WorkerGroup name");
-    if (name.length() > MAX_NAME_LENGTH) {
-      throw new IllegalArgumentException(
-          "WorkerGroup name must be at most "
-              + MAX_NAME_LENGTH
-              + " characters, got "
-              + name.length()
-              + ": ["
-              + name.substring(0, 40)
-              + "...]");
-    }
+    Names.require(name, "WorkerGroup name");
     requireNonNull(protocol, "WorkerGroup protocol");
   }
 
   /**
    * Returns the group {@code name} whose members accept {@code protocol}.
    *
-   * @throws IllegalArgumentException if {@code name} is null, blank or too long, or {@code
-   *     protocol} is null
+   * @throws IllegalArgumentException if {@code name} is not a valid {@linkplain Names name} (null,
+   *     empty, longer than {@value Names#MAX_UTF8_BYTES} bytes in UTF-8, or with a character
+   *     outside the rule), or {@code protocol} is null; the message names the value and the rule
    */
   public static <T> WorkerGroup<T> of(String name, Class<T> protocol) {
     return new WorkerGroup<>(name, protocol);

@@ -272,6 +272,12 @@ final class AddressBookIT {
         wrongProtocol.getMessage().contains("EchoWorker$Command"), wrongProtocol.getMessage());
     assertTrue(wrongProtocol.getMessage().contains("java.lang.String"), wrongProtocol.getMessage());
 
+    IllegalArgumentException badName =
+        assertThrows(IllegalArgumentException.class, () -> book.register("a b", ref));
+    assertTrue(
+        badName.getMessage().startsWith("AddressBook name must be " + Names.RULE),
+        badName.getMessage());
+    assertTrue(badName.getMessage().contains("[a b]"), badName.getMessage());
     assertThrows(IllegalArgumentException.class, () -> book.register("", ref));
     assertThrows(IllegalArgumentException.class, () -> book.register(null, ref));
     assertThrows(IllegalArgumentException.class, () -> book.register("x", null));

@@ -318,7 +318,7 @@ final class WorkerRegistryIT {
     assertTrue(empty.getMessage().contains("WorkerGroup name"), empty.getMessage());
     assertThrows(IllegalArgumentException.class, () -> WorkerGroup.of(null, String.class));
     assertThrows(IllegalArgumentException.class, () -> WorkerGroup.of("g", null));
-    assertThrows(IllegalArgumentException.class, () -> WorkerGroup.of("x".repeat(201), Long.class));
+    assertThrows(IllegalArgumentException.class, () -> WorkerGroup.of("x".repeat(257), Long.class));
     assertThrows(IllegalArgumentException.class, () -> registry.workers(null));
     assertThrows(IllegalArgumentException.class, () -> registry.pick(null));
     assertThrows(IllegalArgumentException.class, () -> registry.pick(group("g"), null));

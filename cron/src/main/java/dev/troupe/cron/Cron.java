@@ -1,5 +1,6 @@
 package dev.troupe.cron;
 
+import static dev.troupe.core.Preconditions.requireNonBlank;
 import static dev.troupe.core.Preconditions.requireNonNull;
 
 import dev.troupe.core.Location;
@@ -182,31 +183,46 @@ public final class Cron implements Extension {
    * Removes job {@code name}; fails if there is none. A job declared in {@code troupe.cron.jobs}
    * comes back at the next take-over of the scheduler, unless it is removed from the configuration.
    *
+   * <p>This and the other calls on an existing job ({@link #pause}, {@link #resume}, {@link
+   * #triggerNow}) take any non-blank name, not only one that follows {@link dev.troupe.core.Names}:
+   * a job stored by an earlier version under a name the rule now refuses can still be managed and
+   * removed.
+   *
    * @throws IllegalArgumentException if {@code name} is null or blank
    */
   public CompletionStage<Done> unschedule(String name) {
-    String n = JobDefinition.requireName(name);
+    String n = requireNonBlank(name, "cron job name");
     return ask(replyTo -> new CronScheduler.Unschedule(n, replyTo));
   }
 
-  /** Pauses job {@code name}: no instant is scheduled until {@link #resume}; stored. */
+  /**
+   * Pauses job {@code name}: no instant is scheduled until {@link #resume}; stored.
+   *
+   * @throws IllegalArgumentException if {@code name} is null or blank
+   */
   public CompletionStage<Done> pause(String name) {
-    String n = JobDefinition.requireName(name);
+    String n = requireNonBlank(name, "cron job name");
     return ask(replyTo -> new CronScheduler.Pause(n, replyTo));
   }
 
-  /** Resumes job {@code name} from its next instant after now; the paused ones are not fired. */
+  /**
+   * Resumes job {@code name} from its next instant after now; the paused ones are not fired.
+   *
+   * @throws IllegalArgumentException if {@code name} is null or blank
+   */
   public CompletionStage<Done> resume(String name) {
-    String n = JobDefinition.requireName(name);
+    String n = requireNonBlank(name, "cron job name");
     return ask(replyTo -> new CronScheduler.Resume(n, replyTo));
   }
 
   /**
    * Fires job {@code name} now, paused or not, under its overlap policy; completes when the instant
    * is claimed (and fails if the overlap policy skipped it).
+   *
+   * @throws IllegalArgumentException if {@code name} is null or blank
    */
   public CompletionStage<Done> triggerNow(String name) {
-    String n = JobDefinition.requireName(name);
+    String n = requireNonBlank(name, "cron job name");
     return ask(replyTo -> new CronScheduler.TriggerNow(n, replyTo));
   }
 

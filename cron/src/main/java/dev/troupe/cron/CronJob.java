@@ -1,10 +1,10 @@
 package dev.troupe.cron;
 
-import static dev.troupe.core.Preconditions.requireNonBlank;
 import static dev.troupe.core.Preconditions.requireNonNegative;
 import static dev.troupe.core.Preconditions.requireNonNull;
 import static dev.troupe.core.Preconditions.requirePositive;
 
+import dev.troupe.core.Names;
 import dev.troupe.core.WorkerGroup;
 import dev.troupe.cron.internal.CronSpec;
 import dev.troupe.cron.internal.JobDefinition;
@@ -52,9 +52,12 @@ public final class CronJob {
   }
 
   /**
-   * A builder of the job {@code name}: 1 to 200 characters.
+   * A builder of the job {@code name}, a {@linkplain Names name}: {@value Names#RULE}. The name is
+   * a row key of {@code troupe_cron_job} and a field of log lines and of {@link JobStatus}.
    *
-   * @throws IllegalArgumentException if {@code name} is null, blank or too long
+   * @throws IllegalArgumentException if {@code name} is not a valid name (null, empty, longer than
+   *     {@value Names#MAX_UTF8_BYTES} bytes in UTF-8, or with a character outside the rule); the
+   *     message names the value and the rule
    */
   public static Builder builder(String name) {
     return new Builder(name);
@@ -174,9 +177,14 @@ public final class CronJob {
       return this;
     }
 
-    /** The address-book name whose actor accepts {@link CronTick}; for CLUSTER jobs. */
+    /**
+     * The address-book name whose actor accepts {@link CronTick}; for CLUSTER jobs.
+     *
+     * @throws IllegalArgumentException if {@code addressBookName} is not a valid {@linkplain Names
+     *     name}; the message names the value and the rule
+     */
     public Builder target(String addressBookName) {
-      this.target = requireNonBlank(addressBookName, "target");
+      this.target = Names.require(addressBookName, "cron job target (an address-book name)");
       return this;
     }
 

@@ -18,7 +18,9 @@ import java.util.List;
  * ({@code JdbcLockRegistry.requireCurrentToken(connection, namespace, "daemon:" + name, epoch)}),
  * so the writes of an old instance on a paused or cut-off node are refused.
  *
- * @param name the daemon's name, unique in the cluster
+ * @param name the daemon's name, unique in the cluster: a {@linkplain dev.troupe.core.Names name}
+ *     ({@value dev.troupe.core.Names#RULE}); a scanned spec with another name is skipped, with a
+ *     warning that names the value and the rule
  * @param args its arguments, as JSON values
  * @param epoch the instance's epoch; 0 in specs a {@link RecoveryScanner} yields
  * @since 0.1.0

@@ -3,6 +3,7 @@ package dev.troupe.daemons;
 import static dev.troupe.core.Preconditions.requireNonBlank;
 import static dev.troupe.core.Preconditions.requireNonNull;
 
+import dev.troupe.core.Names;
 import dev.troupe.core.TroupeNode;
 import dev.troupe.core.WorkerEntry;
 import dev.troupe.core.WorkerGroup;
@@ -188,11 +189,13 @@ public final class Daemons implements Extension {
    * launchers (before or after the node joined). A launcher registered after the leader started is
    * scanned at the next re-scan.
    *
-   * @throws IllegalArgumentException if an argument is null, {@code name} blank, or a launcher of
-   *     that name is already registered on this node
+   * @param name the launcher's name, a {@linkplain Names name}: {@value Names#RULE}
+   * @throws IllegalArgumentException if an argument is null, {@code name} is not a valid name (the
+   *     message names the value and the rule), or a launcher of that name is already registered on
+   *     this node
    */
   public <M> void registerLauncher(String name, Launcher<M> launcher) {
-    requireNonBlank(name, "launcher name");
+    Names.require(name, "launcher name");
     requireNonNull(launcher, "launcher");
     Launcher<?> previous = launchers.putIfAbsent(name, launcher);
     if (previous != null) {
@@ -230,7 +233,7 @@ public final class Daemons implements Extension {
 
   @SuppressWarnings("unchecked")
   private <M> CompletionStage<ActorRef<M>> spawn(String launcher, String name, Object... args) {
-    requireNonBlank(name, "daemon name");
+    Names.require(name, "daemon name");
     List<Object> values;
     try {
       values = DaemonArgs.normalize(name, args == null ? List.of() : Arrays.asList(args));
@@ -259,15 +262,16 @@ public final class Daemons implements Extension {
    *     or the picked node has no such launcher, {@link IllegalArgumentException} if the arguments
    *     are not JSON-serializable, or {@link java.util.concurrent.TimeoutException} if the picked
    *     node does not answer within {@code troupe.daemons.ask-timeout}
-   * @throws IllegalArgumentException if an argument is null, {@code name} blank, or the launcher is
-   *     not registered on this node or has another protocol
+   * @throws IllegalArgumentException if an argument is null, {@code name} is not a valid
+   *     {@linkplain Names name} (the message names the value and the rule), or the launcher is not
+   *     registered on this node or has another protocol
    * @since 0.3.0
    */
   @SuppressWarnings("unchecked")
   public <M> CompletionStage<ActorRef<M>> forwardSpawn(
       String launcherName, Class<M> protocol, String name, Object... args) {
     spawner(launcherName, protocol); // the same checks: registered here, same protocol
-    requireNonBlank(name, "name");
+    Names.require(name, "forwardSpawn name");
     List<Object> values;
     try {
       values = DaemonArgs.normalize(name, args == null ? List.of() : Arrays.asList(args));
@@ -315,7 +319,8 @@ public final class Daemons implements Extension {
   /**
    * Stops daemon {@code daemonName} and forgets it (a spawned daemon is removed from the database;
    * one that a scanner lists comes back at the next re-scan unless the application removes it from
-   * its list).
+   * its list). Takes any non-blank name, not only one that follows {@link Names}: a daemon stored
+   * by an earlier version under a name the rule now refuses can still be removed.
    *
    * @throws IllegalArgumentException if {@code daemonName} is null or blank
    */

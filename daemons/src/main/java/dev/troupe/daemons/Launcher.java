@@ -1,8 +1,8 @@
 package dev.troupe.daemons;
 
-import static dev.troupe.core.Preconditions.requireNonBlank;
 import static dev.troupe.core.Preconditions.requireNonNull;
 
+import dev.troupe.core.Names;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
@@ -62,10 +62,11 @@ public final class Launcher<M> {
    * A scanner of exactly one daemon, {@code name} with {@code args}: a singleton daemon that runs
    * once in the cluster, always.
    *
-   * @throws IllegalArgumentException if {@code name} is null or blank
+   * @throws IllegalArgumentException if {@code name} is not a valid {@linkplain Names name}; the
+   *     message names the value and the rule
    */
   public static RecoveryScanner singletonDaemon(String name, List<Object> args) {
-    requireNonBlank(name, "daemon name");
+    Names.require(name, "daemon name");
     DaemonSpec spec = new DaemonSpec(name, args, 0);
     return () -> List.of(List.of(spec)).iterator();
   }

@@ -19,7 +19,9 @@ public interface Spawner<M> {
    * @return the daemon, or a stage failed with {@link IllegalArgumentException} if the arguments
    *     are not JSON-serializable or the launcher is unknown on the chosen node, or with {@link
    *     java.util.concurrent.TimeoutException} if the leader does not answer in time
-   * @throws IllegalArgumentException if {@code daemonName} is null or blank
+   * @throws IllegalArgumentException if {@code daemonName} is not a valid {@linkplain
+   *     dev.troupe.core.Names name} (null, empty, longer than 256 bytes in UTF-8, or with a
+   *     character outside the rule); the message names the value and the rule
    */
   CompletionStage<ActorRef<M>> spawnRegister(String daemonName, Object... args);
 }

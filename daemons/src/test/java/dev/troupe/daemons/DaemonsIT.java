@@ -1,10 +1,12 @@
 package dev.troupe.daemons;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.troupe.core.Names;
 import dev.troupe.core.TroupeNode;
 import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
@@ -72,7 +74,12 @@ final class DaemonsIT {
                   if (scannerCalls.incrementAndGet() <= 2) {
                     throw new IllegalStateException("the daemon table is not reachable yet");
                   }
-                  return List.of(List.of(DaemonSpec.of("after-scanner-failure"))).iterator();
+                  // A name the rule of Names refuses is skipped (with a warning); not the others.
+                  return List.of(
+                          List.of(
+                              DaemonSpec.of("skipped name"),
+                              DaemonSpec.of("after-scanner-failure")))
+                      .iterator();
                 }));
     daemons.registerLauncher(
         "broken",
@@ -280,6 +287,7 @@ final class DaemonsIT {
                 await(Daemons.get(cluster.get().node(0)).running())
                     .containsKey("after-scanner-failure")));
     assertTrue(scannerCalls.get() >= 3, "scanner calls: " + scannerCalls.get());
+    assertFalse(await(Daemons.get(cluster.get().node(0)).running()).containsKey("skipped name"));
   }
 
   @Test
@@ -299,7 +307,29 @@ final class DaemonsIT {
     assertTrue(duplicate.getMessage().contains("witness"), duplicate.getMessage());
     assertThrows(IllegalArgumentException.class, () -> daemons.spawner("witness", String.class));
 
+    // Launcher and daemon names follow the rule of Names, refused before anything is sent.
+    IllegalArgumentException badLauncher =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                daemons.registerLauncher(
+                    "my launcher", Launcher.of(Witness.Command.class, Witness::create)));
+    assertTrue(
+        badLauncher.getMessage().startsWith("launcher name must be " + Names.RULE),
+        badLauncher.getMessage());
+    assertTrue(badLauncher.getMessage().contains("[my launcher]"), badLauncher.getMessage());
+
     Spawner<Witness.Command> spawner = daemons.spawner("witness", Witness.Command.class);
+    IllegalArgumentException badName =
+        assertThrows(IllegalArgumentException.class, () -> spawner.spawnRegister("orders/eu"));
+    assertTrue(
+        badName.getMessage().startsWith("daemon name must be " + Names.RULE), badName.getMessage());
+    assertTrue(badName.getMessage().contains("[orders/eu] ('/'"), badName.getMessage());
+    IllegalArgumentException badForward =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> daemons.forwardSpawn("witness", Witness.Command.class, "a\nb"));
+    assertTrue(badForward.getMessage().contains("[a\\u000ab]"), badForward.getMessage());
     Object notJson =
         new Object() {
           @SuppressWarnings("unused")

@@ -7,6 +7,7 @@ import static dev.troupe.core.Preconditions.requireNonNull;
 import static dev.troupe.core.Preconditions.requirePositive;
 
 import dev.troupe.core.HashRing;
+import dev.troupe.core.Names;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Optional;
@@ -76,22 +77,26 @@ public final class FleetSpec<M> {
   /**
    * A fleet {@code name} of workers of {@code protocol}, made by {@code factory} from their key.
    *
-   * @param name the fleet's name, unique in the cluster: letters, digits, {@code . _ -}, at most
-   *     {@value #MAX_NAME_LENGTH} characters
+   * @param name the fleet's name, unique in the cluster: ASCII letters, digits, {@code . _ -},
+   *     starting with a letter or digit, at most {@value #MAX_NAME_LENGTH} characters: stricter
+   *     than the rule of {@link Names} (which every fleet name follows too), because the name is
+   *     also part of an actor name
    * @param protocol the workers' message type
    * @param factory the worker of a key; called on the node the ring picks, again after each crash
    *     (a {@code Behaviors.setup} in it reloads the worker's state)
    * @throws IllegalArgumentException if an argument is null or {@code name} is invalid; the message
-   *     names the value
+   *     names the value and the rule
    */
   public static <M> FleetSpec<M> of(
       String name, Class<M> protocol, Function<String, Behavior<M>> factory) {
-    requireNonBlank(name, "FleetSpec name");
+    // First the rule of every name (its message shows a control character escaped), then the
+    // fleet's stricter one: the name is also part of an actor name, unencoded.
+    Names.require(name, "FleetSpec name");
     requireArgument(
         name.length() <= MAX_NAME_LENGTH && name.matches("[A-Za-z0-9][A-Za-z0-9._\\-]*"),
         "FleetSpec name must be 1-"
             + MAX_NAME_LENGTH
-            + " letters, digits, '.', '_' or '-' (starting with a letter or digit), got: ["
+            + " ASCII letters, digits, '.', '_' or '-' (starting with a letter or digit), got: ["
             + name
             + "]");
     requireNonNull(protocol, "FleetSpec protocol");

@@ -1,12 +1,11 @@
 package dev.troupe.core.internal;
 
-import static dev.troupe.core.Preconditions.requireMaxUtf8Bytes;
-import static dev.troupe.core.Preconditions.requireNonBlank;
 import static dev.troupe.core.Preconditions.requireNonNull;
 import static dev.troupe.core.Preconditions.requirePositive;
 
 import dev.troupe.core.AddressBook;
 import dev.troupe.core.Location;
+import dev.troupe.core.Names;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -77,9 +76,7 @@ public final class AddressBookImpl implements AddressBook {
 
   private CompletionStage<Done> register(
       String name, ActorRef<?> ref, String protocol, Optional<Object> onDuplicate, long rank) {
-    requireNonBlank(name, "AddressBook name");
-    requireMaxUtf8Bytes(
-        name, AddressBook.MAX_NAME_BYTES, "AddressBook name (AddressBook.MAX_NAME_BYTES)");
+    Names.require(name, "AddressBook name");
     requireNonNull(ref, "ref");
     if (!LocalRefs.isLocal(system, ref)) {
       return CompletableFuture.failedFuture(

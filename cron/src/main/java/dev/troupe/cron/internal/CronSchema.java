@@ -1,5 +1,6 @@
 package dev.troupe.cron.internal;
 
+import dev.troupe.core.Names;
 import dev.troupe.core.storage.Dialect;
 import dev.troupe.core.storage.Namespaces;
 import dev.troupe.core.storage.StorageSchema;
@@ -13,15 +14,24 @@ import java.util.List;
  * a public constructor because {@link java.util.ServiceLoader} instantiates it.
  */
 public final class CronSchema implements StorageSchema {
+  /**
+   * The width of a job-name column. {@code VARCHAR(n)} counts characters, and a {@linkplain Names
+   * name} of at most {@value Names#MAX_UTF8_BYTES} UTF-8 bytes has at most as many characters.
+   */
+  private static final int NAME_LENGTH = Names.MAX_UTF8_BYTES;
+
   @Override
   public String name() {
     return "troupe-cron";
   }
 
-  /** 1: the tables; 2: the namespace column leads both primary keys. */
+  /**
+   * 1: the tables; 2: the namespace column leads both primary keys; 3: job names up to {@link
+   * Names#MAX_UTF8_BYTES} (was 200 characters).
+   */
   @Override
   public int version() {
-    return 2;
+    return 3;
   }
 
   @Override
@@ -33,7 +43,9 @@ public final class CronSchema implements StorageSchema {
             + "namespace VARCHAR("
             + Namespaces.MAX_LENGTH
             + ") NOT NULL, "
-            + "name VARCHAR(200) NOT NULL, "
+            + "name VARCHAR("
+            + NAME_LENGTH
+            + ") NOT NULL, "
             + "definition "
             + text
             + " NOT NULL, "
@@ -46,7 +58,9 @@ public final class CronSchema implements StorageSchema {
             + "namespace VARCHAR("
             + Namespaces.MAX_LENGTH
             + ") NOT NULL, "
-            + "job VARCHAR(200) NOT NULL, "
+            + "job VARCHAR("
+            + NAME_LENGTH
+            + ") NOT NULL, "
             + "scheduled_at BIGINT NOT NULL, "
             + "node VARCHAR(300) NOT NULL, "
             + "token BIGINT NOT NULL, "
@@ -58,6 +72,20 @@ public final class CronSchema implements StorageSchema {
     statements.addAll(Namespaces.keyStatements(dialect, "troupe_cron_job", "name"));
     statements.addAll(
         Namespaces.keyStatements(dialect, "troupe_cron_run", "job", "scheduled_at", "node"));
+    // Tables before version 3: the job-name columns from VARCHAR(200) to VARCHAR(256).
+    statements.add(widen("troupe_cron_job", "name"));
+    statements.add(widen("troupe_cron_run", "job"));
     return statements;
+  }
+
+  /** Widening a VARCHAR: idempotent, and on PostgreSQL without a table rewrite. */
+  private static String widen(String table, String column) {
+    return "ALTER TABLE "
+        + table
+        + " ALTER COLUMN "
+        + column
+        + " SET DATA TYPE VARCHAR("
+        + NAME_LENGTH
+        + ")";
   }
 }

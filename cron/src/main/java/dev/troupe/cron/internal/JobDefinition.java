@@ -1,5 +1,8 @@
 package dev.troupe.cron.internal;
 
+import static dev.troupe.core.Preconditions.requireNonBlank;
+
+import dev.troupe.core.Names;
 import dev.troupe.core.TroupeSerializable;
 import dev.troupe.cron.CronScope;
 import dev.troupe.cron.MisfirePolicy;
@@ -52,28 +55,24 @@ public record JobDefinition(
         job.jitter().toMillis());
   }
 
-  /** The longest job name accepted. */
-  public static final int MAX_NAME_LENGTH = 200;
-
-  /** Returns {@code name} if it is a valid job name. */
+  /**
+   * Returns {@code name} if it is a valid job name: a {@linkplain Names name}, {@value Names#RULE}.
+   *
+   * @throws IllegalArgumentException naming the value and the rule
+   */
   public static String requireName(String name) {
-    if (name == null || name.isBlank()) {
-      throw new IllegalArgumentException("cron job name must not be empty, got: [" + name + "]");
-    }
-    if (name.length() > MAX_NAME_LENGTH) {
-      throw new IllegalArgumentException(
-          "cron job name must be at most " + MAX_NAME_LENGTH + " characters, got " + name.length());
-    }
-    return name;
+    return Names.require(name, "cron job name");
   }
 
   /**
-   * This definition after the checks that span fields; the spec is parsed again.
+   * This definition after the checks that span fields; the spec is parsed again. The name is only
+   * checked to be there: the builder checked it against {@link Names}, and a job stored by an
+   * earlier version, under a name the rule now refuses, still loads, runs and can be unscheduled.
    *
    * @throws IllegalArgumentException naming the field
    */
   public JobDefinition validated() {
-    requireName(name);
+    requireNonBlank(name, "cron job name");
     ZoneId zoneId;
     try {
       zoneId = ZoneId.of(zone);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import dev.troupe.core.Names;
 import dev.troupe.cron.CronScope;
 import dev.troupe.cron.MisfirePolicy;
 import dev.troupe.cron.OverlapPolicy;
@@ -68,6 +69,24 @@ final class CronSettingsTest {
     assertMessage(
         "troupe.cron.jobs[0]",
         "troupe.cron.jobs = [ { spec = \"* * * * *\", target = t } ]"); // no name
+  }
+
+  @Test
+  void aDeclaredJobWithAnInvalidNameIsRefusedNamingItsPlaceTheValueAndTheRule() {
+    String rule = "must be " + Names.RULE;
+    assertMessage(
+        "troupe.cron.jobs[1]: cron job name " + rule + "; got [nightly report] (U+0020 SPACE",
+        "troupe.cron.jobs = [ { name = ok, spec = \"* * * * *\", target = t },"
+            + " { name = \"nightly report\", spec = \"* * * * *\", target = t } ]");
+    assertMessage(
+        "troupe.cron.jobs[0]: cron job target (an address-book name) " + rule + "; got [a b]",
+        "troupe.cron.jobs = [ { name = x, spec = \"* * * * *\", target = \"a b\" } ]");
+    assertMessage(
+        "troupe.cron.jobs[0]: WorkerGroup name " + rule + "; got [w/1] ('/' U+002F SOLIDUS",
+        "troupe.cron.jobs = [ { name = x, spec = \"* * * * *\", target-group = \"w/1\" } ]");
+    assertMessage(
+        "troupe.cron.jobs[0]: cron job name " + rule + "; got [x\\u000ay]",
+        "troupe.cron.jobs = [ { name = \"x\\ny\", spec = \"* * * * *\", target = t } ]");
   }
 
   private static void assertMessage(String expected, String hocon) {

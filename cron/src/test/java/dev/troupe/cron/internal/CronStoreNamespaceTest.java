@@ -1,10 +1,12 @@
 package dev.troupe.cron.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.troupe.core.Names;
 import dev.troupe.core.storage.Dialect;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.cron.CronScope;
@@ -169,7 +171,9 @@ final class CronStoreNamespaceTest {
     CronStore upgraded = new CronStore(storage, "default", "default");
     try (Connection c = storage.dataSource().getConnection();
         Statement s = c.createStatement()) {
-      assertEquals(2, single(s, "SELECT version FROM troupe_schema WHERE name = 'troupe-cron'"));
+      assertEquals(
+          new CronSchema().version(),
+          single(s, "SELECT version FROM troupe_schema WHERE name = 'troupe-cron'"));
       assertEquals("default", single(s, "SELECT namespace FROM troupe_cron_job"));
       assertEquals(
           "default", single(s, "SELECT DISTINCT namespace FROM troupe_cron_run"), "both runs");
@@ -197,6 +201,28 @@ final class CronStoreNamespaceTest {
     assertTrue(other.lastRecorded().isEmpty());
     assertEquals(List.of(Claim.CLAIMED), other.claim(old, other.takeOver(), null));
     assertEquals(2, upgraded.recentRuns(10).get("nightly").size());
+
+    // The name columns were widened from 200 characters: the longest name fits.
+    String longest = "j".repeat(Names.MAX_UTF8_BYTES);
+    upgraded.saveJob(job(longest, "t"), false);
+    assertTrue(jobs(upgraded).contains(new StoredJob(job(longest, "t"), false)));
+    List<ClaimRequest> longClaim = List.of(new ClaimRequest(longest, T2, "*"));
+    assertEquals(List.of(Claim.CLAIMED), upgraded.claim(longClaim, upgraded.takeOver(), null));
+  }
+
+  @Test
+  void aJobStoredUnderANameTheRuleNowRefusesStillLoads() {
+    // Before the rule of Names, a job name was any 1-200 characters: such a stored job runs on,
+    // and can be unscheduled by name (Cron's calls on existing jobs only require non-blank).
+    try (TestDatabase db = TestDatabases.freshH2()) {
+      CronStore store = new CronStore(db.storage(), "default", "default");
+      JobDefinition legacy = job("nightly report/eu", "t");
+      assertFalse(Names.isValid(legacy.name()));
+      store.saveJob(legacy, false);
+      assertEquals(List.of(new StoredJob(legacy, false)), jobs(store));
+      store.deleteJob(legacy.name());
+      assertTrue(jobs(store).isEmpty());
+    }
   }
 
   /** The tables of cron schema version 1 (before namespaces), as that version created them. */

@@ -1,6 +1,7 @@
 package dev.troupe.daemons.internal;
 
 import dev.troupe.core.HashRing;
+import dev.troupe.core.Names;
 import dev.troupe.core.Subscription;
 import dev.troupe.core.TroupeNode;
 import dev.troupe.core.TroupeSerializable;
@@ -387,6 +388,15 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     long epoch = cmd.spec().epoch();
     Launcher<?> launcher = launchers.get(cmd.launcher());
     ActorRef<Object> ref;
+    try {
+      // A name an earlier version stored (spawned daemon, lease) that the rule now refuses: the
+      // address book would refuse it below, after the spawn. Refused here instead, with the rule.
+      Names.require(name, "daemon name");
+    } catch (IllegalArgumentException e) {
+      cmd.replyTo().tell(new StartFailed(name, epoch, e.getMessage()));
+      releaseThen(name, epoch, () -> {});
+      return;
+    }
     try {
       ref = spawn(launcher, cmd.spec());
     } catch (RuntimeException e) {

@@ -1,6 +1,7 @@
 package dev.troupe.daemons.internal;
 
 import dev.troupe.core.HashRing;
+import dev.troupe.core.Names;
 import dev.troupe.core.Subscription;
 import dev.troupe.core.TroupeSerializable;
 import dev.troupe.core.WorkerEntry;
@@ -73,6 +74,11 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
    * and asks every host for a report, which heals daemons that stopped unnoticed and stops
    * duplicates. A launcher that is unknown on the chosen node makes the daemon FAILED (retried at
    * the next re-scan); a scanner that throws is retried with backoff; neither stops the leader.
+   *
+   * Names: a scanned daemon whose name breaks the Names rule is skipped with a warning at each
+   * scan (spawnRegister refuses such a name at the API). Names stored by an earlier version, under
+   * a looser rule (spawned daemons, leases), are not checked here: the host refuses to start one
+   * with StartFailed naming the rule, so it is FAILED until Daemons.stop removes it.
    */
 
   /** The protocol of the daemon leader. */
@@ -383,6 +389,18 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
           "scan-" + msg.launcher(), new RetryScan(msg.launcher(), msg.attempt() + 1), backoff);
     } else {
       for (DaemonSpec spec : msg.specs()) {
+        try {
+          // The scanner is the application's input, as spawnRegister's name is: refused likewise.
+          Names.require(spec.name(), "daemon name");
+        } catch (IllegalArgumentException e) {
+          getContext()
+              .getLog()
+              .warn(
+                  "Recovery scanner of launcher [{}] listed a daemon that is skipped: {}",
+                  msg.launcher(),
+                  e.getMessage());
+          continue;
+        }
         Daemon d = daemons.get(spec.name());
         if (d == null) {
           daemons.put(spec.name(), new Daemon(spec.name(), msg.launcher(), spec.args(), false));

@@ -1,5 +1,6 @@
 package dev.troupe.daemons.internal;
 
+import dev.troupe.core.Names;
 import dev.troupe.core.storage.Dialect;
 import dev.troupe.core.storage.Namespaces;
 import dev.troupe.core.storage.StorageSchema;
@@ -13,14 +14,22 @@ import java.util.List;
  * java.util.ServiceLoader} instantiates it.
  */
 public final class DaemonSchema implements StorageSchema {
+  /**
+   * The width of a launcher-name column. {@code VARCHAR(n)} counts characters, and a {@linkplain
+   * Names name} of at most {@value Names#MAX_UTF8_BYTES} UTF-8 bytes has at most as many. Daemon
+   * names go into {@code VARCHAR(500)} columns.
+   */
+  private static final int LAUNCHER_LENGTH = Names.MAX_UTF8_BYTES;
+
   @Override
   public String name() {
     return "troupe-daemons";
   }
 
+  /** Version 5: launcher names up to {@link Names#MAX_UTF8_BYTES} (were 200 characters). */
   @Override
   public int version() {
-    return 4;
+    return 5;
   }
 
   @Override
@@ -31,7 +40,9 @@ public final class DaemonSchema implements StorageSchema {
         "CREATE TABLE IF NOT EXISTS troupe_daemon ("
             + "namespace VARCHAR(63) NOT NULL, "
             + "name VARCHAR(500) NOT NULL, "
-            + "launcher VARCHAR(200) NOT NULL, "
+            + "launcher VARCHAR("
+            + LAUNCHER_LENGTH
+            + ") NOT NULL, "
             + "args "
             + text
             + " NOT NULL, "
@@ -63,11 +74,23 @@ public final class DaemonSchema implements StorageSchema {
     // Version 4: a lease row names the launcher and arguments of its instance, so that a node can
     // take over the daemons of an unreachable node while the leader itself is unreachable.
     statements.add(
-        "ALTER TABLE troupe_daemon_lease ADD COLUMN IF NOT EXISTS launcher VARCHAR(200)");
+        "ALTER TABLE troupe_daemon_lease ADD COLUMN IF NOT EXISTS launcher VARCHAR("
+            + LAUNCHER_LENGTH
+            + ")");
     statements.add("ALTER TABLE troupe_daemon_lease ADD COLUMN IF NOT EXISTS args " + text);
     // Version 1 had no namespace: its rows belong to "default".
     statements.addAll(Namespaces.keyStatements(dialect, "troupe_daemon", "name"));
     statements.addAll(Namespaces.keyStatements(dialect, "troupe_once_log", "item_key"));
+    // Tables before version 5: the launcher columns from VARCHAR(200) to VARCHAR(256); widening is
+    // idempotent, and on PostgreSQL it needs no table rewrite.
+    for (String table : List.of("troupe_daemon", "troupe_daemon_lease")) {
+      statements.add(
+          "ALTER TABLE "
+              + table
+              + " ALTER COLUMN launcher SET DATA TYPE VARCHAR("
+              + LAUNCHER_LENGTH
+              + ")");
+    }
     return statements;
   }
 }

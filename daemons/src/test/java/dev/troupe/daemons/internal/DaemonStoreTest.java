@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.troupe.core.Names;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.daemons.OnceLog;
 import dev.troupe.testkit.Eventually;
@@ -85,6 +86,39 @@ final class DaemonStoreTest {
           new DaemonStore(db.storage(), "other", "other").spawned().isEmpty(),
           "another namespace sees none of the old rows");
     }
+  }
+
+  @Test
+  void aVersion4H2DatabaseTakesLauncherNamesOfTheFullLength() throws SQLException {
+    try (TestDatabase db = TestDatabases.freshH2()) {
+      launcherColumnsAreWidened(db.storage());
+    }
+  }
+
+  @Test
+  void aVersion4PostgresDatabaseTakesLauncherNamesOfTheFullLength() throws SQLException {
+    TestDatabases.assumePostgres();
+    try (TestDatabase db = TestDatabases.freshPostgres()) {
+      launcherColumnsAreWidened(db.storage());
+    }
+  }
+
+  /** Version 5 widened the launcher columns from 200 characters to a name's 256 bytes. */
+  private static void launcherColumnsAreWidened(Storage storage) throws SQLException {
+    try (Connection c = storage.dataSource().getConnection();
+        Statement s = c.createStatement()) {
+      // The storage created today's tables: narrow them back to version 4.
+      for (String table : List.of("troupe_daemon", "troupe_daemon_lease")) {
+        s.execute("ALTER TABLE " + table + " ALTER COLUMN launcher SET DATA TYPE VARCHAR(200)");
+      }
+      s.execute("UPDATE troupe_schema SET version = 4 WHERE name = 'troupe-daemons'");
+    }
+    DaemonStore upgraded = new DaemonStore(storage, "default", "default");
+    String launcher = "l".repeat(Names.MAX_UTF8_BYTES);
+    upgraded.saveSpawned(new DaemonStore.Spawned("d", launcher, List.of()));
+    assertEquals(List.of(new DaemonStore.Spawned("d", launcher, List.of())), upgraded.spawned());
+    assertTrue(upgraded.claimLease("d", "node-a", 1, 60_000, launcher, List.of()).claimed());
+    assertEquals(launcher, upgraded.leasesHeldBy(List.of("node-a")).get(0).launcher());
   }
 
   @Test

@@ -64,6 +64,9 @@ final class ClientProtocol {
     if (id != null && id.length() > MAX_ID_CHARS) {
       throw new BadCommand("id must be at most " + MAX_ID_CHARS + " characters", null);
     }
+    if (id != null && !wellFormed(id)) {
+      throw new BadCommand("id must not contain unpaired UTF-16 surrogates", null);
+    }
     return switch (type) {
       case "join" -> new Join(room(node, id), user(node));
       case "leave" -> new Leave(room(node, id));
@@ -89,9 +92,13 @@ final class ClientProtocol {
     String user = node.path("user").asText("").strip();
     if (user.isEmpty()
         || user.length() > MAX_USER_CHARS
-        || user.chars().anyMatch(Character::isISOControl)) {
+        || user.chars().anyMatch(Character::isISOControl)
+        || !wellFormed(user)) {
       throw new BadCommand(
-          "user must be 1 to " + MAX_USER_CHARS + " characters without control characters", null);
+          "user must be 1 to "
+              + MAX_USER_CHARS
+              + " characters without control characters or unpaired UTF-16 surrogates",
+          null);
     }
     return user;
   }
@@ -101,7 +108,32 @@ final class ClientProtocol {
     if (text.isEmpty() || text.length() > max) {
       throw new BadCommand("text must be 1 to " + max + " characters, got " + text.length(), id);
     }
+    if (text.indexOf(0) >= 0 || !wellFormed(text)) {
+      throw new BadCommand("text must not contain NUL or unpaired UTF-16 surrogates", id);
+    }
     return text;
+  }
+
+  /**
+   * Whether every surrogate in {@code s} is half of a pair. JSON lets a client send a lone one (the
+   * escape backslash-u-D800), but it cannot be encoded: the cluster's CBOR serializer refuses it, so
+   * a name, id or text with one would break every message that carries it to another node (a
+   * room's history among them, for as long as the message is in it). PostgreSQL refuses NUL in
+   * text, so a post with one failed to be logged after its room had stored it. Both are refused
+   * here, where the client gets an error frame.
+   */
+  static boolean wellFormed(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String truncate(String s) {
