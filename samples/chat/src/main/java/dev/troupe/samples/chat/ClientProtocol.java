@@ -116,8 +116,8 @@ final class ClientProtocol {
 
   /**
    * Whether every surrogate in {@code s} is half of a pair. JSON lets a client send a lone one (the
-   * escape backslash-u-D800), but it cannot be encoded: the cluster's CBOR serializer refuses it, so
-   * a name, id or text with one would break every message that carries it to another node (a
+   * escape backslash-u-D800), but it cannot be encoded: the cluster's CBOR serializer refuses it,
+   * so a name, id or text with one would break every message that carries it to another node (a
    * room's history among them, for as long as the message is in it). PostgreSQL refuses NUL in
    * text, so a post with one failed to be logged after its room had stored it. Both are refused
    * here, where the client gets an error frame.

@@ -65,6 +65,41 @@ final class ClientProtocolTest {
     assertEquals("p7", withId.id);
   }
 
+  /**
+   * Found by ChatFuzzIT: a lone surrogate (valid JSON, no valid Unicode) in a name, id or text
+   * cannot cross to another node (CBOR refuses it), and a NUL in a text cannot be logged on
+   * PostgreSQL; both broke rooms for everyone in them.
+   */
+  @Test
+  void unpairedSurrogatesAndNulAreRefusedSinceNoNodeCouldPassThemOn() throws Exception {
+    assertTrue(
+        refused("{\"type\":\"join\",\"room\":\"r\",\"user\":\"a\\ud800b\"}").contains("surrogate"));
+    assertTrue(
+        refused("{\"type\":\"join\",\"room\":\"r\",\"user\":\"\\udfff\"}").contains("surrogate"));
+    ClientProtocol.BadCommand lone =
+        assertThrows(
+            ClientProtocol.BadCommand.class,
+            () ->
+                parse("{\"type\":\"post\",\"room\":\"r\",\"id\":\"p1\",\"text\":\"hi \\ud83d\"}"));
+    assertTrue(lone.getMessage().contains("surrogate"), lone.getMessage());
+    assertEquals("p1", lone.id, "the error names the post");
+    assertTrue(
+        refused("{\"type\":\"post\",\"room\":\"r\",\"id\":\"p2\",\"text\":\"a\\u0000b\"}")
+            .contains("NUL"));
+    assertTrue(
+        refused("{\"type\":\"post\",\"room\":\"r\",\"id\":\"\\ud800\",\"text\":\"hi\"}")
+            .contains("id"));
+    assertEquals(
+        new ClientProtocol.Post("r", "p3", "smile \ud83d\ude00"),
+        parse("{\"type\":\"post\",\"room\":\"r\",\"id\":\"p3\",\"text\":\"smile \\ud83d\\ude00\"}"),
+        "a surrogate pair is a character like any other");
+    assertEquals(
+        "\ud83d\ude00",
+        ((ClientProtocol.Join)
+                parse("{\"type\":\"join\",\"room\":\"r\",\"user\":\"\\ud83d\\ude00\"}"))
+            .user());
+  }
+
   @Test
   void framesOutAreJsonWithTheirType() throws Exception {
     ChatMessage m = new ChatMessage("r", 3, "ann", "<i>hi</i>", 42);
