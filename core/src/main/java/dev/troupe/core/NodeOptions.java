@@ -2,6 +2,7 @@ package dev.troupe.core;
 
 import com.typesafe.config.Config;
 import dev.troupe.core.internal.NodeConfig;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -43,6 +44,7 @@ public final class NodeOptions {
   private final Set<String> roles;
   private final String config;
   private final String systemName;
+  private final Optional<MeterRegistry> meterRegistry;
 
   private NodeOptions(Builder b, List<Address> seeds, String systemName) {
     this.name = Optional.ofNullable(b.name);
@@ -52,6 +54,17 @@ public final class NodeOptions {
     this.roles = Set.copyOf(b.roles);
     this.config = b.config;
     this.systemName = systemName;
+    this.meterRegistry = Optional.ofNullable(b.meterRegistry);
+  }
+
+  /**
+   * The registry Troupe's meters go to ({@link TroupeNode#meterRegistry()}); empty = none, Troupe
+   * records nothing.
+   *
+   * @since 0.3.0
+   */
+  public Optional<MeterRegistry> meterRegistry() {
+    return meterRegistry;
   }
 
   /** Returns a builder with every option unset. */
@@ -135,8 +148,20 @@ public final class NodeOptions {
     private List<String> seedNodes = List.of();
     private Set<String> roles = Set.of();
     private String config = "";
+    private MeterRegistry meterRegistry;
 
     private Builder() {}
+
+    /**
+     * The application's Micrometer registry: every Troupe meter of the node (names under {@code
+     * troupe.}, tagged {@code node}) is registered on it. Unset: Troupe records nothing.
+     *
+     * @since 0.3.0
+     */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.meterRegistry = registry;
+      return this;
+    }
 
     /** The node name for logs and the dashboard: letters, digits, {@code . _ -}; 1-64 chars. */
     public Builder name(String name) {

@@ -10,8 +10,10 @@ import dev.troupe.core.internal.CoreExtension;
 import dev.troupe.core.internal.NodeConfig;
 import dev.troupe.core.internal.NodeHealth;
 import dev.troupe.core.internal.NodeHolder;
+import dev.troupe.core.internal.NodeMeters;
 import dev.troupe.core.internal.StartupChecks;
 import dev.troupe.core.internal.WatchActor;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Collections;
@@ -149,6 +151,7 @@ public final class TroupeNode implements AutoCloseable {
           e);
     }
     ActorSystem<Void> started = system;
+    options.meterRegistry().ifPresent(NodeMeters.get(system)::add);
     TroupeNode node = NodeHolder.get(system).node(() -> new TroupeNode(started, true));
     try {
       node.managementUri = ClusterFormation.start(system, plan);
@@ -193,6 +196,18 @@ public final class TroupeNode implements AutoCloseable {
    * @since 0.2.0
    */
   public static TroupeNode attach(ActorSystem<?> system) {
+    return attach(system, null);
+  }
+
+  /**
+   * {@link #attach(ActorSystem)}, with the application's Micrometer registry: every Troupe meter of
+   * the node (names under {@code troupe.}, tagged {@code node}) is registered on it — also those of
+   * a node attached before.
+   *
+   * @param registry the application's registry; null = none (Troupe records nothing)
+   * @since 0.3.0
+   */
+  public static TroupeNode attach(ActorSystem<?> system, MeterRegistry registry) {
     if (system == null) {
       throw new IllegalArgumentException("TroupeNode.attach: system must not be null");
     }
@@ -204,6 +219,9 @@ public final class TroupeNode implements AutoCloseable {
               + "] has pekko.actor.provider = ["
               + system.settings().config().getString("pekko.actor.provider")
               + "]; Troupe needs a cluster: set pekko.actor.provider = cluster");
+    }
+    if (registry != null) {
+      NodeMeters.get(system).add(registry);
     }
     return NodeHolder.get(system)
         .node(
@@ -263,6 +281,18 @@ public final class TroupeNode implements AutoCloseable {
     } catch (IllegalStateException e) {
       // the system is terminating: getWhenTerminated fails the future
     }
+  }
+
+  /**
+   * The registry every Troupe meter of this node is registered on (names under {@code troupe.}, tag
+   * {@code node} = {@link #name()}): a composite that passes them to the application's registry
+   * ({@link NodeOptions.Builder#meterRegistry}, {@link #attach(ActorSystem, MeterRegistry)}) and
+   * records nothing without one. Modules built on Troupe register their meters here.
+   *
+   * @since 0.3.0
+   */
+  public MeterRegistry meterRegistry() {
+    return NodeMeters.get(system).registry();
   }
 
   /**
