@@ -94,6 +94,7 @@ final class ChatNode implements AutoCloseable {
         WorkerFleet.start(
             node,
             FleetSpec.of("rooms", Room.Command.class, id -> Room.create(id, env))
+                .withStopMessage(new Room.Stop())
                 .withMeterRegistry(metrics.registry()));
 
     Daemons daemons = Daemons.get(node);

@@ -109,6 +109,23 @@ final class RoomTest {
   }
 
   @Test
+  void aRoomToldToStopAcknowledgesThePostsItHoldsBeforeItStops() {
+    ActorRef<Room.Command> room = room("handed-over");
+    TestProbe<Gateway.Event> ann = gateway();
+    room.tell(new Room.Join("ann", ann.ref()));
+    expect(ann, Gateway.History.class);
+    TestProbe<Object> watcher = kit.createTestProbe();
+    // the stop comes while the first write is (or may be) in flight, a second post queued
+    room.tell(new Room.Post("ann", "s1", "one", ann.ref()));
+    room.tell(new Room.Post("ann", "s2", "two", ann.ref()));
+    room.tell(new Room.Stop());
+    assertEquals(1, expect(ann, Gateway.Acked.class, a -> a.id().equals("s1")).seq());
+    assertEquals(2, expect(ann, Gateway.Acked.class, a -> a.id().equals("s2")).seq());
+    watcher.expectTerminated(room, TIMEOUT);
+    assertEquals(2, repository.load("handed-over").orElseThrow().value().history().size());
+  }
+
+  @Test
   void theHistoryKeepsTheLatestAndARestartedRoomGoesOnFromTheStore() {
     ActorRef<Room.Command> room = room("keep");
     TestProbe<Gateway.Event> ann = gateway();
