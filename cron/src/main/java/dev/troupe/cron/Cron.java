@@ -10,6 +10,7 @@ import dev.troupe.core.WorkerGroup;
 import dev.troupe.core.lock.TroupeLease;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.cron.internal.CronAgent;
+import dev.troupe.cron.internal.CronMeters;
 import dev.troupe.cron.internal.CronScheduler;
 import dev.troupe.cron.internal.CronSettings;
 import dev.troupe.cron.internal.CronStore;
@@ -109,6 +110,7 @@ public final class Cron implements Extension {
             ? CronTimer.jdk("troupe-cron-timer")
             : CronTimer.pekko(system.scheduler(), system.executionContext());
     system.getWhenTerminated().thenRun(timer::close);
+    CronMeters meters = new CronMeters(troupeNode.meterRegistry());
 
     ActorRef<CronAgent.Command> agent =
         system.systemActorOf(
@@ -117,7 +119,8 @@ public final class Cron implements Extension {
                 s.databaseClock() ? store : null,
                 timer,
                 Clock.systemUTC(),
-                s.clockSyncInterval()),
+                s.clockSyncInterval(),
+                meters),
             "troupeCronAgent",
             Props.empty());
     troupeNode.registry().register(AGENTS, agent);
@@ -133,7 +136,8 @@ public final class Cron implements Extension {
                                     Clock.systemUTC(),
                                     timer,
                                     () -> agents(troupeNode),
-                                    ctx -> TroupeLease.singletonLeaseCheck(ctx, s.leaderLease())))
+                                    ctx -> TroupeLease.singletonLeaseCheck(ctx, s.leaderLease()),
+                                    meters))
                             .onFailure(
                                 SupervisorStrategy.restartWithBackoff(
                                     s.restartBackoffMin(), s.restartBackoffMax(), 0.2)),

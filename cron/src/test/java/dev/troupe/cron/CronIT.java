@@ -9,11 +9,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.troupe.core.NodeOptions;
 import dev.troupe.core.TroupeNode;
 import dev.troupe.core.WorkerGroup;
+import dev.troupe.cron.internal.CronMeters;
 import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.Stages;
 import dev.troupe.testkit.TestCluster;
 import dev.troupe.testkit.TestDatabases;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.search.Search;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -51,6 +57,10 @@ final class CronIT {
 
   private static final Queue<Seen> SEEN = new ConcurrentLinkedQueue<>();
 
+  // The application's registry, on every node (attached after the start: the node's composite
+  // passes on the meters registered before too); the node tag tells the nodes apart.
+  private static final SimpleMeterRegistry METERS = new SimpleMeterRegistry();
+
   @RegisterExtension
   static final ClusterExtension<TestCluster> cluster =
       ClusterExtension.inJvm(
@@ -73,6 +83,7 @@ final class CronIT {
   }
 
   private static void startCron(TroupeNode node) {
+    TroupeNode.attach(node.system(), METERS);
     Cron.get(node);
     ActorRef<CronTick> recorder =
         node.system().systemActorOf(recorder(node.address()), "cron-recorder", Props.empty());
@@ -87,6 +98,15 @@ final class CronIT {
 
   private static <T> T await(CompletionStage<T> stage) {
     return Stages.await(stage, TIMEOUT);
+  }
+
+  /** A counter's sum over the nodes. */
+  private static double count(Search search) {
+    return search.counters().stream().mapToDouble(Counter::count).sum();
+  }
+
+  private static double fires(String job, String outcome) {
+    return count(METERS.find(CronMeters.FIRES).tag("job", job).tag("outcome", outcome));
   }
 
   private static List<Seen> seen(String job) {
@@ -135,6 +155,24 @@ final class CronIT {
         .forEach((at, n) -> assertEquals(1L, n, "ticks for the instant " + at));
     assertEquals(Optional.of(owner), status(cron, "cluster-every-second").owner());
     await(cron.unschedule("cluster-every-second"));
+
+    int ticks = seen("cluster-every-second").size();
+    Eventually.awaitCondition( // counted right after the send
+        TIMEOUT, "a fire per tick", () -> fires("cluster-every-second", "delivered") >= ticks);
+    assertTrue(
+        count(METERS.find(CronMeters.CLAIMS).tag("job", "cluster-every-second")) >= ticks,
+        "claims");
+    List<Timer> lateness =
+        List.copyOf(METERS.find(CronMeters.LATENESS).tag("job", "cluster-every-second").timers());
+    assertEquals(1, lateness.size(), "recorded on the owner only: " + lateness);
+    assertTrue(lateness.get(0).count() >= ticks, "a lateness per tick sent");
+    List<Gauge> active = List.copyOf(METERS.find(CronMeters.ACTIVE).gauges());
+    assertEquals(3, active.size(), "a gauge per node");
+    assertEquals(
+        1,
+        active.stream().mapToDouble(Gauge::value).sum(),
+        "exactly one node schedules: " + active);
+    assertTrue(count(METERS.find(CronMeters.TAKEOVERS)) >= 1);
   }
 
   @Test
@@ -186,6 +224,8 @@ final class CronIT {
       assertEquals(cluster.get().node(1).address(), s.node(), "the named target's node");
       assertTrue(s.tick().replyTo().isPresent());
     }
+    assertTrue(fires("awaited", "completed") >= 2, "completions counted by outcome");
+    assertEquals(0, fires("awaited", "delivered"), "awaited ticks end completed or failed");
 
     await(cron.pause("awaited"));
     JobStatus paused = status(cron, "awaited");

@@ -12,6 +12,7 @@ import dev.troupe.core.storage.Storage;
 import dev.troupe.daemons.internal.DaemonArgs;
 import dev.troupe.daemons.internal.DaemonHost;
 import dev.troupe.daemons.internal.DaemonLeader;
+import dev.troupe.daemons.internal.DaemonMeters;
 import dev.troupe.daemons.internal.DaemonStore;
 import dev.troupe.daemons.internal.DaemonsSettings;
 import dev.troupe.daemons.internal.LeaseBoard;
@@ -122,6 +123,7 @@ public final class Daemons implements Extension {
             node.namespace(),
             system.settings().config().getString("troupe.lock.namespace"));
 
+    DaemonMeters meters = new DaemonMeters(node.meterRegistry());
     ActorRef<DaemonLeader.Command> proxy =
         ClusterSingleton.get(system)
             .init(
@@ -131,7 +133,8 @@ public final class Daemons implements Extension {
                                     s,
                                     launchers,
                                     store,
-                                    listener -> node.registry().subscribe(HOSTS, listener)))
+                                    listener -> node.registry().subscribe(HOSTS, listener),
+                                    meters))
                             .onFailure(SupervisorStrategy.restart()),
                         "troupe-daemon-leader")
                     .withSettings(
@@ -148,7 +151,8 @@ public final class Daemons implements Extension {
                 s,
                 store,
                 listener -> node.registry().subscribe(HOSTS, listener),
-                leases),
+                leases,
+                meters),
             "troupeDaemonHost",
             Props.empty());
     node.registry().register(HOSTS, host);

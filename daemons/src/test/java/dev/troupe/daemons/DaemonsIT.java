@@ -8,11 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.troupe.core.Names;
 import dev.troupe.core.TroupeNode;
+import dev.troupe.daemons.internal.DaemonMeters;
 import dev.troupe.testkit.ClusterExtension;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.Stages;
 import dev.troupe.testkit.TestCluster;
 import dev.troupe.testkit.TestDatabases;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -36,6 +40,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 final class DaemonsIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
   private static final AtomicInteger scannerCalls = new AtomicInteger();
+  // The application's registry, on every node (attached after the start: the node's composite
+  // passes on the meters registered before too); the node tag tells the nodes apart.
+  private static final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
   @RegisterExtension
   static final ClusterExtension<TestCluster> cluster =
@@ -57,6 +64,7 @@ final class DaemonsIT {
   }
 
   private static void register(TroupeNode node) {
+    TroupeNode.attach(node.system(), meters);
     Daemons daemons = Daemons.get(node);
     List<DaemonSpec> thirty = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
@@ -121,6 +129,23 @@ final class DaemonsIT {
       assertEquals(1, Witness.running("scanned-" + i), "instances of scanned-" + i);
       assertEquals(1, Witness.maxConcurrent("scanned-" + i), "never two of scanned-" + i);
     }
+    double placed =
+        meters.find(DaemonMeters.PLACEMENTS).tag("launcher", "witness").counters().stream()
+            .mapToDouble(c -> c.count())
+            .sum();
+    assertTrue(placed >= 30, "placements of witness daemons, over the nodes: " + placed);
+  }
+
+  /** The failovers of {@code cause} recorded (on the leader's node, wherever it is). */
+  private static long failovers(String cause) {
+    return meters
+        .find(DaemonMeters.FAILOVERS)
+        .tag("launcher", "witness")
+        .tag("cause", cause)
+        .timers()
+        .stream()
+        .mapToLong(Timer::count)
+        .sum();
   }
 
   @Test
@@ -274,7 +299,13 @@ final class DaemonsIT {
           DaemonInfo info = await(Daemons.get(cluster.get().node(0)).running()).get("quitter");
           assertTrue(info != null && info.epoch() > epoch, String.valueOf(info));
           assertEquals(1, Witness.running("quitter"));
+          // One epoch gauge, on the node that runs it now: the stopped instance's went with it.
+          List<Gauge> gauges =
+              List.copyOf(meters.find(DaemonMeters.EPOCH).tag("daemon", "quitter").gauges());
+          assertEquals(1, gauges.size(), gauges.toString());
+          assertEquals(info.epoch(), (long) gauges.get(0).value());
         });
+    assertTrue(failovers("stopped") >= 1, "the restart is a failover of cause stopped");
   }
 
   @Test
@@ -469,6 +500,7 @@ final class DaemonsIT {
             assertTrue(info != null && !info.node().equals(doomed.address()), name + ": " + info);
           }
         });
+    assertTrue(failovers("node-lost") >= 2, "timed failovers: " + failovers("node-lost"));
     cluster.get().awaitRemoved(doomed.address());
   }
 

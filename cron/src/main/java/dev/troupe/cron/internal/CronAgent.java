@@ -174,6 +174,7 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
   private final Clock clock;
   private final TimerScheduler<Command> timers;
   private final ActorRef<CronDone> doneAdapter;
+  private final CronMeters meters;
   private final Map<String, Awaiting> awaiting = new HashMap<>();
   // batches of CATCH_UP ticks waiting for (or in) their mark in the database, in arrival order
   private final java.util.ArrayDeque<List<Send>> confirming = new java.util.ArrayDeque<>();
@@ -188,8 +189,10 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
       CronStore store,
       CronTimer timer,
       Clock clock,
-      Duration clockSyncInterval) {
+      Duration clockSyncInterval,
+      CronMeters meters) {
     super(ctx);
+    this.meters = meters;
     this.recipients = recipients;
     this.store = store;
     this.timer = timer;
@@ -215,12 +218,23 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
       CronTimer timer,
       Clock clock,
       Duration clockSyncInterval) {
+    return create(recipients, store, timer, clock, clockSyncInterval, CronMeters.none());
+  }
+
+  /** An agent that records its fires, their lateness and its stalls on {@code meters}. */
+  public static Behavior<Command> create(
+      Recipients recipients,
+      CronStore store,
+      CronTimer timer,
+      Clock clock,
+      Duration clockSyncInterval,
+      CronMeters meters) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
                     new CronAgent(
-                        ctx, timers, recipients, store, timer, clock, clockSyncInterval)));
+                        ctx, timers, recipients, store, timer, clock, clockSyncInterval, meters)));
   }
 
   @Override
@@ -402,6 +416,7 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
                   + (deliver.scope() == CronScope.NODE ? " on this node" : ""));
       return this;
     }
+    meters.late(deliver.job(), now() - deliver.scheduledAtMillis());
     boolean await = deliver.awaitMillis() > 0;
     CronTick tick =
         new CronTick(
@@ -474,6 +489,10 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
   }
 
   private void report(Deliver deliver, ActorRef<Reports> replyTo, String outcome, String detail) {
+    meters.fired(deliver.job(), outcome);
+    if ("missed".equals(outcome)) {
+      meters.missed(deliver.job(), CronMeters.STALLED);
+    }
     Delivered report =
         new Delivered(
             deliver.job(),

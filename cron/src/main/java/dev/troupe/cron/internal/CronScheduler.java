@@ -32,6 +32,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -217,6 +218,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
   private final ActorRef<CronAgent.Reports> reports;
   private final BooleanSupplier leased;
   private final FirePolicy.Limits limits;
+  private final CronMeters meters;
 
   private final Map<String, JobState> jobs = new LinkedHashMap<>();
   private final PriorityQueue<Due> queue =
@@ -242,9 +244,11 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       Clock clock,
       CronTimer timer,
       Supplier<Map<String, ActorRef<CronAgent.Command>>> agents,
-      BooleanSupplier leased) {
+      BooleanSupplier leased,
+      CronMeters meters) {
     super(ctx);
     this.leased = leased;
+    this.meters = meters;
     this.timers = timers;
     this.stash = stash;
     this.settings = settings;
@@ -290,6 +294,18 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       CronTimer timer,
       Supplier<Map<String, ActorRef<CronAgent.Command>>> agents,
       Function<ActorContext<Command>, BooleanSupplier> leaseCheck) {
+    return create(settings, store, clock, timer, agents, leaseCheck, CronMeters.none());
+  }
+
+  /** The scheduler under a lease, recording on {@code meters}. */
+  public static Behavior<Command> create(
+      CronSettings settings,
+      CronStore store,
+      Clock clock,
+      CronTimer timer,
+      Supplier<Map<String, ActorRef<CronAgent.Command>>> agents,
+      Function<ActorContext<Command>, BooleanSupplier> leaseCheck,
+      CronMeters meters) {
     return Behaviors.withStash(
         100_000,
         stash ->
@@ -307,7 +323,8 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
                                   clock,
                                   timer,
                                   agents,
-                                  leaseCheck.apply(ctx));
+                                  leaseCheck.apply(ctx),
+                                  meters);
                           return s.load();
                         })));
   }
@@ -436,6 +453,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
     }
     timers.startTimerWithFixedDelay(Maintain.INSTANCE, Duration.ofSeconds(5));
     publish(SchedulerEvent.Kind.TOOK_OVER, 0);
+    meters.tookOver();
     getContext().getSelf().tell(Wake.INSTANCE);
     return stash.unstashAll(this);
   }
@@ -451,6 +469,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
               ? null
               : reroute(new Run(s, claim.scheduledAt(), claim.node(), null, null));
       if (run == null) {
+        meters.missed(claim.job(), CronMeters.UNDELIVERED);
         closed.add(
             new Outcome(
                 claim.job(),
@@ -492,6 +511,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
         .onMessage(Maintain.class, msg -> onMaintain())
         .onMessage(RecordsWritten.class, this::onRecordsWritten)
         .onSignal(PostStop.class, signal -> onStop())
+        .onSignal(PreRestart.class, signal -> onRestart())
         .build();
   }
 
@@ -561,6 +581,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
         if (step instanceof FirePolicy.Fire) {
           fire(s, step.at(), null, runs, notRun);
         } else if (step instanceof FirePolicy.Miss miss) {
+          meters.missed(s.name(), miss.cause());
           notRun.add(new NotRun(s.name(), miss.at(), "*", "missed", miss.reason()));
         }
       }
@@ -581,6 +602,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
     FirePolicy.Overlap overlap =
         FirePolicy.overlap(s.definition.overlap(), s.awaits(), s.inFlight, s.buffered != null);
     if (overlap instanceof FirePolicy.Skip skip) {
+      meters.missed(s.name(), skip.cause());
       notRun.add(new NotRun(s.name(), t, "*", "skipped", skip.reason()));
       if (ack != null) {
         ack.tell(StatusReply.error("job [" + s.name() + "] is still running (overlap policy)"));
@@ -596,6 +618,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
     }
     Map<String, ActorRef<CronAgent.Command>> byNode = agents.get();
     if (byNode.isEmpty()) {
+      meters.missed(s.name(), CronMeters.NO_AGENT);
       notRun.add(new NotRun(s.name(), t, "*", "missed", "no node runs the cron agent"));
       if (ack != null) {
         ack.tell(StatusReply.error("no node runs the cron agent"));
@@ -680,7 +703,10 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
     for (int i = 0; i < msg.runs().size(); i++) {
       Run run = msg.runs().get(i);
       switch (msg.claims().get(i)) {
-        case CLAIMED -> claimed.add(run);
+        case CLAIMED -> {
+          meters.claimed(run.job().name());
+          claimed.add(run);
+        }
         case TAKEN -> {
           runEnded(run.job());
           if (run.ack() != null) {
@@ -784,6 +810,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
         run.job().inFlight++;
         again.add(new Run(run.job(), run.at(), run.node(), run.agent(), null));
       } else {
+        meters.missed(d.name(), CronMeters.CLAIM_FAILED);
         missed.add(
             new NotRun(
                 d.name(),
@@ -858,6 +885,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       }
     }
     if (run != null) {
+      meters.fired(run.job().name(), CronMeters.UNREPORTED);
       recordOutcome(
           run,
           "failed",
@@ -981,7 +1009,15 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
     return this;
   }
 
+  private Behavior<Command> onRestart() {
+    meters.stoppedScheduling(); // until the restarted scheduler has taken over again
+    return this;
+  }
+
   private Behavior<Command> onStop() {
+    if (token != 0) {
+      meters.stoppedScheduling();
+    }
     if (armed != null) {
       armed.cancel();
     }

@@ -46,8 +46,26 @@ public final class FirePolicy {
   /** Instant {@code at} fires. */
   public record Fire(Instant at) implements Step {}
 
-  /** Instant {@code at} is recorded as missed, with the reason. */
-  public record Miss(Instant at, String reason) implements Step {}
+  /**
+   * Instant {@code at} is recorded as missed, with the reason (for the history) and its cause (for
+   * the meters): {@link #LATE_SKIP}, {@link #FIRE_ONCE_COLLAPSED} or {@link #BEYOND_CATCH_UP}.
+   */
+  public record Miss(Instant at, String reason, String cause) implements Step {}
+
+  /** Miss cause: a late instant under misfire policy SKIP. */
+  public static final String LATE_SKIP = "misfire-skip";
+
+  /** Miss cause: a late instant that a later one replaces (misfire policy FIRE_ONCE). */
+  public static final String FIRE_ONCE_COLLAPSED = "fire-once-collapsed";
+
+  /** Miss cause: an instant later than its job's catch-up window. */
+  public static final String BEYOND_CATCH_UP = "catch-up-window-exceeded";
+
+  /** Skip cause: the previous run was still going (overlap SKIP). */
+  public static final String OVERLAP_SKIP = "overlap-skip";
+
+  /** Skip cause: a run was going and one was buffered already (overlap BUFFER_ONE). */
+  public static final String OVERLAP_BUFFER_FULL = "overlap-buffer-full";
 
   /**
    * The outcome of a walk.
@@ -96,7 +114,7 @@ public final class FirePolicy {
             next = spec.nextAfter(resume).orElse(null);
           }
         }
-        steps.add(new Miss(t, why));
+        steps.add(new Miss(t, why, missCause(policy, late, catchUpMillis, superseded)));
       }
       t = next;
     }
@@ -110,6 +128,17 @@ public final class FirePolicy {
       case FIRE_ONCE -> !superseded && late <= catchUpMillis;
       case CATCH_UP -> late <= catchUpMillis;
     };
+  }
+
+  private static String missCause(
+      MisfirePolicy policy, long late, long catchUpMillis, boolean superseded) {
+    if (policy == MisfirePolicy.SKIP) {
+      return LATE_SKIP;
+    }
+    if (policy == MisfirePolicy.FIRE_ONCE && superseded && late <= catchUpMillis) {
+      return FIRE_ONCE_COLLAPSED;
+    }
+    return BEYOND_CATCH_UP;
   }
 
   private static String missReason(
@@ -141,8 +170,11 @@ public final class FirePolicy {
   /** The tick is kept and runs when the running one ends (replacing any kept before). */
   public record Buffer() implements Overlap {}
 
-  /** The tick is skipped and recorded with the reason. */
-  public record Skip(String reason) implements Overlap {}
+  /**
+   * The tick is skipped and recorded with the reason; {@code cause} ({@link #OVERLAP_SKIP} or
+   * {@link #OVERLAP_BUFFER_FULL}) names it for the meters.
+   */
+  public record Skip(String reason, String cause) implements Overlap {}
 
   /**
    * The overlap policy for a tick of a job.
@@ -157,10 +189,12 @@ public final class FirePolicy {
       return new Run();
     }
     if (policy == OverlapPolicy.SKIP) {
-      return new Skip("the previous run was still going (overlap SKIP)");
+      return new Skip("the previous run was still going (overlap SKIP)", OVERLAP_SKIP);
     }
     return buffered
-        ? new Skip("a run was going and one was already buffered (overlap BUFFER_ONE)")
+        ? new Skip(
+            "a run was going and one was already buffered (overlap BUFFER_ONE)",
+            OVERLAP_BUFFER_FULL)
         : new Buffer();
   }
 }

@@ -10,10 +10,12 @@ import dev.troupe.cron.CronScope;
 import dev.troupe.cron.CronTick;
 import dev.troupe.testkit.ManualClock;
 import dev.troupe.testkit.TestDatabases;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -35,6 +37,7 @@ final class CronAgentTest {
   private TestProbe<CronTick> memberB;
   private TestProbe<CronAgent.Reports> reports;
   private ActorRef<CronAgent.Command> agent;
+  private SimpleMeterRegistry meters;
 
   @BeforeEach
   void start() {
@@ -46,6 +49,7 @@ final class CronAgentTest {
     memberB = kit.createTestProbe();
     reports = kit.createTestProbe();
     CronAgent.Recipients recipients = recipients(List.of(memberA.ref(), memberB.ref()));
+    meters = new SimpleMeterRegistry();
     agent =
         kit.spawn(
             CronAgent.create(
@@ -53,7 +57,8 @@ final class CronAgentTest {
                 null,
                 CronTimer.pekko(kit.system().scheduler(), kit.system().executionContext()),
                 clock,
-                Duration.ofSeconds(30)));
+                Duration.ofSeconds(30),
+                new CronMeters(meters)));
   }
 
   @AfterEach
@@ -84,6 +89,10 @@ final class CronAgentTest {
   private CronAgent.DeliverAll all(Instant at, CronAgent.Deliver... deliveries) {
     return new CronAgent.DeliverAll(
         List.of(deliveries), at.toEpochMilli(), at.toEpochMilli() + 1000, reports.ref());
+  }
+
+  private double fires(String job, String outcome) {
+    return meters.get(CronMeters.FIRES).tag("job", job).tag("outcome", outcome).counter().count();
   }
 
   private CronAgent.Delivered report() {
@@ -183,6 +192,11 @@ final class CronAgentTest {
     CronAgent.Delivered delivered = report();
     assertEquals("delivered", delivered.outcome());
     assertEquals("*", delivered.node());
+    assertEquals(1, fires("j", "delivered"));
+    assertEquals(1, fires("sync", "failed"));
+    var lateness = meters.get(CronMeters.LATENESS).tag("job", "j").timer();
+    assertEquals(1, lateness.count());
+    assertEquals(0, lateness.totalTime(TimeUnit.MILLISECONDS), "left at its instant");
   }
 
   @Test
@@ -193,6 +207,16 @@ final class CronAgentTest {
     assertEquals("missed", missed.outcome());
     assertTrue(missed.detail().contains("not sent"), missed.detail());
     named.expectNoMessage(Duration.ofMillis(300));
+    assertEquals(1, fires("late", "missed"));
+    assertEquals(
+        1,
+        meters
+            .get(CronMeters.MISSES)
+            .tag("job", "late")
+            .tag("reason", "stalled")
+            .counter()
+            .count());
+    assertTrue(meters.find(CronMeters.LATENESS).timers().isEmpty(), "nothing left late");
   }
 
   @Test
@@ -209,6 +233,7 @@ final class CronAgentTest {
     b.replyTo().orElseThrow().tell(new CronDone(b.idempotencyKey(), true));
     CronAgent.Delivered completed = report();
     assertEquals("completed", completed.outcome());
+    assertEquals(1, fires("node-job", "completed"), "one fire per delivery, not per recipient");
     assertEquals(SELF, completed.node());
   }
 

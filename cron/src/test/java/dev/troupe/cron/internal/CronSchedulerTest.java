@@ -16,6 +16,7 @@ import dev.troupe.cron.internal.CronStore.NotRun;
 import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.ManualClock;
 import dev.troupe.testkit.TestDatabases;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -50,9 +51,11 @@ final class CronSchedulerTest {
   private CronStore store;
   private TestProbe<CronAgent.Command> agent;
   private CronSettings settings;
+  private SimpleMeterRegistry meters;
 
   @BeforeEach
   void start() {
+    meters = new SimpleMeterRegistry();
     kit = ActorTestKit.create(ManualTime.config().withFallback(ConfigFactory.load()));
     time = ManualTime.get(kit.system());
     clock = new ManualClock(T0);
@@ -74,7 +77,31 @@ final class CronSchedulerTest {
   private ActorRef<CronScheduler.Command> scheduler() {
     CronTimer timer = CronTimer.pekko(kit.system().scheduler(), kit.system().executionContext());
     return kit.spawn(
-        CronScheduler.create(settings, store, clock, timer, () -> Map.of(NODE, agent.ref())));
+        CronScheduler.create(
+            settings,
+            store,
+            clock,
+            timer,
+            () -> Map.of(NODE, agent.ref()),
+            ctx -> () -> true,
+            new CronMeters(meters)));
+  }
+
+  private double count(String meter, String job, String tagKey, String tagValue) {
+    var search = meters.find(meter).tag("job", job);
+    if (tagKey != null) {
+      search = search.tag(tagKey, tagValue);
+    }
+    var counter = search.counter();
+    return counter == null ? 0 : counter.count();
+  }
+
+  private double misses(String job, String reason) {
+    return count(CronMeters.MISSES, job, "reason", reason);
+  }
+
+  private double active() {
+    return meters.get(CronMeters.ACTIVE).gauge().value();
   }
 
   /** Moves the clock and ManualTime forward together. */
@@ -196,9 +223,12 @@ final class CronSchedulerTest {
                 clock,
                 timer,
                 () -> Map.of(NODE, agent.ref()),
-                ctx -> leased::get));
+                ctx -> leased::get,
+                new CronMeters(meters)));
     SchedulerEvent tookOver = events.expectMessageClass(SchedulerEvent.class);
     assertEquals(SchedulerEvent.Kind.TOOK_OVER, tookOver.kind());
+    assertEquals(1, meters.get(CronMeters.TAKEOVERS).counter().count());
+    assertEquals(1, active(), "this node schedules");
     schedule(scheduler, job("leased", "* * * * * *"));
 
     advance(Duration.ofMillis(400)); // 10:00:01 is within claim-ahead: claimed under the lease
@@ -207,6 +237,7 @@ final class CronSchedulerTest {
     assertEquals(tookOver.token(), claiming.token());
     assertEquals(1, claiming.instants());
     report(expectDeliverAll(), "delivered");
+    assertEquals(1, count(CronMeters.CLAIMS, "leased", null, null));
 
     leased.set(false); // the lock's last good heartbeat is too old: a successor may take over
     advance(Duration.ofSeconds(1)); // 10:00:02 falls due
@@ -235,6 +266,8 @@ final class CronSchedulerTest {
                     ? FishingOutcomes.complete()
                     : FishingOutcomes.continueAndIgnore());
     assertEquals(tookOver.token(), stopped.get(stopped.size() - 1).token());
+    assertEquals(0, active(), "stopped: no longer the scheduler");
+    assertEquals(0, misses("leased", CronMeters.CLAIM_FAILED), "retried in its window");
   }
 
   @Test
@@ -272,6 +305,7 @@ final class CronSchedulerTest {
     expectDeliver();
     advance(settings.deliveryTimeout().plusMillis(100));
     awaitOutcome("unanswered", T0.plusSeconds(60), "failed");
+    assertEquals(1, count(CronMeters.FIRES, "unanswered", "outcome", CronMeters.UNREPORTED));
   }
 
   @Test
@@ -300,6 +334,10 @@ final class CronSchedulerTest {
     assertTrue(
         history("skip").get(0).detail().contains("misfire policy SKIP"),
         history("skip").get(0).detail());
+    assertEquals(2, misses("catch-up", FirePolicy.BEYOND_CATCH_UP), "80 s and 140 s late");
+    assertEquals(3, misses("skip", FirePolicy.LATE_SKIP));
+    assertEquals(1, count(CronMeters.CLAIMS, "catch-up", null, null));
+    assertEquals(0, count(CronMeters.CLAIMS, "skip", null, null));
   }
 
   private static JobDefinition catchUp(String name, String spec, long windowMillis) {
@@ -418,6 +456,7 @@ final class CronSchedulerTest {
 
     advance(Duration.ofSeconds(1));
     assertEquals(T0.plusSeconds(4).toEpochMilli(), expectDeliver().scheduledAtMillis());
+    assertEquals(2, misses("slow", FirePolicy.OVERLAP_SKIP));
   }
 
   @Test
@@ -436,6 +475,7 @@ final class CronSchedulerTest {
     report(first, "completed");
     CronAgent.Deliver buffered = expectDeliver();
     assertEquals(T0.plusSeconds(2).toEpochMilli(), buffered.scheduledAtMillis());
+    assertEquals(1, misses("buffered", FirePolicy.OVERLAP_BUFFER_FULL));
   }
 
   @Test

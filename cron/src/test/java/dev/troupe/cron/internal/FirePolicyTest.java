@@ -70,6 +70,7 @@ final class FirePolicyTest {
     FirePolicy.Walk skip = walk(EVERY_MINUTE, minute(1), MisfirePolicy.SKIP, 130_000);
     assertEquals(List.of(), fired(skip));
     assertEquals(List.of(minute(1), minute(2), minute(3)), missed(skip));
+    assertEquals(FirePolicy.LATE_SKIP, ((FirePolicy.Miss) skip.steps().get(0)).cause());
 
     FirePolicy.Walk once = walk(EVERY_MINUTE, minute(1), MisfirePolicy.FIRE_ONCE, 130_000);
     assertEquals(List.of(minute(3)), fired(once));
@@ -77,12 +78,14 @@ final class FirePolicyTest {
     assertTrue(
         ((FirePolicy.Miss) once.steps().get(1)).reason().contains("a later instant fires instead"),
         once.toString());
+    assertEquals(FirePolicy.FIRE_ONCE_COLLAPSED, ((FirePolicy.Miss) once.steps().get(1)).cause());
 
     FirePolicy.Walk catchUp = walk(EVERY_MINUTE, minute(1), MisfirePolicy.CATCH_UP, 130_000);
     assertEquals(List.of(minute(2), minute(3)), fired(catchUp), "in order, within 130 s");
     assertEquals(List.of(minute(1)), missed(catchUp), "140 s late: beyond the window");
     assertTrue(
         ((FirePolicy.Miss) catchUp.steps().get(0)).reason().contains("beyond the catch-up window"));
+    assertEquals(FirePolicy.BEYOND_CATCH_UP, ((FirePolicy.Miss) catchUp.steps().get(0)).cause());
     assertEquals(minute(4), catchUp.next());
   }
 
@@ -92,6 +95,7 @@ final class FirePolicyTest {
     FirePolicy.Walk once = walk(EVERY_MINUTE, minute(3), MisfirePolicy.FIRE_ONCE, 10_000);
     assertEquals(List.of(), fired(once));
     assertEquals(List.of(minute(3)), missed(once));
+    assertEquals(FirePolicy.BEYOND_CATCH_UP, ((FirePolicy.Miss) once.steps().get(0)).cause());
   }
 
   @Test
@@ -145,9 +149,11 @@ final class FirePolicyTest {
     assertInstanceOf(FirePolicy.Run.class, FirePolicy.overlap(OverlapPolicy.ALLOW, true, 2, true));
     FirePolicy.Overlap skip = FirePolicy.overlap(OverlapPolicy.SKIP, true, 1, false);
     assertTrue(((FirePolicy.Skip) skip).reason().contains("overlap SKIP"));
+    assertEquals(FirePolicy.OVERLAP_SKIP, ((FirePolicy.Skip) skip).cause());
     assertInstanceOf(
         FirePolicy.Buffer.class, FirePolicy.overlap(OverlapPolicy.BUFFER_ONE, true, 1, false));
     FirePolicy.Overlap full = FirePolicy.overlap(OverlapPolicy.BUFFER_ONE, true, 1, true);
     assertTrue(((FirePolicy.Skip) full).reason().contains("BUFFER_ONE"));
+    assertEquals(FirePolicy.OVERLAP_BUFFER_FULL, ((FirePolicy.Skip) full).cause());
   }
 }

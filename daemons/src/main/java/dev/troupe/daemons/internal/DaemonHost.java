@@ -180,6 +180,8 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
   /** Per running daemon: when its lease was claimed, and until when it is trusted (nanoTime). */
   private final LeaseBoard leases;
 
+  private final DaemonMeters meters;
+
   /** Daemons stopped because their lease was lost: reported to the leader when they end. */
   private final Set<String> fenced = new HashSet<>();
 
@@ -214,9 +216,11 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       DaemonsSettings settings,
       DaemonStore store,
       Function<Consumer<List<WorkerEntry<Command>>>, Subscription> subscribeHosts,
-      LeaseBoard leases) {
+      LeaseBoard leases,
+      DaemonMeters meters) {
     super(ctx);
     this.leases = leases;
+    this.meters = meters;
     this.timers = timers;
     this.self = node.address().toString();
     this.takeoverReplies = ctx.messageAdapter(StartResult.class, TakeoverAnswered::new);
@@ -246,13 +250,15 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       Function<String, ActorRef<DaemonLeader.Command>> leader,
       DaemonsSettings settings,
       DaemonStore store) {
-    return create(node, launchers, leader, settings, store, null, new LeaseBoard());
+    return create(
+        node, launchers, leader, settings, store, null, new LeaseBoard(), DaemonMeters.none());
   }
 
   /**
    * The host of {@code node}, which also takes over the daemons of unreachable nodes while the
    * leader's node is unreachable; {@code subscribeHosts} subscribes a listener to the daemon-host
-   * group (null: never takes over); {@code leases} is where it publishes the leases it holds.
+   * group (null: never takes over); {@code leases} is where it publishes the leases it holds;
+   * {@code meters} records its placements, epochs and restarts.
    */
   public static Behavior<Command> create(
       TroupeNode node,
@@ -261,7 +267,8 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       DaemonsSettings settings,
       DaemonStore store,
       Function<Consumer<List<WorkerEntry<Command>>>, Subscription> subscribeHosts,
-      LeaseBoard leases) {
+      LeaseBoard leases,
+      DaemonMeters meters) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
@@ -275,7 +282,8 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
                         settings,
                         store,
                         subscribeHosts,
-                        leases)));
+                        leases,
+                        meters)));
   }
 
   @Override
@@ -398,7 +406,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       return;
     }
     try {
-      ref = spawn(launcher, cmd.spec());
+      ref = spawn(launcher, cmd.launcher(), cmd.spec());
     } catch (RuntimeException e) {
       cmd.replyTo()
           .tell(
@@ -411,6 +419,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     leases.put(name, epoch, claimedNanos, claimedNanos + settings.leaseTrust().toNanos());
     getContext().watchWith(ref, new ChildStopped(name, epoch));
     register(launcher, name, ref, epoch);
+    meters.placed(name, cmd.launcher(), epoch);
     getContext()
         .getLog()
         .info("Daemon [{}] (launcher [{}], epoch {}) started", name, cmd.launcher(), epoch);
@@ -418,10 +427,10 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
   }
 
   @SuppressWarnings("unchecked")
-  private <M> ActorRef<Object> spawn(Launcher<M> launcher, DaemonSpec spec) {
+  private <M> ActorRef<Object> spawn(Launcher<M> launcher, String launcherName, DaemonSpec spec) {
     Behavior<M> behavior = launcher.factory().apply(spec);
     Behavior<M> supervised =
-        Behaviors.supervise(behavior)
+        Behaviors.supervise(meters.timingRestarts(behavior, launcherName))
             .onFailure(
                 SupervisorStrategy.restartWithBackoff(
                     settings.restartBackoffMin(), settings.restartBackoffMax(), 0.2));
@@ -456,6 +465,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
 
   /** Stops {@code hosted}; its ChildStopped then answers what waits for its end. */
   private void stopChild(String name, Hosted hosted) {
+    meters.ended(name);
     running.remove(name);
     leases.remove(name);
     stopping.put(name, new Stopping(hosted.spec().epoch(), new ArrayList<>(), new ArrayList<>()));
@@ -498,6 +508,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     }
     Hosted current = running.get(name);
     if (current != null && current.spec().epoch() == epoch) {
+      meters.ended(name);
       running.remove(name);
       leases.remove(name);
       getContext().getLog().warn("Daemon [{}] (epoch {}) stopped by itself", name, epoch);

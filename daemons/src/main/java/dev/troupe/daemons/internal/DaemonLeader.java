@@ -10,8 +10,6 @@ import dev.troupe.daemons.DaemonInfo;
 import dev.troupe.daemons.DaemonSpec;
 import dev.troupe.daemons.Launcher;
 import dev.troupe.daemons.internal.Placement.Status;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Metrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -183,6 +181,8 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     ActorRef<Object> ref;
     String lastError;
     long runningSince; // the leader's sequence number when it learned the daemon runs
+    long lostNanos; // when the leader noticed its instance was lost; 0: not lost
+    String lostCause;
     final List<ActorRef<StatusReply<ActorRef<Object>>>> waiting = new ArrayList<>();
 
     Daemon(String name, String launcher, List<Object> args, boolean spawned) {
@@ -204,7 +204,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   private final StashBuffer<Command> stash;
   private final TimerScheduler<Command> timers;
   private final Subscription hostSubscription;
-  private final Counter duplicates = Metrics.counter("troupe.daemons.duplicates.stopped");
+  private final DaemonMeters meters;
 
   private final Map<String, Daemon> daemons = new HashMap<>();
   private final Map<String, ActorRef<DaemonHost.Command>> hosts = new HashMap<>(); // reachable
@@ -230,8 +230,10 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
       DaemonsSettings settings,
       Map<String, Launcher<?>> launchers,
       DaemonStore store,
-      Function<Consumer<List<WorkerEntry<DaemonHost.Command>>>, Subscription> subscribeHosts) {
+      Function<Consumer<List<WorkerEntry<DaemonHost.Command>>>, Subscription> subscribeHosts,
+      DaemonMeters meters) {
     super(ctx);
+    this.meters = meters;
     this.stash = stash;
     this.timers = timers;
     this.settings = settings;
@@ -251,12 +253,16 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     ctx.getLog().info("Daemon leader starting on this node: adopting what runs, then placing");
   }
 
-  /** The leader; {@code subscribeHosts} subscribes a listener to the daemon-host group. */
+  /**
+   * The leader; {@code subscribeHosts} subscribes a listener to the daemon-host group; {@code
+   * meters} records failovers and duplicates.
+   */
   public static Behavior<Command> create(
       DaemonsSettings settings,
       Map<String, Launcher<?>> launchers,
       DaemonStore store,
-      Function<Consumer<List<WorkerEntry<DaemonHost.Command>>>, Subscription> subscribeHosts) {
+      Function<Consumer<List<WorkerEntry<DaemonHost.Command>>>, Subscription> subscribeHosts,
+      DaemonMeters meters) {
     return Behaviors.withStash(
         10_000,
         stash ->
@@ -265,7 +271,14 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
                     Behaviors.withTimers(
                         timers ->
                             new DaemonLeader(
-                                    ctx, stash, timers, settings, launchers, store, subscribeHosts)
+                                    ctx,
+                                    stash,
+                                    timers,
+                                    settings,
+                                    launchers,
+                                    store,
+                                    subscribeHosts,
+                                    meters)
                                 .adopting())));
   }
 
@@ -495,6 +508,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
       getContext().getLog().info("Daemon hosts gone: {}; placing their daemons anew", gone);
       for (Daemon d : daemons.values()) {
         if (Placement.orphaned(d.known(), gone)) {
+          lost(d, DaemonMeters.NODE_LOST);
           d.status = Status.UNPLACED;
           d.ref = null;
         }
@@ -549,6 +563,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
         getContext()
             .getLog()
             .warn("Daemon [{}] no longer runs on [{}]; placing it anew", d.name, node);
+        lost(d, DaemonMeters.MISSING);
         d.status = Status.UNPLACED;
         d.ref = null;
       }
@@ -581,11 +596,11 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
         // The node runs a newer instance than the leader knew of (a host took it over while this
         // leader was unreachable): keep it, stop the other.
         if (d.status == Status.RUNNING) {
-          stopDuplicate(d.name, d.node, d.epoch);
+          stopDuplicate(d.name, d.launcher, d.node, d.epoch);
         }
         adopt(d, node, instance);
       }
-      case STOP -> stopDuplicate(instance.name(), node, instance.epoch());
+      case STOP -> stopDuplicate(instance.name(), instance.launcher(), node, instance.epoch());
     }
   }
 
@@ -611,9 +626,9 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     running(d, instance.ref());
   }
 
-  private void stopDuplicate(String name, String node, long epoch) {
+  private void stopDuplicate(String name, String launcher, String node, long epoch) {
     ActorRef<DaemonHost.Command> host = hosts.get(node);
-    duplicates.increment();
+    meters.duplicateStopped(launcher);
     getContext()
         .getLog()
         .warn(
@@ -741,7 +756,19 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     return this;
   }
 
+  /** The leader noticed that {@code d}'s instance is lost: its failover starts (the first time). */
+  private void lost(Daemon d, String cause) {
+    if (d.lostNanos == 0 && (d.status == Status.RUNNING || d.status == Status.MOVING)) {
+      d.lostNanos = System.nanoTime();
+      d.lostCause = cause;
+    }
+  }
+
   private void running(Daemon d, ActorRef<Object> ref) {
+    if (d.lostNanos != 0) {
+      meters.failedOver(d.launcher, d.lostCause, System.nanoTime() - d.lostNanos);
+      d.lostNanos = 0;
+    }
     d.status = Status.RUNNING;
     d.runningSince = ++sequence;
     d.ref = ref;
@@ -765,6 +792,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   private Behavior<Command> onTerminated(Terminated msg) {
     Daemon d = daemons.get(msg.name());
     if (d != null && Placement.isCurrentInstance(d.known(), msg.epoch(), msg.node())) {
+      lost(d, DaemonMeters.STOPPED);
       d.status = Status.UNPLACED;
       d.ref = null;
       // Not at once: a daemon that keeps stopping itself must not spin.
