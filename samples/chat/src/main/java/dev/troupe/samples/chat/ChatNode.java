@@ -79,6 +79,8 @@ final class ChatNode implements AutoCloseable {
     Storage storage = Storage.get(node.system());
     ChatStore store = new ChatStore(storage);
     ChatMetrics metrics = new ChatMetrics(node.name());
+    // Troupe's own meters (registry, address book, locks, daemons, cron, storage) on /metrics too
+    TroupeNode.attach(node.system(), metrics.registry());
     Repository<RoomState> history = Repository.create(node, "chat-rooms", RoomState.class);
     String self = node.address().toString();
     Room.Env env =

@@ -133,6 +133,8 @@ final class ChatIT {
             HttpResponse.BodyHandlers.ofString());
     assertEquals(200, metrics.statusCode());
     assertTrue(metrics.body().contains("chat_connections"), metrics.body());
+    // Troupe's meters, on the node's registry, reach the chat's Prometheus endpoint
+    assertTrue(metrics.body().contains("troupe_cron_scheduler_active"), metrics.body());
     // Health is Pekko Management's: Troupe's checks, the chat's and the cluster membership check.
     int management = chat.node(0).managementUri().orElseThrow().getPort();
     assertEquals(200, status(http, management, "/alive"));
