@@ -2,12 +2,14 @@ package dev.troupe.testkit;
 
 import dev.troupe.core.NodeOptions;
 import dev.troupe.core.TroupeNode;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.cluster.Member;
@@ -53,11 +55,13 @@ public final class TestCluster implements AutoCloseable {
   public static final Duration CONVERGE_TIMEOUT = Duration.ofSeconds(45);
 
   private final String extraConfig;
+  private final IntFunction<MeterRegistry> meterRegistries; // by node index; null: none
   private final List<TroupeNode> nodes = new ArrayList<>();
   private final Set<Integer> stopped = new HashSet<>();
 
-  private TestCluster(String extraConfig) {
+  private TestCluster(String extraConfig, IntFunction<MeterRegistry> meterRegistries) {
     this.extraConfig = extraConfig;
+    this.meterRegistries = meterRegistries;
   }
 
   /** Starts {@code size} nodes and waits until every node sees all of them Up. */
@@ -70,10 +74,20 @@ public final class TestCluster implements AutoCloseable {
    * waits until every node sees all of them Up.
    */
   public static TestCluster start(int size, String extraConfig) {
+    return start(size, extraConfig, null);
+  }
+
+  /**
+   * Like {@link #start(int, String)}, each node passing Troupe's meters to {@code
+   * meterRegistries.apply(index)} ({@code NodeOptions.Builder.meterRegistry}; null: none), also the
+   * nodes added later.
+   */
+  public static TestCluster start(
+      int size, String extraConfig, IntFunction<MeterRegistry> meterRegistries) {
     if (size < 1) {
       throw new IllegalArgumentException("TestCluster size must be >= 1, got: " + size);
     }
-    TestCluster cluster = new TestCluster(extraConfig);
+    TestCluster cluster = new TestCluster(extraConfig, meterRegistries);
     try {
       for (int i = 0; i < size; i++) {
         cluster.startNodeNoWait("");
@@ -109,6 +123,7 @@ public final class TestCluster implements AutoCloseable {
                 .host("127.0.0.1")
                 .port(0)
                 .seedNodes(seeds)
+                .meterRegistry(meterRegistries == null ? null : meterRegistries.apply(index))
                 // Later keys win in HOCON: the test's own settings above the kit's timings.
                 .config(TEST_CONFIG + "\n" + extraConfig + "\n" + nodeConfig)
                 .build());

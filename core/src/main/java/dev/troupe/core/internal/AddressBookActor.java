@@ -119,6 +119,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
   private final Executor executor;
   private final PublishPacer<Command> pacer;
   private final String self;
+  private final ReplicaMeters meters;
   // the published names: written by this actor only, one name at a time
   private final Map<String, List<NameEntry>> names = new ConcurrentHashMap<>();
   // name -> path -> registration of this node; the names and path of each local holder
@@ -135,30 +136,36 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
       AddressBookViewHolder holder,
       AddressBookSettings settings,
       Clock clock,
-      FirstView firstView) {
+      FirstView firstView,
+      ReplicaMeters meters) {
     super(ctx);
+    this.meters = meters;
     this.holder = holder;
     this.settings = settings;
     this.clock = clock;
     this.executor = ctx.getExecutionContext();
     this.pacer = new PublishPacer<>(timers, ctx.getSelf(), Batch.INSTANCE, executor);
-    this.link = new PeerLink<>(ctx, timers, settings.replication(), pacer::requestBatch, firstView);
+    this.link =
+        new PeerLink<>(ctx, timers, settings.replication(), pacer::requestBatch, firstView, meters);
     this.core = link.core();
     this.outbox = link.outbox();
     this.self = link.selfAddress().toString();
     holder.set(holder.view().withNames(names));
+    meters.entriesGauge(null, names, Map::size);
   }
 
-  /** The address-book actor, publishing into {@code holder}. */
+  /** The address-book actor, publishing into {@code holder}, recording on {@code meters}. */
   public static Behavior<Command> create(
       AddressBookViewHolder holder,
       AddressBookSettings settings,
       Clock clock,
-      FirstView firstView) {
+      FirstView firstView,
+      ReplicaMeters meters) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new AddressBookActor(ctx, timers, holder, settings, clock, firstView)));
+                timers ->
+                    new AddressBookActor(ctx, timers, holder, settings, clock, firstView, meters)));
   }
 
   @Override
@@ -198,6 +205,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
           new ReplicaEntry(cmd.name(), cmd.protocol(), path, clock.millis(), cmd.rank());
       entry.view = new NameEntry(self, path, entry.registeredAt(), cmd.protocol(), cmd.rank());
       core.put(entry);
+      meters.registered(cmd.name());
       localsByName
           .computeIfAbsent(cmd.name(), n -> new HashMap<>())
           .put(path, new Local(cmd.name(), entry, cmd.ref(), cmd.onDuplicate()));
@@ -217,22 +225,27 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
     Set<String> held = refsWatched.remove(msg.ref());
     String path = pathOf.remove(msg.ref());
     if (held != null && path != null) {
+      int removed = 0;
       for (String name : held) {
-        removeLocal(name, path);
+        removed += removeLocal(name, path) ? 1 : 0;
       }
+      meters.pruned(ReplicaMeters.PruneReason.ACTOR_STOPPED, removed);
       pacer.requestBatch();
     }
     return this;
   }
 
-  private void removeLocal(String name, String path) {
+  /** Removes this node's entry of {@code name} at {@code path}; returns whether there was one. */
+  private boolean removeLocal(String name, String path) {
     Map<String, Local> holders = localsByName.get(name);
     if (holders != null && holders.remove(path) != null) {
       if (holders.isEmpty()) {
         localsByName.remove(name);
       }
       core.remove(name, path);
+      return true;
     }
+    return false;
   }
 
   // ---- batches ----
@@ -247,6 +260,7 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
       return this;
     }
     publishNames();
+    core.takeOrigins((stamps, count) -> meters.propagated(stamps, count, clock.millis()));
     core.flush(outbox); // duplicates this node gave up
     unpublishedNewNames = 0;
     pacer.published(now);
@@ -354,7 +368,9 @@ public final class AddressBookActor extends AbstractBehavior<AddressBookActor.Co
               winner.get().node(),
               local.onDup().isPresent() ? "telling" : "stopping",
               local.ref());
-      removeLocal(local.name(), mine.path());
+      if (removeLocal(local.name(), mine.path())) {
+        meters.pruned(ReplicaMeters.PruneReason.DUPLICATE, 1);
+      }
       Set<String> watchedNames = refsWatched.get(local.ref());
       if (watchedNames != null) {
         watchedNames.remove(local.name());

@@ -35,13 +35,16 @@ public final class AddressBookImpl implements AddressBook {
   private final AddressBookSettings settings;
   private final ActorRefResolver resolver;
   private final Map<String, ActorRef<Object>> resolved = new ConcurrentHashMap<>();
+  private final ReplicaMeters meters;
 
   public AddressBookImpl(
       ActorSystem<?> system,
       ActorRef<AddressBookActor.Command> actor,
       AddressBookViewHolder holder,
-      AddressBookSettings settings) {
+      AddressBookSettings settings,
+      ReplicaMeters meters) {
     this.system = system;
+    this.meters = meters;
     this.actor = actor;
     this.holder = holder;
     this.settings = settings;
@@ -96,14 +99,42 @@ public final class AddressBookImpl implements AddressBook {
 
   @Override
   public Optional<Address> locate(String name) {
+    requireName(name);
+    return counted(holder.view().locate(name));
+  }
+
+  /** Like requireNonNull, counting a null name as a failed lookup. */
+  private void requireName(String name) {
+    if (name == null) {
+      meters.failed();
+    }
     requireNonNull(name, "name");
-    return holder.view().locate(name);
+  }
+
+  private <R> Optional<R> counted(Optional<R> found) {
+    if (found.isPresent()) {
+      meters.found();
+    } else {
+      meters.empty();
+    }
+    return found;
   }
 
   @Override
   public Location resolve(String name) {
-    requireNonNull(name, "name");
-    AddressBookView view = holder.view();
+    requireName(name);
+    Location location = resolveIn(holder.view(), name);
+    if (location instanceof Location.Found) {
+      meters.found();
+    } else if (location instanceof Location.Absent) {
+      meters.empty();
+    } else {
+      meters.unknown();
+    }
+    return location;
+  }
+
+  private Location resolveIn(AddressBookView view, String name) {
     if (!view.selfUp()) {
       return new Location.Unknown("this node is not an Up member yet");
     }
@@ -139,14 +170,19 @@ public final class AddressBookImpl implements AddressBook {
   @Override
   @SuppressWarnings("unchecked")
   public <T> Optional<ActorRef<T>> lookup(String name, Class<T> protocol) {
-    requireNonNull(name, "name");
+    requireName(name);
+    if (protocol == null) {
+      meters.failed();
+    }
     requireNonNull(protocol, "protocol");
     Optional<NameEntry> winner = holder.view().winner(name);
     if (winner.isEmpty()) {
+      meters.empty();
       return Optional.empty();
     }
     NameEntry entry = winner.get();
     if (!entry.protocol().isEmpty() && !entry.protocol().equals(protocol.getName())) {
+      meters.failed();
       throw new IllegalArgumentException(
           "AddressBook.lookup: ["
               + name
@@ -156,13 +192,14 @@ public final class AddressBookImpl implements AddressBook {
               + protocol.getName()
               + "]");
     }
+    meters.found();
     return Optional.of((ActorRef<T>) resolve(entry));
   }
 
   /** The holder of {@code name} as an untyped ref, without a protocol check; for node helpers. */
   public Optional<ActorRef<Object>> lookupAny(String name) {
-    requireNonNull(name, "name");
-    return holder.view().winner(name).map(this::resolve);
+    requireName(name);
+    return counted(holder.view().winner(name).map(this::resolve));
   }
 
   private ActorRef<Object> resolve(NameEntry entry) {
@@ -214,11 +251,17 @@ public final class AddressBookImpl implements AddressBook {
   @Override
   public CompletionStage<Map<String, Address>> query(Duration timeout) {
     requirePositive(timeout, "timeout");
-    return AskPattern.askWithStatus(
-        actor,
-        replyTo -> new AddressBookActor.Query(timeout, replyTo),
-        timeout.plus(settings.writeTimeout()),
-        system.scheduler());
+    return AskPattern.<AddressBookActor.Command, Map<String, Address>>askWithStatus(
+            actor,
+            replyTo -> new AddressBookActor.Query(timeout, replyTo),
+            timeout.plus(settings.writeTimeout()),
+            system.scheduler())
+        .whenComplete(
+            (holders, error) -> {
+              if (error != null) {
+                meters.failed();
+              }
+            });
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.troupe.core.internal;
 
 import com.typesafe.config.Config;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -36,27 +37,33 @@ public final class CoreExtension implements Extension {
 
   private CoreExtension(ActorSystem<?> system) {
     Config config = system.settings().config();
+    MeterRegistry meterRegistry = NodeMeters.get(system).registry();
+    ReplicaMeters registryMeters = ReplicaMeters.registry(meterRegistry);
+    ReplicaMeters bookMeters = ReplicaMeters.addressBook(meterRegistry);
     RegistrySettings registrySettings = RegistrySettings.fromConfig(config);
     RegistryViews views = new RegistryViews();
     ActorRef<RegistryActor.Command> registryActor =
         system.systemActorOf(
             Behaviors.supervise(
-                    RegistryActor.create(views, registrySettings, Clock.systemUTC(), registryView))
+                    RegistryActor.create(
+                        views, registrySettings, Clock.systemUTC(), registryView, registryMeters))
                 .onFailure(SupervisorStrategy.resume()),
             "troupeRegistry",
             Props.empty());
-    this.registry = new WorkerRegistryImpl(system, registryActor, views, registrySettings);
+    this.registry =
+        new WorkerRegistryImpl(system, registryActor, views, registrySettings, registryMeters);
 
     AddressBookSettings bookSettings = AddressBookSettings.fromConfig(config);
     AddressBookViewHolder holder = new AddressBookViewHolder();
     ActorRef<AddressBookActor.Command> bookActor =
         system.systemActorOf(
             Behaviors.supervise(
-                    AddressBookActor.create(holder, bookSettings, Clock.systemUTC(), bookView))
+                    AddressBookActor.create(
+                        holder, bookSettings, Clock.systemUTC(), bookView, bookMeters))
                 .onFailure(SupervisorStrategy.resume()),
             "troupeAddressBook",
             Props.empty());
-    this.addressBook = new AddressBookImpl(system, bookActor, holder, bookSettings);
+    this.addressBook = new AddressBookImpl(system, bookActor, holder, bookSettings, bookMeters);
 
     this.watcher = system.systemActorOf(WatchActor.create(), "troupeWatch", Props.empty());
     system.systemActorOf(

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.function.LongSupplier;
 
 /**
  * INTERNAL API. The replication core of the worker registry and the address book, after Erlang's
@@ -43,7 +44,21 @@ public final class OwnedReplicas {
    *
    * Messages stay below maxBytes (UTF-8 bytes of their strings plus 24 per entry), well below
    * Artery's frame (256 KiB).
+   *
+   * Propagation stamps. A change message carries changedAt, this node's wall clock (epoch millis)
+   * at the first change of the batch it sends (0 in a full copy); a receiver keeps the stamps of the
+   * change messages it applied until its actor takes them (takeOrigins), after publishing its
+   * views, to measure the lag. At most MAX_ORIGINS are kept between takes; more are not recorded.
    */
+
+  /** Takes the propagation stamps of {@link #takeOrigins}. */
+  @FunctionalInterface
+  public interface OriginSink {
+    /** {@code stamps[0..count)}: the origins' wall-clock millis; valid during the call only. */
+    void accept(long[] stamps, int count);
+  }
+
+  private static final int MAX_ORIGINS = 4096;
 
   /** A peer: a node address and its incarnation. */
   public record Peer(String node, long uid) {}
@@ -191,6 +206,10 @@ public final class OwnedReplicas {
   private final Map<String, String> protocols = new HashMap<>();
   private final ReplicaChanges changes = new ReplicaChanges();
   private final Set<String> completedSyncs = new HashSet<>();
+  private final LongSupplier wallClock;
+  private long pendingSince; // wall-clock millis of the first pending change
+  private long[] origins = new long[16];
+  private int originCount;
   private final Map<Peer, Boolean> tombstones =
       new LinkedHashMap<>() {
         @Override
@@ -207,6 +226,12 @@ public final class OwnedReplicas {
    *     again
    */
   public OwnedReplicas(String self, long selfUid, int maxBytes, long resyncAfterNanos) {
+    this(self, selfUid, maxBytes, resyncAfterNanos, System::currentTimeMillis);
+  }
+
+  /** Like the four-argument constructor, with {@code wallClock} (epoch millis) for stamps. */
+  public OwnedReplicas(
+      String self, long selfUid, int maxBytes, long resyncAfterNanos, LongSupplier wallClock) {
     if (maxBytes < 1024) {
       throw new IllegalArgumentException("maxBytes must be at least 1024, was " + maxBytes);
     }
@@ -214,6 +239,7 @@ public final class OwnedReplicas {
     this.selfUid = selfUid;
     this.maxBytes = maxBytes;
     this.resyncAfterNanos = resyncAfterNanos;
+    this.wallClock = wallClock;
   }
 
   /** This node's address. */
@@ -227,6 +253,7 @@ public final class OwnedReplicas {
   public void put(ReplicaEntry entry) {
     Bucket bucket = local.computeIfAbsent(entry.key(), Bucket::new);
     ReplicaEntry previous = bucket.put(entry);
+    markPending();
     pending.put(new Id(bucket.key, entry.path()), entry);
     if (previous != null) {
       changes.removed(bucket.key, self, previous);
@@ -242,10 +269,17 @@ public final class OwnedReplicas {
       if (bucket.isEmpty()) {
         local.remove(key);
       }
+      markPending();
       pending.put(new Id(key, path), null);
       changes.removed(key, self, removed);
     }
     return removed;
+  }
+
+  private void markPending() {
+    if (pending.isEmpty()) {
+      pendingSince = wallClock.getAsLong();
+    }
   }
 
   /** This node's entry {@code (key, path)}, or null. */
@@ -275,7 +309,7 @@ public final class OwnedReplicas {
         (node, stream) -> {
           Peer peer = new Peer(node, stream.uid);
           for (Chunk c : chunks) {
-            outbox.send(peer, c.message(self, selfUid, ++stream.seq, 0, 0));
+            outbox.send(peer, c.message(self, selfUid, ++stream.seq, 0, 0, pendingSince));
           }
         });
   }
@@ -287,7 +321,7 @@ public final class OwnedReplicas {
     List<Chunk> chunks = chunker.finish();
     Peer peer = new Peer(node, stream.uid);
     for (int i = 0; i < chunks.size(); i++) {
-      outbox.send(peer, chunks.get(i).message(self, selfUid, ++stream.seq, i, chunks.size()));
+      outbox.send(peer, chunks.get(i).message(self, selfUid, ++stream.seq, i, chunks.size(), 0));
     }
   }
 
@@ -460,6 +494,12 @@ public final class OwnedReplicas {
     }
     in.lastSeq = msg.seq();
     in.size += apply(msg, in.entries, msg.from());
+    if (msg.changedAt() > 0 && originCount < MAX_ORIGINS) {
+      if (originCount == origins.length) {
+        origins = Arrays.copyOf(origins, originCount * 2);
+      }
+      origins[originCount++] = msg.changedAt();
+    }
     outbox.send(peer, new ReplicaMessage.Ack(self, selfUid, msg.seq()));
   }
 
@@ -563,6 +603,18 @@ public final class OwnedReplicas {
             bucket.forEach(e -> action.accept(node, e));
           }
         });
+  }
+
+  /**
+   * Hands {@code sink} the origin stamps ({@code changedAt}) of the change messages applied since
+   * the last call, if any, and forgets them.
+   */
+  public void takeOrigins(OriginSink sink) {
+    if (originCount > 0) {
+      int count = originCount;
+      originCount = 0;
+      sink.accept(origins, count);
+    }
   }
 
   /** The keys that changed since the last take, and forgets their changes. */
@@ -703,12 +755,14 @@ public final class OwnedReplicas {
     private ReplicaMessage.Entries columns; // built once, shared by the messages to every peer
 
     /** The chunk as a message; its columns are copied once, whatever the number of peers. */
-    ReplicaMessage.Entries message(String from, long uid, long seq, int part, int parts) {
+    ReplicaMessage.Entries message(
+        String from, long uid, long seq, int part, int parts, long changedAt) {
       if (columns == null) {
         columns =
             new ReplicaMessage.Entries(
                 from,
                 uid,
+                0,
                 0,
                 0,
                 0,
@@ -729,6 +783,7 @@ public final class OwnedReplicas {
           seq,
           part,
           parts,
+          changedAt,
           c.keys(),
           c.protocols(),
           c.keyIndex(),

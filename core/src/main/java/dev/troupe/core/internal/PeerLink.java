@@ -58,11 +58,13 @@ final class PeerLink<C> {
   private final Map<String, ActorRef<ReplicaMessage>> peers = new HashMap<>();
   private final Set<String> unreachable = new HashSet<>();
   private final FirstView firstView;
+  private final ReplicaMeters meters;
 
   /**
    * @param onChange called after every message the link handled (the actor then batches)
    * @param firstView set, once and for good, when this member is Up and holds a complete copy of
    *     the entries of every other reachable Up member (a readiness condition)
+   * @param meters where the link counts the entries it prunes (of removed and swept nodes)
    */
   @SuppressWarnings("unchecked")
   PeerLink(
@@ -70,8 +72,10 @@ final class PeerLink<C> {
       TimerScheduler<C> timers,
       ReplicationSettings settings,
       Runnable onChange,
-      FirstView firstView) {
+      FirstView firstView,
+      ReplicaMeters meters) {
     this.ctx = ctx;
+    this.meters = meters;
     this.settings = settings;
     this.onChange = onChange;
     this.firstView = firstView;
@@ -153,6 +157,7 @@ final class PeerLink<C> {
       Member member = removed.member();
       String node = member.address().toString();
       int dropped = core.removePeer(node, member.uniqueAddress().longUid());
+      meters.pruned(ReplicaMeters.PruneReason.NODE_REMOVED, dropped);
       unreachable.remove(node);
       peers.remove(node);
       if (dropped > 0) {
@@ -247,6 +252,7 @@ final class PeerLink<C> {
             (node, since) -> {
               if (!members.contains(node) && since - before < 0) {
                 int dropped = core.dropNode(node);
+                meters.pruned(ReplicaMeters.PruneReason.NODE_SWEPT, dropped);
                 peers.remove(node);
                 ctx.getLog().info("Swept {} entries of [{}], which is not a member", dropped, node);
               }

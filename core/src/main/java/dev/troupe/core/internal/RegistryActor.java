@@ -105,6 +105,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
   private final RemoteRefs remoteRefs;
   private final Executor executor;
   private final PublishPacer<Command> pacer;
+  private final ReplicaMeters meters;
 
   // worker -> group -> its entry path; the path of each worker
   private final Map<ActorRef<Object>, Set<String>> groupsOfWorker = new HashMap<>();
@@ -127,12 +128,15 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
       RegistryViews views,
       RegistrySettings settings,
       Clock clock,
-      FirstView firstView) {
+      FirstView firstView,
+      ReplicaMeters meters) {
     super(ctx);
+    this.meters = meters;
     this.views = views;
     this.settings = settings;
     this.clock = clock;
-    this.link = new PeerLink<>(ctx, timers, settings.replication(), this::onPeerMessage, firstView);
+    this.link =
+        new PeerLink<>(ctx, timers, settings.replication(), this::onPeerMessage, firstView, meters);
     this.self = link.selfAddress();
     this.core = link.core();
     this.outbox = link.outbox();
@@ -141,13 +145,18 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     this.remoteRefs = new RemoteRefs(ctx.getSystem());
   }
 
-  /** The registry actor, publishing into {@code views}. */
+  /** The registry actor, publishing into {@code views}, recording on {@code meters}. */
   public static Behavior<Command> create(
-      RegistryViews views, RegistrySettings settings, Clock clock, FirstView firstView) {
+      RegistryViews views,
+      RegistrySettings settings,
+      Clock clock,
+      FirstView firstView,
+      ReplicaMeters meters) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new RegistryActor(ctx, timers, views, settings, clock, firstView)));
+                timers ->
+                    new RegistryActor(ctx, timers, views, settings, clock, firstView, meters)));
   }
 
   @Override
@@ -175,6 +184,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
           new WorkerEntry<>(
               cmd.group(), self, cmd.worker(), instant(entry.registeredAt()), WorkerState.ACTIVE);
       core.put(entry);
+      meters.registered(cmd.group());
       Set<String> groups = groupsOfWorker.get(cmd.worker());
       if (groups == null) {
         watchOnce(cmd.worker());
@@ -189,7 +199,9 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
   }
 
   private Behavior<Command> onUnregister(Unregister cmd) {
-    removeLocal(cmd.group(), cmd.worker());
+    if (removeLocal(cmd.group(), cmd.worker())) {
+      meters.unregistered(cmd.group());
+    }
     pacer.afterPublish(() -> cmd.reply().complete(Done.getInstance()));
     pacer.requestBatch();
     return this;
@@ -340,18 +352,21 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     }
     Set<String> groups = groupsOfWorker.get(msg.ref());
     if (groups != null) {
+      int removed = 0;
       for (String group : List.copyOf(groups)) {
-        removeLocal(group, msg.ref());
+        removed += removeLocal(group, msg.ref()) ? 1 : 0;
       }
+      meters.pruned(ReplicaMeters.PruneReason.ACTOR_STOPPED, removed);
       pacer.requestBatch();
     }
     return this;
   }
 
-  private void removeLocal(String group, ActorRef<Object> worker) {
+  /** Removes the entry of {@code worker} under {@code group}; returns whether there was one. */
+  private boolean removeLocal(String group, ActorRef<Object> worker) {
     String path = pathOf.get(worker);
     if (path == null || core.remove(group, path) == null) {
-      return;
+      return false;
     }
     Set<String> groups = groupsOfWorker.get(worker);
     groups.remove(group);
@@ -360,6 +375,7 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
       pathOf.remove(worker);
       unwatchIfUnused(worker);
     }
+    return true;
   }
 
   // ---- peers ----
@@ -391,11 +407,22 @@ public final class RegistryActor extends AbstractBehavior<RegistryActor.Command>
     if (!changes.isEmpty()) {
       Set<String> unreachable = link.unreachable();
       Map<String, GroupView> changed = new LinkedHashMap<>();
-      changes.forEach((group, change) -> changed.put(group, buildView(group, change, unreachable)));
+      changes.forEach(
+          (group, change) -> {
+            changed.put(group, buildView(group, change, unreachable));
+            meters.entriesGauge(group, views, v -> groupSize(v, group));
+          });
       views.publish(changed);
     }
+    core.takeOrigins((stamps, count) -> meters.propagated(stamps, count, clock.millis()));
     pacer.published(now);
     return this;
+  }
+
+  /** The entries of {@code group} in {@code views}' current view; O(1), for the gauge. */
+  private static double groupSize(RegistryViews views, String group) {
+    GroupView view = views.view(group);
+    return view == null ? 0 : view.all().size();
   }
 
   /** An Instant of {@code millis}: one made before for the same millisecond, if still cached. */

@@ -22,7 +22,9 @@ public sealed interface ReplicaMessage
    * ({@code 0 <= part < parts}). Entries travel as columns: entry i is {@code (keys[keyIndex[i]],
    * protocols[protocolIndex[i]], paths[i], registeredAt[i], extra[i])}; removal j is {@code
    * (keys[removedKeyIndex[j]], removedPaths[j])}. {@code seq} numbers every message of the sender
-   * to this receiver, without gaps.
+   * to this receiver, without gaps. {@code changedAt}: the sender's wall clock (epoch millis) at
+   * the first change of the batch, for the receiver's propagation-lag meter; 0 in a full copy (and
+   * from a sender without the field: Jackson reads a missing field as 0).
    */
   record Entries(
       String from,
@@ -30,6 +32,7 @@ public sealed interface ReplicaMessage
       long seq,
       int part,
       int parts,
+      long changedAt,
       List<String> keys,
       List<String> protocols,
       int[] keyIndex,

@@ -30,13 +30,16 @@ public final class WorkerRegistryImpl implements WorkerRegistry {
   private final ActorRef<RegistryActor.Command> actor;
   private final RegistryViews views;
   private final Duration askTimeout;
+  private final ReplicaMeters meters;
 
   public WorkerRegistryImpl(
       ActorSystem<?> system,
       ActorRef<RegistryActor.Command> actor,
       RegistryViews views,
-      RegistrySettings settings) {
+      RegistrySettings settings,
+      ReplicaMeters meters) {
     this.system = system;
+    this.meters = meters;
     this.actor = actor;
     this.views = views;
     this.askTimeout = settings.writeTimeout().multipliedBy(5);
@@ -147,7 +150,13 @@ public final class WorkerRegistryImpl implements WorkerRegistry {
   @SuppressWarnings({"unchecked", "rawtypes"})
   public <T> List<WorkerEntry<T>> workers(WorkerGroup<T> group) {
     GroupView.ProtocolView view = protocolView(group);
-    return view == null ? List.of() : (List) view.reachable();
+    List<WorkerEntry<T>> workers = view == null ? List.of() : (List) view.reachable();
+    if (workers.isEmpty()) {
+      meters.empty();
+    } else {
+      meters.found();
+    }
+    return workers;
   }
 
   @Override
@@ -161,15 +170,27 @@ public final class WorkerRegistryImpl implements WorkerRegistry {
   @SuppressWarnings({"unchecked", "rawtypes"})
   public <T> Optional<ActorRef<T>> pick(WorkerGroup<T> group) {
     GroupView.ProtocolView view = protocolView(group);
-    return view == null ? Optional.empty() : (Optional) view.pick();
+    return counted(view == null ? Optional.empty() : (Optional) view.pick());
   }
 
   @Override
   @SuppressWarnings({"unchecked", "rawtypes"})
   public <T> Optional<ActorRef<T>> pick(WorkerGroup<T> group, String key) {
+    if (key == null) {
+      meters.failed();
+    }
     requireNonNull(key, "key");
     GroupView.ProtocolView view = protocolView(group);
-    return view == null ? Optional.empty() : (Optional) view.pick(key);
+    return counted(view == null ? Optional.empty() : (Optional) view.pick(key));
+  }
+
+  private <R> Optional<R> counted(Optional<R> picked) {
+    if (picked.isPresent()) {
+      meters.found();
+    } else {
+      meters.empty();
+    }
+    return picked;
   }
 
   @Override
@@ -188,7 +209,11 @@ public final class WorkerRegistryImpl implements WorkerRegistry {
     };
   }
 
+  /** The view of {@code group}'s protocol, or null; a null group is a failed lookup. */
   private GroupView.ProtocolView protocolView(WorkerGroup<?> group) {
+    if (group == null) {
+      meters.failed();
+    }
     requireNonNull(group, "group");
     GroupView view = views.view(group.name());
     return view == null ? null : view.protocol(group.protocol().getName());

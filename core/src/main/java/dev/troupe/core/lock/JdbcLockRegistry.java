@@ -7,6 +7,7 @@ import dev.troupe.core.lock.internal.AdvisoryLocks;
 import dev.troupe.core.lock.internal.JdbcLocks;
 import dev.troupe.core.lock.internal.LeaseTableLocks;
 import dev.troupe.core.lock.internal.LockExtension;
+import dev.troupe.core.lock.internal.LockMeters;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.core.storage.StorageException;
 import java.lang.management.ManagementFactory;
@@ -234,6 +235,7 @@ public final class JdbcLockRegistry implements LockRegistry {
         try {
           long token = LeaseTableLocks.raiseToken(c, qualified);
           c.commit();
+          LockMeters.of(storage.meterRegistry()).tokenRaised();
           return token;
         } catch (SQLException e) {
           c.rollback();

@@ -6,16 +6,21 @@ import static dev.troupe.core.Preconditions.requireState;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import com.zaxxer.hikari.pool.HikariPool;
 import dev.troupe.core.storage.internal.JdbcUrls;
 import dev.troupe.core.storage.internal.SchemaInstaller;
 import dev.troupe.core.storage.internal.StorageExtension;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -63,14 +68,21 @@ public final class Storage implements AutoCloseable {
   private final Dialect dialect;
   private final String displayUrl;
   private final SchemaInstaller installer;
+  private final MeterRegistry meterRegistry;
+  private final Timer statementsOk;
+  private final Timer statementsFailed;
 
   private Storage(
       StorageSettings settings,
       HikariDataSource dataSource,
       Dialect dialect,
       String displayUrl,
-      List<String> secrets) {
+      List<String> secrets,
+      MeterRegistry meterRegistry) {
     this.settings = settings;
+    this.meterRegistry = meterRegistry;
+    this.statementsOk = statementTimer(meterRegistry, "ok");
+    this.statementsFailed = statementTimer(meterRegistry, "failed");
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.displayUrl = displayUrl;
@@ -136,6 +148,20 @@ public final class Storage implements AutoCloseable {
    *     names {@link #displayUrl()}
    */
   public static Storage create(StorageSettings settings) {
+    return create(settings, null);
+  }
+
+  /**
+   * Like {@link #create(StorageSettings)}, with the storage's meters on {@code meterRegistry}:
+   * HikariCP's pool meters ({@code hikaricp.connections.*}, tagged {@code pool}) and {@code
+   * troupe.storage.statement} (the time of each {@link #inTransaction}, tagged {@code outcome}).
+   * The node's storage ({@link #get(ActorSystem)}) records on the node's registry ({@code
+   * TroupeNode.meterRegistry()}). {@code meterRegistry} may be null: no meters.
+   *
+   * @throws IllegalArgumentException if {@code settings} is null
+   * @throws StorageException as {@link #create(StorageSettings)}
+   */
+  public static Storage create(StorageSettings settings, MeterRegistry meterRegistry) {
     requireNonNull(settings, "settings");
     String url = settings.url();
     String displayUrl = JdbcUrls.redact(url);
@@ -158,10 +184,17 @@ public final class Storage implements AutoCloseable {
               + driverHint(url));
     }
 
-    HikariDataSource dataSource = openPool(settings, displayUrl, secrets);
+    HikariDataSource dataSource = openPool(settings, displayUrl, secrets, meterRegistry);
     try {
       Dialect dialect = detectDialect(dataSource);
-      Storage storage = new Storage(settings, dataSource, dialect, displayUrl, secrets);
+      Storage storage =
+          new Storage(
+              settings,
+              dataSource,
+              dialect,
+              displayUrl,
+              secrets,
+              meterRegistry == null ? new CompositeMeterRegistry() : meterRegistry);
       List<String> applied =
           settings.createTables() ? storage.installer.apply(SchemaInstaller.discover()) : List.of();
       log.info(
@@ -197,9 +230,22 @@ public final class Storage implements AutoCloseable {
     return "; add the JDBC driver for this URL to the application";
   }
 
+  private static Timer statementTimer(MeterRegistry registry, String outcome) {
+    return Timer.builder("troupe.storage.statement")
+        .description("The work of one Storage.inTransaction, from borrowing to commit or rollback")
+        .tag("outcome", outcome)
+        .register(registry);
+  }
+
   private static HikariDataSource openPool(
-      StorageSettings settings, String displayUrl, List<String> secrets) {
+      StorageSettings settings,
+      String displayUrl,
+      List<String> secrets,
+      MeterRegistry meterRegistry) {
     HikariConfig config = new HikariConfig();
+    if (meterRegistry != null) {
+      config.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(meterRegistry));
+    }
     config.setPoolName("troupe-storage-" + poolCounter.incrementAndGet());
     config.setJdbcUrl(durable(settings.url()));
     boundReads(config, settings);
@@ -361,11 +407,14 @@ public final class Storage implements AutoCloseable {
    * @throws StorageException naming {@code what} and {@link #displayUrl()} if a statement fails
    */
   public <T> T inTransaction(String what, SqlWork<T> work) {
+    long start = System.nanoTime();
+    boolean ok = false;
     try (Connection c = dataSource().getConnection()) {
       c.setAutoCommit(false);
       try {
         T result = work.run(c);
         c.commit();
+        ok = true;
         return result;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
@@ -376,7 +425,19 @@ public final class Storage implements AutoCloseable {
     } catch (SQLException e) {
       throw new StorageException(
           "Cannot " + what + " on [" + displayUrl + "]: " + e.getMessage(), e);
+    } finally {
+      (ok ? statementsOk : statementsFailed)
+          .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
+  }
+
+  /**
+   * The registry this storage's meters are on: the node's for {@link #get(ActorSystem)}, the one
+   * given to {@link #create(StorageSettings, MeterRegistry)}, otherwise one that records nothing.
+   * Troupe's lock registries on this storage put their meters ({@code troupe.lock.*}) here too.
+   */
+  public MeterRegistry meterRegistry() {
+    return meterRegistry;
   }
 
   /**

@@ -96,6 +96,42 @@ final class OwnedReplicasTest {
   }
 
   @Test
+  void aChangeCarriesItsOriginsWallClockAndACopyDoesNot() {
+    Net net = new Net();
+    long[] wall = {5_000};
+    OwnedReplicas a = new OwnedReplicas("a", 1, 64 * 1024, 2_000_000_000L, () -> wall[0]);
+    net.cores.put("a", a);
+    OwnedReplicas b = net.add("b", 2, 64 * 1024);
+    a.put(entry("g", "/user/before#1"));
+    a.flush(net.outbox()); // no peers yet
+    net.connect("a", 1, "b", 2);
+    List<Long> origins = new ArrayList<>();
+    OwnedReplicas.OriginSink sink =
+        (stamps, count) -> {
+          for (int i = 0; i < count; i++) {
+            origins.add(stamps[i]);
+          }
+        };
+    b.takeOrigins(sink);
+    assertEquals(List.of(), origins, "a full copy is no change: no stamp");
+
+    a.put(entry("g", "/user/w1#2")); // the batch's first change: its stamp
+    wall[0] = 5_040;
+    a.remove("g", "/user/before#1");
+    a.flush(net.outbox());
+    net.run();
+    wall[0] = 5_100;
+    a.put(entry("g", "/user/w2#3"));
+    a.flush(net.outbox());
+    net.run();
+    b.takeOrigins(sink);
+    assertEquals(List.of(5_000L, 5_100L), origins);
+    origins.clear();
+    b.takeOrigins(sink);
+    assertEquals(List.of(), origins, "taken once");
+  }
+
+  @Test
   void aLostChangeIsHealedByAFullCopy() {
     Net net = new Net();
     OwnedReplicas a = net.add("a", 1, 64 * 1024);

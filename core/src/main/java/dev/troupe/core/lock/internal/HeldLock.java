@@ -34,6 +34,7 @@ public abstract class HeldLock implements Lock {
   private final List<Runnable> listeners = new ArrayList<>(); // guarded by this
   private volatile State state = State.HELD;
   private CompletionStage<Done> released; // guarded by this
+  private LockMeters meters; // guarded by this; null: not metered
 
   protected HeldLock(String id, long fencingToken) {
     this.id = id;
@@ -64,6 +65,17 @@ public abstract class HeldLock implements Lock {
     return true;
   }
 
+  /**
+   * Counts this lock as held on {@code lockMeters} until it is released or lost; called once, by
+   * its registry, before the lock is handed out.
+   */
+  final synchronized void meterOn(LockMeters lockMeters) {
+    if (meters == null && state == State.HELD) {
+      meters = lockMeters;
+      lockMeters.heldNow();
+    }
+  }
+
   /** Whether the lock is neither released nor lost (whatever {@link #fresh()} says). */
   protected final boolean isActive() {
     return state == State.HELD;
@@ -92,6 +104,9 @@ public abstract class HeldLock implements Lock {
         return released;
       }
       state = State.RELEASED;
+      if (meters != null) {
+        meters.released();
+      }
       listeners.clear();
       released = doRelease();
       return released;
@@ -109,6 +124,9 @@ public abstract class HeldLock implements Lock {
         return false;
       }
       state = State.LOST;
+      if (meters != null) {
+        meters.lost();
+      }
       toRun = List.copyOf(listeners);
       listeners.clear();
     }

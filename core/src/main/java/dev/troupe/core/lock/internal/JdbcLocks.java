@@ -44,6 +44,7 @@ public abstract class JdbcLocks implements LockRegistry {
   protected final LockSettings settings;
   protected final String owner;
   protected final LockIo io;
+  protected final LockMeters meters;
   private final Set<JdbcLock> held = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
@@ -52,6 +53,7 @@ public abstract class JdbcLocks implements LockRegistry {
     this.settings = settings;
     this.owner = owner;
     this.io = new LockIo(kind);
+    this.meters = LockMeters.of(storage.meterRegistry());
     long interval = settings.heartbeatInterval().toNanos();
     io.timer().scheduleWithFixedDelay(this::heartbeats, interval, interval, TimeUnit.NANOSECONDS);
   }
@@ -103,6 +105,8 @@ public abstract class JdbcLocks implements LockRegistry {
   public final CompletionStage<Lock> acquire(String id) {
     validate(id);
     CompletableFuture<Lock> result = new CompletableFuture<>();
+    long start = System.nanoTime();
+    result.whenComplete((lock, error) -> meters.acquireEnded(start, true, error));
     if (closed) {
       result.completeExceptionally(closedError(id));
       return result;
@@ -131,9 +135,16 @@ public abstract class JdbcLocks implements LockRegistry {
     if (closed) {
       throw closedError(id);
     }
+    long start = System.nanoTime();
     try {
-      return attemptAndTrack(id).map(l -> l);
+      Optional<Lock> lock = attemptAndTrack(id).map(l -> l);
+      meters.acquireEnded(start, lock.isPresent(), null);
+      return lock;
+    } catch (RuntimeException e) {
+      meters.acquireEnded(start, false, e);
+      throw e;
     } catch (SQLException e) {
+      meters.acquireEnded(start, false, e);
       throw new StorageException(
           "Cannot try lock ["
               + id
@@ -149,6 +160,8 @@ public abstract class JdbcLocks implements LockRegistry {
     Optional<JdbcLock> lock = attempt(id, settings.qualify(id));
     lock.ifPresent(
         l -> {
+          meters.tokenRaised(); // taking a lock raises its token in the same transaction
+          l.meterOn(meters);
           held.add(l);
           if (closed) { // closed while attempting: give it back
             held.remove(l);

@@ -1,5 +1,6 @@
 package dev.troupe.core.storage.internal;
 
+import dev.troupe.core.internal.NodeMeters;
 import dev.troupe.core.lock.JdbcLockRegistry;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.core.storage.StorageSettings;
@@ -89,7 +90,7 @@ public final class StorageExtension implements Extension {
           settings.withUrl(
               NodeSessions.withApplicationName(settings.url(), NodeSessions.poolName(owner)));
     }
-    return Storage.create(settings);
+    return Storage.create(settings, NodeMeters.get(system).registry());
   }
 
   /**
