@@ -10,8 +10,8 @@ import java.util.function.Supplier;
 /**
  * The Micrometer meters of one {@link WorkerFleet} on one node, tagged {@code fleet=<name>}. By
  * default they are recorded in a registry of the fleet's own (so the accessors here count) that
- * also passes them to Micrometer's global registry; {@link FleetSpec#withMeterRegistry} chooses
- * another.
+ * also passes them to the node's registry ({@code TroupeNode.meterRegistry()}) and to Micrometer's
+ * global registry; {@link FleetSpec#withMeterRegistry} chooses another.
  *
  * <table>
  *   <caption>Meters</caption>

@@ -91,7 +91,7 @@ public final class WorkerFleetImpl<M> implements WorkerFleet<M> {
     this.metrics =
         new FleetMetrics(
             spec.name(),
-            spec.meterRegistry().orElseGet(WorkerFleetImpl::defaultRegistry),
+            spec.meterRegistry().orElseGet(() -> defaultRegistry(node)),
             () -> running[0] == null ? 0 : running[0].size());
     this.meters = new FleetMeters(metrics);
     this.workers = new LocalWorkers(idle.toNanos(), jitter.toNanos(), meters::spawned);
@@ -151,12 +151,14 @@ public final class WorkerFleetImpl<M> implements WorkerFleet<M> {
   }
 
   /**
-   * Meters recorded locally (so that {@link FleetMetrics}' accessors count) and passed on to
-   * Micrometer's global registry (so that an application's registries see them).
+   * Meters recorded locally (so that {@link FleetMetrics}' accessors count) and passed on to the
+   * node's registry ({@link TroupeNode#meterRegistry()}, where every Troupe meter goes) and to
+   * Micrometer's global registry (where fleet meters went before the node had a registry).
    */
-  private static MeterRegistry defaultRegistry() {
+  private static MeterRegistry defaultRegistry(TroupeNode node) {
     CompositeMeterRegistry registry = new CompositeMeterRegistry();
     registry.add(new SimpleMeterRegistry());
+    registry.add(node.meterRegistry());
     registry.add(Metrics.globalRegistry);
     return registry;
   }
