@@ -10,6 +10,7 @@ import dev.troupe.core.WorkerGroup;
 import dev.troupe.core.lock.TroupeLease;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.cron.internal.CronAgent;
+import dev.troupe.cron.internal.CronLogs;
 import dev.troupe.cron.internal.CronMeters;
 import dev.troupe.cron.internal.CronScheduler;
 import dev.troupe.cron.internal.CronSettings;
@@ -114,13 +115,16 @@ public final class Cron implements Extension {
 
     ActorRef<CronAgent.Command> agent =
         system.systemActorOf(
-            CronAgent.create(
-                CronAgent.Recipients.of(troupeNode),
-                s.databaseClock() ? store : null,
-                timer,
-                Clock.systemUTC(),
-                s.clockSyncInterval(),
-                meters),
+            CronLogs.onNode(
+                CronAgent.Command.class,
+                troupeNode.name(),
+                CronAgent.create(
+                    CronAgent.Recipients.of(troupeNode),
+                    s.databaseClock() ? store : null,
+                    timer,
+                    Clock.systemUTC(),
+                    s.clockSyncInterval(),
+                    meters)),
             "troupeCronAgent",
             Props.empty());
     troupeNode.registry().register(AGENTS, agent);
@@ -130,14 +134,18 @@ public final class Cron implements Extension {
             .init(
                 SingletonActor.of(
                         Behaviors.supervise(
-                                CronScheduler.create(
-                                    s,
-                                    store,
-                                    Clock.systemUTC(),
-                                    timer,
-                                    () -> agents(troupeNode),
-                                    ctx -> TroupeLease.singletonLeaseCheck(ctx, s.leaderLease()),
-                                    meters))
+                                CronLogs.onNode(
+                                    CronScheduler.Command.class,
+                                    troupeNode.name(),
+                                    CronScheduler.create(
+                                        s,
+                                        store,
+                                        Clock.systemUTC(),
+                                        timer,
+                                        () -> agents(troupeNode),
+                                        ctx ->
+                                            TroupeLease.singletonLeaseCheck(ctx, s.leaderLease()),
+                                        meters)))
                             .onFailure(
                                 SupervisorStrategy.restartWithBackoff(
                                     s.restartBackoffMin(), s.restartBackoffMax(), 0.2)),

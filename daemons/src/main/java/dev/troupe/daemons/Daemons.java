@@ -12,6 +12,7 @@ import dev.troupe.core.storage.Storage;
 import dev.troupe.daemons.internal.DaemonArgs;
 import dev.troupe.daemons.internal.DaemonHost;
 import dev.troupe.daemons.internal.DaemonLeader;
+import dev.troupe.daemons.internal.DaemonLogs;
 import dev.troupe.daemons.internal.DaemonMeters;
 import dev.troupe.daemons.internal.DaemonStore;
 import dev.troupe.daemons.internal.DaemonsSettings;
@@ -129,12 +130,15 @@ public final class Daemons implements Extension {
             .init(
                 SingletonActor.of(
                         Behaviors.supervise(
-                                DaemonLeader.create(
-                                    s,
-                                    launchers,
-                                    store,
-                                    listener -> node.registry().subscribe(HOSTS, listener),
-                                    meters))
+                                DaemonLogs.onNode(
+                                    DaemonLeader.Command.class,
+                                    node.name(),
+                                    DaemonLeader.create(
+                                        s,
+                                        launchers,
+                                        store,
+                                        listener -> node.registry().subscribe(HOSTS, listener),
+                                        meters)))
                             .onFailure(SupervisorStrategy.restart()),
                         "troupe-daemon-leader")
                     .withSettings(

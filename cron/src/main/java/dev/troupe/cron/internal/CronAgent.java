@@ -493,6 +493,12 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
     if ("missed".equals(outcome)) {
       meters.missed(deliver.job(), CronMeters.STALLED);
     }
+    if ("missed".equals(outcome) || "failed".equals(outcome)) {
+      Instant at = Instant.ofEpochMilli(deliver.scheduledAtMillis());
+      try (CronLogs.Scope log = CronLogs.about(deliver.job(), at)) {
+        getContext().getLog().warn("Cron: [{}] at {} {}: {}", deliver.job(), at, outcome, detail);
+      }
+    }
     Delivered report =
         new Delivered(
             deliver.job(),

@@ -877,9 +877,11 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       // agents' mark in the database lets only one of the deliveries through.
       Run again = reroute(run);
       if (again != null) {
-        getContext()
-            .getLog()
-            .info("Cron: no report for [{}] at {}: delivering it again", d.name(), run.at());
+        try (CronLogs.Scope log = CronLogs.about(d.name(), run.at())) {
+          getContext()
+              .getLog()
+              .info("Cron: no report for [{}] at {}: delivering it again", d.name(), run.at());
+        }
         deliver(List.of(again));
         return this;
       }

@@ -3,18 +3,24 @@ package dev.troupe.cron.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
 import com.typesafe.config.ConfigFactory;
 import dev.troupe.core.storage.Storage;
 import dev.troupe.cron.CronDone;
 import dev.troupe.cron.CronScope;
 import dev.troupe.cron.CronTick;
+import dev.troupe.testkit.Eventually;
 import dev.troupe.testkit.ManualClock;
 import dev.troupe.testkit.TestDatabases;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
@@ -23,6 +29,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** The cron agent's timing and reports on Pekko's ManualTime, with probes as the targets. */
 final class CronAgentTest {
@@ -254,5 +261,47 @@ final class CronAgentTest {
     CronAgent.Delivered failed = report();
     assertEquals("failed", failed.outcome());
     assertTrue(failed.detail().contains("[nobody]"), failed.detail());
+  }
+
+  @Test
+  void aFailedDeliveryIsLoggedWithTheNodeTheJobAndTheInstantBesidesPekkosKeys() {
+    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    List<Map<String, String>> lines = new CopyOnWriteArrayList<>();
+    AppenderBase<ILoggingEvent> capture =
+        new AppenderBase<>() {
+          @Override
+          protected void append(ILoggingEvent event) {
+            if (event.getFormattedMessage().startsWith("Cron: [lost]")) {
+              lines.add(Map.copyOf(event.getMDCPropertyMap())); // read on the logging thread
+            }
+          }
+        };
+    capture.start();
+    root.addAppender(capture);
+    try {
+      ActorRef<CronAgent.Command> onNode =
+          kit.spawn(
+              CronLogs.onNode(
+                  CronAgent.Command.class,
+                  "node-1",
+                  CronAgent.create(
+                      recipients(List.of()),
+                      null,
+                      CronTimer.pekko(kit.system().scheduler(), kit.system().executionContext()),
+                      clock,
+                      Duration.ofSeconds(30),
+                      new CronMeters(meters))));
+      onNode.tell(all(T0, deliver("lost", T0, "nobody", null, CronScope.CLUSTER, 0)));
+      assertEquals("failed", report().outcome());
+      Eventually.awaitCondition(
+          Duration.ofSeconds(5), "the failure logged", () -> !lines.isEmpty());
+      Map<String, String> mdc = lines.get(0);
+      assertEquals("node-1", mdc.get(CronLogs.NODE), mdc.toString());
+      assertEquals("lost", mdc.get(CronLogs.JOB), mdc.toString());
+      assertEquals("2026-03-02T10:00:00Z", mdc.get(CronLogs.INSTANT), mdc.toString());
+      assertTrue(mdc.containsKey("pekkoSource") && mdc.containsKey("pekkoAddress"), mdc.toString());
+    } finally {
+      root.detachAppender(capture);
+    }
   }
 }

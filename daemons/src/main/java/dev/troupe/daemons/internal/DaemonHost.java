@@ -269,21 +269,24 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       Function<Consumer<List<WorkerEntry<Command>>>, Subscription> subscribeHosts,
       LeaseBoard leases,
       DaemonMeters meters) {
-    return Behaviors.setup(
-        ctx ->
-            Behaviors.withTimers(
-                timers ->
-                    new DaemonHost(
-                        ctx,
-                        timers,
-                        node,
-                        launchers,
-                        leader,
-                        settings,
-                        store,
-                        subscribeHosts,
-                        leases,
-                        meters)));
+    return DaemonLogs.onNode(
+        Command.class,
+        node.name(),
+        Behaviors.setup(
+            ctx ->
+                Behaviors.withTimers(
+                    timers ->
+                        new DaemonHost(
+                            ctx,
+                            timers,
+                            node,
+                            launchers,
+                            leader,
+                            settings,
+                            store,
+                            subscribeHosts,
+                            leases,
+                            meters))));
   }
 
   @Override
@@ -367,9 +370,11 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     List<Start> waiting = claiming.remove(name);
     long trust = settings.leaseTrust().toNanos();
     if (msg.failure() != null) {
-      getContext()
-          .getLog()
-          .warn("Daemon [{}] (epoch {}): cannot claim its lease: {}", name, epoch, msg.failure());
+      try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+        getContext()
+            .getLog()
+            .warn("Daemon [{}] (epoch {}): cannot claim its lease: {}", name, epoch, msg.failure());
+      }
       cmd.replyTo()
           .tell(new LeaseBusy(name, epoch, null, settings.leaseRenewInterval().toMillis()));
     } else if (!msg.claim().claimed()) {
@@ -420,20 +425,26 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     getContext().watchWith(ref, new ChildStopped(name, epoch));
     register(launcher, name, ref, epoch);
     meters.placed(name, cmd.launcher(), epoch);
-    getContext()
-        .getLog()
-        .info("Daemon [{}] (launcher [{}], epoch {}) started", name, cmd.launcher(), epoch);
+    try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+      getContext()
+          .getLog()
+          .info("Daemon [{}] (launcher [{}], epoch {}) started", name, cmd.launcher(), epoch);
+    }
     cmd.replyTo().tell(new Started(name, epoch, ref));
   }
 
   @SuppressWarnings("unchecked")
   private <M> ActorRef<Object> spawn(Launcher<M> launcher, String launcherName, DaemonSpec spec) {
     Behavior<M> behavior = launcher.factory().apply(spec);
+    // Outermost: the supervisor's own lines about the daemon's failures carry its keys too.
     Behavior<M> supervised =
-        Behaviors.supervise(meters.timingRestarts(behavior, launcherName))
-            .onFailure(
-                SupervisorStrategy.restartWithBackoff(
-                    settings.restartBackoffMin(), settings.restartBackoffMax(), 0.2));
+        DaemonLogs.ofDaemon(
+            spec.name(),
+            spec.epoch(),
+            Behaviors.supervise(meters.timingRestarts(behavior, launcherName))
+                .onFailure(
+                    SupervisorStrategy.restartWithBackoff(
+                        settings.restartBackoffMin(), settings.restartBackoffMax(), 0.2)));
     String childName =
         "d-" + URLEncoder.encode(spec.name(), StandardCharsets.UTF_8) + "-" + spec.epoch();
     return (ActorRef<Object>) (ActorRef<?>) getContext().spawn(supervised, childName);
@@ -450,9 +461,11 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     Hosted current = running.get(cmd.name());
     if (current != null && (cmd.epoch() <= 0 || current.spec().epoch() <= cmd.epoch())) {
       stopChild(cmd.name(), current);
-      getContext()
-          .getLog()
-          .info("Daemon [{}] (epoch {}) stopping", cmd.name(), current.spec().epoch());
+      try (DaemonLogs.Scope log = DaemonLogs.about(cmd.name(), current.spec().epoch())) {
+        getContext()
+            .getLog()
+            .info("Daemon [{}] (epoch {}) stopping", cmd.name(), current.spec().epoch());
+      }
     }
     Stopping ending = stopping.get(cmd.name());
     if (ending != null) {
@@ -487,7 +500,9 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     long epoch = msg.epoch();
     Stopping ended = stopping.get(name);
     if (ended != null && ended.epoch() == epoch) {
-      getContext().getLog().info("Daemon [{}] (epoch {}) stopped", name, epoch);
+      try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+        getContext().getLog().info("Daemon [{}] (epoch {}) stopped", name, epoch);
+      }
       boolean wasFenced = fenced.remove(name);
       // The lease is released before the end is answered: the leader starts the daemon elsewhere
       // on Stopped, and the successor's claim must find it free.
@@ -511,7 +526,9 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       meters.ended(name);
       running.remove(name);
       leases.remove(name);
-      getContext().getLog().warn("Daemon [{}] (epoch {}) stopped by itself", name, epoch);
+      try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+        getContext().getLog().warn("Daemon [{}] (epoch {}) stopped by itself", name, epoch);
+      }
       releaseThen(name, epoch, () -> terminated(name, epoch));
     }
     return this;
@@ -528,19 +545,24 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     getContext()
         .pipeToSelf(
             CompletableFuture.supplyAsync(() -> store.releaseLease(name, owner, epoch), blocking),
-            (released, failure) -> {
-              if (failure != null) {
-                getContext()
-                    .getLog()
-                    .warn(
-                        "Daemon [{}] (epoch {}): could not release its lease ({}); it expires by"
-                            + " itself",
-                        name,
-                        epoch,
-                        failure.toString());
-              }
-              return new Released(then);
-            });
+            // Logged when Released is handled: this mapping runs before the behavior's MDC is set.
+            (released, failure) ->
+                new Released(
+                    failure == null
+                        ? then
+                        : () -> {
+                          try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+                            getContext()
+                                .getLog()
+                                .warn(
+                                    "Daemon [{}] (epoch {}): could not release its lease ({}); it"
+                                        + " expires by itself",
+                                    name,
+                                    epoch,
+                                    failure.toString());
+                          }
+                          then.run();
+                        }));
   }
 
   private Behavior<Command> onReleased(Released msg) {
@@ -621,13 +643,15 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
         .forEach(
             (name, epoch) -> {
               if (!busy.contains(name)) {
-                getContext()
-                    .getLog()
-                    .info(
-                        "Daemon [{}] (epoch {}): releasing a lease this node holds but no longer"
-                            + " runs",
-                        name,
-                        epoch);
+                try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+                  getContext()
+                      .getLog()
+                      .info(
+                          "Daemon [{}] (epoch {}): releasing a lease this node holds but no longer"
+                              + " runs",
+                          name,
+                          epoch);
+                }
                 releaseThen(name, epoch, () -> {});
               }
             });
@@ -636,9 +660,11 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
 
   /** Stops an instance that may no longer run here; the leader hears of it when it has ended. */
   private void fence(String name, Hosted hosted, String why) {
-    getContext()
-        .getLog()
-        .warn("Daemon [{}] (epoch {}) stopped: {}", name, hosted.spec().epoch(), why);
+    try (DaemonLogs.Scope log = DaemonLogs.about(name, hosted.spec().epoch())) {
+      getContext()
+          .getLog()
+          .warn("Daemon [{}] (epoch {}) stopped: {}", name, hosted.spec().epoch(), why);
+    }
     fenced.add(name);
     leases.remove(name);
     stopChild(name, hosted);
@@ -723,14 +749,16 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       if (!launchers.containsKey(lease.launcher())) {
         continue; // the leader reports it when it places the daemon
       }
-      getContext()
-          .getLog()
-          .info(
-              "Taking over daemon [{}] (epoch {} on unreachable [{}]): the leader's node is"
-                  + " unreachable",
-              lease.name(),
-              lease.epoch(),
-              lease.owner());
+      try (DaemonLogs.Scope log = DaemonLogs.about(lease.name(), lease.epoch())) {
+        getContext()
+            .getLog()
+            .info(
+                "Taking over daemon [{}] (epoch {} on unreachable [{}]): the leader's node is"
+                    + " unreachable",
+                lease.name(),
+                lease.epoch(),
+                lease.owner());
+      }
       taking.put(lease.name(), new Taking(lease, 0));
       String name = lease.name();
       getContext()
@@ -756,9 +784,11 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     String name = msg.lease().name();
     if (msg.failure() != null) {
       taking.remove(name);
-      getContext()
-          .getLog()
-          .warn("Cannot raise the epoch of daemon [{}] to take it over: {}", name, msg.failure());
+      try (DaemonLogs.Scope log = DaemonLogs.about(name, 0)) {
+        getContext()
+            .getLog()
+            .warn("Cannot raise the epoch of daemon [{}] to take it over: {}", name, msg.failure());
+      }
       timers.startSingleTimer(ScanOrphans.INSTANCE, settings.leaseRenewInterval());
       return this;
     }
@@ -805,9 +835,11 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       }
     } else if (msg.result() instanceof StartFailed failed) {
       taking.remove(failed.name());
-      getContext()
-          .getLog()
-          .warn("Could not take over daemon [{}]: {}", failed.name(), failed.reason());
+      try (DaemonLogs.Scope log = DaemonLogs.about(failed.name(), failed.epoch())) {
+        getContext()
+            .getLog()
+            .warn("Could not take over daemon [{}]: {}", failed.name(), failed.reason());
+      }
     }
     return this;
   }

@@ -560,9 +560,11 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     for (Daemon d : daemons.values()) {
       if (Placement.missingFromReport(
           d.known(), d.runningSince, node, requested, reported.contains(d.name))) {
-        getContext()
-            .getLog()
-            .warn("Daemon [{}] no longer runs on [{}]; placing it anew", d.name, node);
+        try (DaemonLogs.Scope log = DaemonLogs.about(d.name, d.epoch)) {
+          getContext()
+              .getLog()
+              .warn("Daemon [{}] no longer runs on [{}]; placing it anew", d.name, node);
+        }
         lost(d, DaemonMeters.MISSING);
         d.status = Status.UNPLACED;
         d.ref = null;
@@ -605,13 +607,15 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   }
 
   private Behavior<Command> onTookOver(TookOver msg) {
-    getContext()
-        .getLog()
-        .info(
-            "Daemon [{}] was taken over by [{}] (epoch {}) while this leader was unreachable",
-            msg.name(),
-            msg.node(),
-            msg.epoch());
+    try (DaemonLogs.Scope log = DaemonLogs.about(msg.name(), msg.epoch())) {
+      getContext()
+          .getLog()
+          .info(
+              "Daemon [{}] was taken over by [{}] (epoch {}) while this leader was unreachable",
+              msg.name(),
+              msg.node(),
+              msg.epoch());
+    }
     reconcileInstance(
         msg.node(), new DaemonHost.Instance(msg.name(), msg.launcher(), msg.epoch(), msg.ref()));
     if (phase == Phase.LEADING) {
@@ -629,10 +633,15 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   private void stopDuplicate(String name, String launcher, String node, long epoch) {
     ActorRef<DaemonHost.Command> host = hosts.get(node);
     meters.duplicateStopped(launcher);
-    getContext()
-        .getLog()
-        .warn(
-            "Daemon [{}] runs twice: stopping the instance of epoch {} on [{}]", name, epoch, node);
+    try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+      getContext()
+          .getLog()
+          .warn(
+              "Daemon [{}] runs twice: stopping the instance of epoch {} on [{}]",
+              name,
+              epoch,
+              node);
+    }
     if (host != null) {
       host.tell(new DaemonHost.Stop(name, epoch, getContext().getSystem().ignoreRef()));
     }
@@ -669,7 +678,9 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     if (msg.failure() != null) {
       d.status = Status.UNPLACED;
       d.lastError = "could not raise its epoch: " + msg.failure().getMessage();
-      getContext().getLog().warn("Daemon [{}] {}; retrying", d.name, d.lastError);
+      try (DaemonLogs.Scope log = DaemonLogs.about(d.name, 0)) {
+        getContext().getLog().warn("Daemon [{}] {}; retrying", d.name, d.lastError);
+      }
       timers.startSingleTimer("retry-" + d.name, new Retry(d.name), settings.scanBackoffMin());
       return this;
     }
@@ -725,21 +736,25 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
       // expired or been released yet: ask again when it can have.
       long millis =
           Math.max(100, Math.min(busy.retryAfterMillis(), settings.leaseDuration().toMillis()));
-      getContext()
-          .getLog()
-          .debug(
-              "Daemon [{}] (epoch {}): lease held by [{}], asking [{}] again in {} ms",
-              d.name,
-              d.epoch,
-              busy.holder(),
-              d.node,
-              millis);
+      try (DaemonLogs.Scope log = DaemonLogs.about(d.name, d.epoch)) {
+        getContext()
+            .getLog()
+            .debug(
+                "Daemon [{}] (epoch {}): lease held by [{}], asking [{}] again in {} ms",
+                d.name,
+                d.epoch,
+                busy.holder(),
+                d.node,
+                millis);
+      }
       timers.startSingleTimer(
           "busy-" + d.name, new ResendStart(d.name, d.epoch, d.node), Duration.ofMillis(millis));
     } else if (msg.result() instanceof DaemonHost.StartFailed failed) {
       d.status = Status.FAILED;
       d.lastError = failed.reason();
-      getContext().getLog().warn("Daemon [{}] could not start: {}", d.name, failed.reason());
+      try (DaemonLogs.Scope log = DaemonLogs.about(d.name, failed.epoch())) {
+        getContext().getLog().warn("Daemon [{}] could not start: {}", d.name, failed.reason());
+      }
       for (ActorRef<StatusReply<ActorRef<Object>>> waiter : d.waiting) {
         waiter.tell(StatusReply.error(new IllegalArgumentException(failed.reason())));
       }
@@ -965,7 +980,9 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
       for (ActorRef<StatusReply<ActorRef<Object>>> waiter : d.waiting) {
         waiter.tell(StatusReply.error("daemon [" + d.name + "] was stopped"));
       }
-      getContext().getLog().info("Daemon [{}] stopped on request", d.name);
+      try (DaemonLogs.Scope log = DaemonLogs.about(d.name, d.epoch)) {
+        getContext().getLog().info("Daemon [{}] stopped on request", d.name);
+      }
     }
     cmd.replyTo().tell(Done.getInstance());
     return this;
