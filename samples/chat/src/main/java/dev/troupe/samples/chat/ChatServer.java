@@ -162,6 +162,12 @@ final class ChatServer extends AllDirectives {
         pathSingleSlash(() -> get(() -> resource("web/index.html"))),
         path("chat.js", () -> get(() -> resource("web/chat.js"))),
         path("dashboard.js", () -> get(() -> resource("web/dashboard.js"))),
+        path(
+            PathMatchers.segment("vendor").slash("uPlot.iife.min.js"),
+            () -> get(() -> resource("web/vendor/uPlot.iife.min.js"))),
+        path(
+            PathMatchers.segment("vendor").slash("uPlot.min.css"),
+            () -> get(() -> resource("web/vendor/uPlot.min.css"))),
         path("style.css", () -> get(() -> resource("web/style.css"))),
         path("ws", () -> webSocket(address -> handleWebSocketMessages(chatFlow(address)))),
         path("dashboard", () -> operator(() -> get(() -> resource("web/dashboard.html")))),

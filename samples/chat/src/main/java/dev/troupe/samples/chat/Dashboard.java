@@ -1,5 +1,9 @@
 package dev.troupe.samples.chat;
 
+import com.cronutils.descriptor.CronDescriptor;
+import com.cronutils.model.CronType;
+import com.cronutils.model.definition.CronDefinitionBuilder;
+import com.cronutils.parser.CronParser;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,6 +18,7 @@ import dev.troupe.daemons.Daemons;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -24,6 +29,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -33,11 +41,25 @@ import org.apache.pekko.cluster.typed.Cluster;
  * chat.dashboard-interval} and pushed to every open dashboard: the members and their status, the
  * leader and the oldest node (where the singletons — daemon leader, cron scheduler — live), the
  * ring's share per node, the rooms per node (from the {@code room-stats} daemon), the worker
- * groups, the address-book names, the daemons and the cron jobs.
+ * groups, the address-book names, the daemons and the cron jobs (each spec described in words by
+ * cron-utils' descriptor), the graphs' series ({@link NodeSeries}: every node's samples of the last
+ * {@link #WINDOW}) and the event timeline ({@link Timeline}). Times meant for people are epoch
+ * millis ({@code *Millis}, {@code at}), formatted by the page in the viewer's zone.
  */
 final class Dashboard implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration ASK = Duration.ofSeconds(2);
+
+  /** How far back the graphs reach. */
+  static final Duration WINDOW = Duration.ofMinutes(5);
+
+  /** How many events the timeline keeps. */
+  static final int TIMELINE_EVENTS = 200;
+
+  private static final CronParser UNIX =
+      new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX));
+  private static final CronParser QUARTZ =
+      new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.QUARTZ));
 
   private final TroupeNode node;
   private final Daemons daemons;
@@ -45,13 +67,27 @@ final class Dashboard implements AutoCloseable {
   private final ChatMetrics metrics;
   private final AtomicReference<String> latest = new AtomicReference<>("{}");
   private final Cancellable refresher;
+  private final ActorRef<NodeSeries.Command> series;
+  private final ActorRef<Timeline.Command> timeline;
   private volatile boolean refreshing;
+  private double lastPosted;
+  private long lastSampledAt = System.nanoTime();
 
   Dashboard(TroupeNode node, Daemons daemons, Cron cron, ChatMetrics metrics, Duration interval) {
     this.node = node;
     this.daemons = daemons;
     this.cron = cron;
     this.metrics = metrics;
+    this.series =
+        node.system()
+            .systemActorOf(
+                NodeSeries.create(node, this::sample, interval, WINDOW),
+                "chat-dashboard-series",
+                Props.empty());
+    this.timeline =
+        node.system()
+            .systemActorOf(
+                Timeline.create(TIMELINE_EVENTS), "chat-dashboard-timeline", Props.empty());
     this.refresher =
         node.system()
             .scheduler()
@@ -82,8 +118,68 @@ final class Dashboard implements AutoCloseable {
             .toCompletableFuture()
             .completeOnTimeout(null, 2, TimeUnit.SECONDS)
             .exceptionally(e -> null);
-    return CompletableFuture.allOf(rooms, running, jobs)
-        .thenApply(v -> render(rooms.join(), running.join(), jobs.join()));
+    CompletableFuture<Map<String, SampleRing.View>> graphs =
+        AskPattern.<NodeSeries.Command, Map<String, SampleRing.View>>ask(
+                series, NodeSeries.Get::new, ASK, node.system().scheduler())
+            .toCompletableFuture()
+            .exceptionally(e -> Map.of());
+    return CompletableFuture.allOf(rooms, running, jobs, graphs)
+        .thenCompose(
+            v -> {
+              timeline.tell(new Timeline.Observed(running.join(), jobs.join(), oldestUp()));
+              return AskPattern.<Timeline.Command, List<Timeline.Event>>ask(
+                      timeline, Timeline.Get::new, ASK, node.system().scheduler())
+                  .toCompletableFuture()
+                  .exceptionally(e -> List.of());
+            })
+        .thenApply(
+            events -> render(rooms.join(), running.join(), jobs.join(), graphs.join(), events));
+  }
+
+  /** This node's values for the graphs, in the order of {@link NodeSeries#SERIES}. */
+  private double[] sample() {
+    long now = System.nanoTime();
+    double posted = metrics.postedCount();
+    double seconds = Math.max(1e-3, (now - lastSampledAt) / 1e9);
+    double postsPerSecond = (posted - lastPosted) / seconds;
+    lastPosted = posted;
+    lastSampledAt = now;
+    int members = 0;
+    for (Member m : Cluster.get(node.system()).state().getMembers()) {
+      members++;
+    }
+    int entries = node.registry().allWorkers().values().stream().mapToInt(List::size).sum();
+    io.micrometer.core.instrument.Gauge active =
+        metrics.registry().find("troupe.fleet.active").tag("fleet", "rooms").gauge();
+    return new double[] {
+      postsPerSecond,
+      metrics.deliveryP99Millis(),
+      members,
+      entries,
+      active == null ? 0 : active.value()
+    };
+  }
+
+  private String oldestUp() {
+    Member oldest = null;
+    for (Member m : Cluster.get(node.system()).state().getMembers()) {
+      if (m.status() == org.apache.pekko.cluster.MemberStatus.up()
+          && (oldest == null || m.isOlderThan(oldest))) {
+        oldest = m;
+      }
+    }
+    return oldest == null ? null : oldest.address().toString();
+  }
+
+  /** The spec in English words, or null when cron-utils cannot describe it. */
+  static String describe(String spec) {
+    try {
+      String expression = spec.trim();
+      CronParser parser = expression.split("\\s+").length == 5 ? UNIX : QUARTZ;
+      return CronDescriptor.instance(Locale.ENGLISH).describe(parser.parse(expression));
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   private void refresh() {
@@ -102,9 +198,15 @@ final class Dashboard implements AutoCloseable {
   }
 
   private String render(
-      List<RoomStats.Update> rooms, Map<String, DaemonInfo> running, List<JobStatus> jobs) {
+      List<RoomStats.Update> rooms,
+      Map<String, DaemonInfo> running,
+      List<JobStatus> jobs,
+      Map<String, SampleRing.View> graphs,
+      List<Timeline.Event> events) {
     ObjectNode out = JSON.createObjectNode();
-    out.put("time", Instant.now().toString());
+    Instant now = Instant.now();
+    out.put("time", now.toString());
+    out.put("timeMillis", now.toEpochMilli());
     out.put("self", node.address().toString());
     out.put("selfName", node.name());
     out.put("connections", metrics.connections());
@@ -205,19 +307,51 @@ final class Dashboard implements AutoCloseable {
                 .addObject()
                 .put("name", j.name())
                 .put("spec", j.spec())
+                .put("description", describe(j.spec()))
                 .put("zone", j.zone().getId())
                 .put("next", j.nextFire().map(Instant::toString).orElse(null))
                 .put("last", j.lastFire().map(Instant::toString).orElse(null))
+                .put("nextMillis", j.nextFire().map(Instant::toEpochMilli).orElse(null))
+                .put("lastMillis", j.lastFire().map(Instant::toEpochMilli).orElse(null))
                 .put("owner", j.owner().map(Address::toString).orElse(null))
                 .put("paused", j.paused());
         ArrayNode runs = job.putArray("runs");
         for (JobRun run : j.recentRuns().subList(0, Math.min(5, j.recentRuns().size()))) {
           runs.addObject()
               .put("at", run.scheduledAt().toString())
+              .put("atMillis", run.scheduledAt().toEpochMilli())
               .put("outcome", run.outcome())
               .put("detail", run.detail());
         }
       }
+    }
+
+    ObjectNode graphNode = out.putObject("series");
+    ArrayNode seriesNames = graphNode.putArray("names");
+    NodeSeries.SERIES.forEach(seriesNames::add);
+    ObjectNode byNode = graphNode.putObject("nodes");
+    graphs.forEach(
+        (member, view) -> {
+          ObjectNode one = byNode.putObject(member);
+          ArrayNode at = one.putArray("at");
+          for (long t : view.at()) {
+            at.add(t);
+          }
+          for (int s = 0; s < NodeSeries.SERIES.size(); s++) {
+            ArrayNode values = one.putArray(NodeSeries.SERIES.get(s));
+            for (double v : view.series()[s]) {
+              if (Double.isFinite(v)) {
+                values.add(Math.round(v * 100) / 100.0);
+              } else {
+                values.addNull();
+              }
+            }
+          }
+        });
+
+    ArrayNode timelineList = out.putArray("timeline");
+    for (Timeline.Event e : events) {
+      timelineList.addObject().put("at", e.at()).put("kind", e.kind()).put("text", e.text());
     }
     return out.toString();
   }
@@ -225,5 +359,7 @@ final class Dashboard implements AutoCloseable {
   @Override
   public void close() {
     refresher.cancel();
+    series.tell(NodeSeries.Stop.INSTANCE);
+    timeline.tell(Timeline.Stop.INSTANCE);
   }
 }

@@ -212,7 +212,7 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
   }
 
   private Behavior<Command> onNewMessage(NewMessage msg) {
-    metrics.delivered();
+    metrics.delivered(msg.message().at());
     return send(ClientProtocol.message(msg.message(), true));
   }
 
