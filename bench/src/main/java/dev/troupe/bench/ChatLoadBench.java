@@ -2,6 +2,7 @@ package dev.troupe.bench;
 
 import java.io.File;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,59 +16,97 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Load on the chat sample: three chat node JVMs ({@code samples/chat/target/troupe-chat.jar}) on a
- * shared database, N WebSocket clients spread over the nodes, each in one of M rooms, each posting
- * at a fixed rate. Every message carries its send time; every participant that receives it records
- * the delivery latency (one JVM, one clock). Two runs: steady, and with the third node SIGKILLed
- * half-way (its clients reconnect to the others); after the second, every acknowledged post is
- * looked up in the database: lost acknowledged posts must be 0.
+ * Open-loop load on the chat sample: chat node JVMs ({@code samples/chat/target/troupe-chat.jar})
+ * on a shared database, N WebSocket clients in this JVM spread over the nodes, client i in room i
+ * mod M. One scheduler thread sends post k at its intended time {@code t0 + k / rate} from client k
+ * mod N, never waiting for acknowledgements (a post due while its client reconnects waits in the
+ * client's outbox); delivery latency is measured from the intended send time to each participant of
+ * the room receiving it (one clock), so a saturated cluster or a late generator shows in the
+ * figures instead of slowing the load (coordinated omission). {@link ChatLoadLedger} keeps the
+ * accounting of each step; after each step every acknowledged post is looked up in the database.
+ *
+ * <p>Fixed rate (default): one step at {@code clients × rate} posts/s, steady and with the last
+ * node SIGKILLed when the measurement starts. {@code --find-max}: steps of rising offered rate
+ * ({@link RateSearch}) until delivery p99 exceeds {@code --p99-target-ms}, then bisection; a step
+ * is sustained when p99 ≤ target, every post sent on a live connection is acknowledged, none is
+ * rejected, none acknowledged is lost and the generator kept its schedule. {@code --compare} runs
+ * the search on 3 nodes, 3 nodes with one killed per step, and 1 node (the baseline), in one
+ * invocation with the same JVM settings.
  *
  * <pre>
  *   java -cp bench/target/benchmarks.jar dev.troupe.bench.ChatLoadBench [--clients 30]
- *       [--rooms 10] [--rate 5] [--seconds 30] [--jar samples/chat/target/troupe-chat.jar]
+ *       [--rooms clients/10] [--rate 5] [--seconds 30] [--warmup 10] [--nodes 3] [--kill]
+ *       [--find-max] [--compare] [--start-rate 100] [--factor 1.5] [--bisect 3]
+ *       [--p99-target-ms 100] [--http-clients 8] [--jar samples/chat/target/troupe-chat.jar]
  *       [--output bench/results/chat.json]
  * </pre>
  */
 public final class ChatLoadBench {
   private static final Duration TIMEOUT = Duration.ofSeconds(90);
-  private static final Pattern TEXT = Pattern.compile("\"text\":\"(\\w+)\\|(\\d+)\\|(\\d+)\"");
-  private static final Pattern ACK = Pattern.compile("\"id\":\"([^\"]+)\",\"seq\":(\\d+)");
+
+  /** The chat's per-connection limit (chat.rate-limit-per-second): the search never offers more. */
+  private static final int CHAT_RATE_LIMIT = 10;
+
+  private static final Pattern TEXT = Pattern.compile("\"text\":\"([^\"]+)\"");
+  private static final Pattern ID = Pattern.compile("\"id\":\"([^\"]+)\"");
+  private static final Pattern SEQ = Pattern.compile("\"seq\":(\\d+)");
   private static final Pattern ROOM = Pattern.compile("\"room\":\"([^\"]+)\"");
 
   private ChatLoadBench() {}
 
-  /** One run's figures. */
-  private record Run(
-      String name,
-      long[] latencyMicros,
-      long posted,
-      long acked,
-      long delivered,
+  /** A cluster shape: node JVMs, and whether the last one is killed as each step starts. */
+  record Config(String name, int nodes, boolean kill) {}
+
+  /** One measured step. */
+  record Step(
+      Config config,
+      int offered,
       double seconds,
-      long lost) {}
+      ChatLoadLedger.Summary summary,
+      long lost,
+      boolean sustained,
+      String why) {}
 
   public static void main(String[] args) throws Exception {
     int clients = 30;
-    int rooms = 10;
+    int rooms = -1;
     int rate = 5;
     int seconds = 30;
     int warmup = 10;
+    int nodes = 3;
+    boolean kill = false;
+    boolean findMax = false;
+    boolean compare = false;
+    int startRate = 100;
+    double factor = 1.5;
+    int bisect = 3;
+    int p99TargetMs = 100;
+    int httpClients = 8;
     Path jar = Path.of("samples/chat/target/troupe-chat.jar");
     Path output = Path.of("bench/results/chat.json");
     for (int i = 0; i < args.length; i++) {
@@ -77,10 +116,28 @@ public final class ChatLoadBench {
         case "--rate" -> rate = Figures.intOption(args, ++i, "--rate", 1);
         case "--seconds" -> seconds = Figures.intOption(args, ++i, "--seconds", 5);
         case "--warmup" -> warmup = Figures.intOption(args, ++i, "--warmup", 0);
+        case "--nodes" -> nodes = Figures.intOption(args, ++i, "--nodes", 1);
+        case "--kill" -> kill = true;
+        case "--find-max" -> findMax = true;
+        case "--compare" -> compare = true;
+        case "--start-rate" -> startRate = Figures.intOption(args, ++i, "--start-rate", 1);
+        case "--factor" -> factor = Double.parseDouble(Figures.value(args, ++i, "--factor"));
+        case "--bisect" -> bisect = Figures.intOption(args, ++i, "--bisect", 0);
+        case "--p99-target-ms" -> p99TargetMs = Figures.intOption(args, ++i, "--p99-target-ms", 1);
+        case "--http-clients" -> httpClients = Figures.intOption(args, ++i, "--http-clients", 1);
         case "--jar" -> jar = Path.of(Figures.value(args, ++i, "--jar"));
         case "--output" -> output = Path.of(Figures.value(args, ++i, "--output"));
         default -> throw new IllegalArgumentException("unknown option: " + args[i]);
       }
+    }
+    if (rooms < 0) {
+      rooms = Math.max(1, clients / 10);
+    }
+    if (factor <= 1) {
+      throw new IllegalArgumentException("--factor must be above 1, got " + factor);
+    }
+    if (kill && nodes < 2) {
+      throw new IllegalArgumentException("--kill needs --nodes 2 or more");
     }
     if (!Files.isRegularFile(jar)) {
       throw new IllegalArgumentException(
@@ -88,147 +145,647 @@ public final class ChatLoadBench {
               + jar
               + "]: build it with mvn -B -DskipTests -pl samples/chat -am package");
     }
-    List<Run> runs = new ArrayList<>();
-    for (boolean kill : new boolean[] {false, true}) {
-      String storage = storage();
-      System.out.println(
-          "==> "
-              + (kill ? "with a node killed half-way" : "steady")
-              + ", storage "
-              + storage.replaceAll("\\?.*", ""));
-      try (Nodes nodes = Nodes.start(jar, storage)) {
-        runs.add(run(nodes, storage, clients, rooms, rate, warmup, seconds, kill));
+    checkFileDescriptors(clients);
+    List<Config> configs = new ArrayList<>();
+    if (compare) {
+      configs.add(new Config("3 nodes", 3, false));
+      configs.add(new Config("3 nodes, 1 killed", 3, true));
+      configs.add(new Config("1 node", 1, false));
+    } else if (findMax || kill || nodes != 3) {
+      configs.add(
+          new Config(
+              nodes + (nodes == 1 ? " node" : " nodes") + (kill ? ", 1 killed" : ""), nodes, kill));
+    } else {
+      configs.add(new Config("steady", 3, false));
+      configs.add(new Config("node 3 killed", 3, true));
+    }
+    boolean search = findMax || compare;
+    int cap = clients * CHAT_RATE_LIMIT;
+    Load load = new Load(clients, rooms, httpClients, jar, seconds, warmup, p99TargetMs);
+    List<Step> steps = new ArrayList<>();
+    Map<String, Integer> best = new LinkedHashMap<>();
+    Map<String, Boolean> capped = new LinkedHashMap<>();
+    try {
+      for (Config config : configs) {
+        System.out.println(
+            "==> " + config.name() + ", " + clients + " clients, " + rooms + " rooms");
+        if (!search) {
+          steps.add(load.step(config, Math.min(cap, clients * rate)));
+          continue;
+        }
+        RateSearch rates = new RateSearch(Math.min(startRate, cap), factor, bisect, cap);
+        for (OptionalInt r = rates.next(); r.isPresent(); r = rates.next()) {
+          Step step = load.step(config, r.getAsInt());
+          steps.add(step);
+          rates.report(step.sustained());
+        }
+        best.put(config.name(), rates.highestSustained());
+        capped.put(config.name(), rates.cappedAt());
+        System.out.println("    highest sustained: " + rates.highestSustained() + " posts/s");
       }
-      dropDatabase(storage);
+    } finally {
+      load.close();
     }
-    List<List<Object>> rows = new ArrayList<>();
-    for (Run r : runs) {
-      long p50 = Figures.percentile(r.latencyMicros(), 50);
-      long p99 = Figures.percentile(r.latencyMicros(), 99);
-      System.out.printf(
-          "    %s: posted %d, acked %d, delivered %d, p50 %d us, p99 %d us, lost acked %d%n",
-          r.name(), r.posted(), r.acked(), r.delivered(), p50, p99, r.lost());
-      rows.add(
-          List.of(
-              r.name(),
-              Figures.count(r.posted()),
-              Figures.count(r.acked()),
-              Figures.count(Math.round(r.acked() / r.seconds())),
-              Figures.count(Math.round(r.delivered() / r.seconds())),
-              Figures.ms(p50 * 1000),
-              Figures.ms(p99 * 1000),
-              r.lost() < 0 ? "—" : Figures.count(r.lost()),
-              r.lost() < 0 ? "—" : r.lost() == 0 ? "met" : "**not met**"));
-    }
-    Map<String, Object> parameters = new LinkedHashMap<>();
-    parameters.put("clients", clients);
-    parameters.put("rooms", rooms);
-    parameters.put("ratePerClient", rate);
-    parameters.put("seconds", seconds);
-    parameters.put("warmup", warmup);
-    parameters.put("cpus", Runtime.getRuntime().availableProcessors());
-    Map<String, Object> data = new LinkedHashMap<>();
-    runs.forEach(r -> data.put("latencyMicros " + r.name(), r.latencyMicros()));
-    Figures.write(
-        output,
-        ChatLoadBench.class,
-        parameters,
-        List.of(
-            Figures.table(
-                "Chat load: " + clients + " clients, " + rooms + " rooms, 3 nodes",
-                "Three chat node JVMs on 127.0.0.1 (the sample's jar, default settings, a shared"
-                    + " database), "
-                    + clients
-                    + " WebSocket clients in the bench JVM spread over the nodes, client i in room"
-                    + " i mod "
-                    + rooms
-                    + ", each posting "
-                    + rate
-                    + " messages a second for "
-                    + seconds
-                    + " s after "
-                    + warmup
-                    + " s of warm-up. Latency: from the post leaving the client to each participant receiving"
-                    + " it (every participant of the room, on any node; one clock). Acked/s: posts"
-                    + " the room stored and acknowledged; delivered/s: messages written to"
-                    + " participants. Killed: the third node is SIGKILLed half-way; its clients"
-                    + " reconnect to the others and join again; afterwards every acknowledged post"
-                    + " is looked up in the database. Goal: no acknowledged post lost.",
-                List.of(
-                    "Run",
-                    "Posted",
-                    "Acked",
-                    "Acked/s",
-                    "Delivered/s",
-                    "p50 ms",
-                    "p99 ms",
-                    "Lost acked",
-                    "Goal"),
-                rows)),
-        data);
+    write(output, steps, best, capped, clients, rooms, rate, seconds, warmup, p99TargetMs, search);
     System.out.println("Chat figures written to " + output);
     System.exit(0);
   }
 
-  private static Run run(
-      Nodes nodes,
-      String storage,
+  /** The load generator needs one descriptor per client socket, and some to spare. */
+  private static void checkFileDescriptors(int clients) {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.UnixOperatingSystemMXBean os) {
+      long max = os.getMaxFileDescriptorCount();
+      if (max < clients + 1024L) {
+        throw new IllegalStateException(
+            "--clients "
+                + clients
+                + " needs about "
+                + (clients + 1024)
+                + " file descriptors, the limit is "
+                + max
+                + ": raise it (ulimit -n)");
+      }
+    }
+  }
+
+  private static void write(
+      Path output,
+      List<Step> steps,
+      Map<String, Integer> best,
+      Map<String, Boolean> capped,
       int clients,
       int rooms,
       int rate,
-      int warmup,
       int seconds,
-      boolean kill)
-      throws Exception {
-    ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
-    AtomicLong delivered = new AtomicLong();
-    List<Client> all = new ArrayList<>();
-    for (int i = 0; i < clients; i++) {
-      Client c =
-          new Client(
-              "c" + i, "room" + (i % rooms), nodes.httpPorts, i % 3, rate, latencies, delivered);
-      all.add(c);
+      int warmup,
+      int p99TargetMs,
+      boolean search)
+      throws IOException {
+    List<List<Object>> rows = new ArrayList<>();
+    List<Map<String, Object>> data = new ArrayList<>();
+    for (Step s : steps) {
+      ChatLoadLedger.Summary m = s.summary();
+      ChatLoadLedger.Percentiles p = m.latency();
+      rows.add(
+          List.of(
+              s.config().name(),
+              Figures.count(s.offered()),
+              Figures.count(Math.round(m.acked() / s.seconds())),
+              p.format(p.p50()),
+              p.format(p.p99()),
+              p.format(p.max()),
+              Figures.count(m.acked()) + " / " + Figures.count(m.sent()),
+              Figures.count(m.abandoned()),
+              s.lost() < 0 ? "not checked" : Figures.count(s.lost()),
+              Figures.count(m.undelivered()),
+              Figures.count(m.lateSends()),
+              s.sustained() ? "yes" : "no: " + s.why()));
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("config", s.config().name());
+      d.put("nodes", s.config().nodes());
+      d.put("kill", s.config().kill());
+      d.put("offered", s.offered());
+      d.put("seconds", s.seconds());
+      d.put("summary", m);
+      d.put("lost", s.lost());
+      d.put("sustained", s.sustained());
+      d.put("why", s.why());
+      data.add(d);
     }
-    all.forEach(Thread::start);
-    long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmup);
-    while (System.nanoTime() < warm) {
-      Thread.sleep(100); // warm-up: the clients post, nothing is counted yet
-    }
-    all.forEach(c -> c.reset());
-    latencies.clear();
-    delivered.set(0);
-    long started = System.nanoTime();
-    long end = started + TimeUnit.SECONDS.toNanos(seconds);
-    boolean killed = false;
-    while (System.nanoTime() < end) {
-      if (kill && !killed && System.nanoTime() > started + (end - started) / 2) {
-        nodes.kill(2);
-        killed = true;
-        System.out.println("    node 3 SIGKILLed");
+    String description =
+        "Chat node JVMs on 127.0.0.1 (the sample's jar, default settings but"
+            + " connections-per-address = 0 and connections-per-node = 20,000, a shared database),"
+            + " "
+            + clients
+            + " WebSocket clients in the bench JVM spread over the nodes, client i in room i mod "
+            + rooms
+            + ". Open loop: one scheduler sends post k at its intended time t0 + k / rate from"
+            + " client k mod "
+            + clients
+            + ", never waiting for acks; each step "
+            + seconds
+            + " s after "
+            + warmup
+            + " s of warm-up at the same rate. Delivery latency: from the intended send time to"
+            + " each participant of the room receiving the message (one clock). Acked / sent:"
+            + " posts of the step acknowledged / handed to a socket; abandoned: sent on a"
+            + " connection that closed before the ack (the killed node's); lost: acknowledged but"
+            + " not in the database; undelivered: deliveries to room members that never arrived;"
+            + " late sends: handed to a socket more than 10 ms after the intended time (the"
+            + " generator behind). Sustained: p99 ≤ "
+            + p99TargetMs
+            + " ms, every post sent on a live connection acknowledged, none rejected, none lost,"
+            + " no late sends. Killed: the last node is SIGKILLed as the step's measurement starts;"
+            + " its clients reconnect to the others and post what fell due meanwhile.";
+    List<Map<String, Object>> tables = new ArrayList<>();
+    tables.add(
+        Figures.table(
+            "Chat load: " + clients + " clients, " + rooms + " rooms, offered posts/s per step",
+            description,
+            List.of(
+                "Configuration",
+                "Offered/s",
+                "Acked/s",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "Acked / sent",
+                "Abandoned",
+                "Lost",
+                "Undelivered",
+                "Late sends",
+                "Sustained"),
+            rows));
+    if (search) {
+      List<List<Object>> maxRows = new ArrayList<>();
+      Integer one = best.get("1 node");
+      Integer three = best.get("3 nodes");
+      for (Map.Entry<String, Integer> e : best.entrySet()) {
+        String name = e.getKey();
+        int value = e.getValue();
+        String ratio =
+            name.equals("3 nodes") && one != null && one > 0
+                ? Figures.times((double) value / one) + " of 1 node"
+                : name.endsWith("killed") && three != null && three > 0
+                    ? Figures.times((double) value / three) + " of 3 nodes steady"
+                    : "—";
+        maxRows.add(
+            List.of(
+                name,
+                value == 0 ? "none" : (capped.get(name) ? "≥ " : "") + Figures.count(value),
+                ratio));
       }
-      Thread.sleep(100); // the run lasts a fixed time; nothing to wait for but the clock
+      tables.add(
+          Figures.table(
+              "Highest sustained posts/s with delivery p99 ≤ " + p99TargetMs + " ms",
+              "From the steps above, in the same invocation (same JVM settings): the highest"
+                  + " offered rate that was sustained. ≥: the search reached the clients' rate"
+                  + " limit ("
+                  + CHAT_RATE_LIMIT
+                  + " posts/s each) without failing.",
+              List.of("Configuration", "Posts/s", "Ratio"),
+              maxRows));
     }
-    all.forEach(c -> c.running.set(false));
-    for (Client c : all) {
-      c.join(TIMEOUT.toMillis());
+    Map<String, Object> parameters = new LinkedHashMap<>();
+    parameters.put("clients", clients);
+    parameters.put("rooms", rooms);
+    if (!search) {
+      parameters.put("ratePerClient", rate);
     }
-    double took = (System.nanoTime() - started) / 1e9;
-    long posted = all.stream().mapToLong(c -> c.posted.get()).sum();
-    long acked = all.stream().mapToLong(c -> c.acked.size()).sum();
-    long lost = kill ? lost(storage, all) : -1;
-    long[] micros = latencies.stream().mapToLong(Long::longValue).toArray();
-    return new Run(
-        kill ? "node 3 killed half-way" : "steady",
-        micros,
-        posted,
-        acked,
-        delivered.get(),
-        took,
-        lost);
+    parameters.put("seconds", seconds);
+    parameters.put("warmup", warmup);
+    parameters.put("p99TargetMs", p99TargetMs);
+    parameters.put("cpus", Runtime.getRuntime().availableProcessors());
+    Map<String, Object> document = new LinkedHashMap<>();
+    document.put("steps", data);
+    document.put("highestSustained", best);
+    Figures.write(output, ChatLoadBench.class, parameters, tables, document);
   }
 
-  /** Acknowledged posts whose text is not stored under their room and seq. */
-  private static long lost(String storage, List<Client> clients) throws Exception {
+  /**
+   * The clients and the cluster they are connected to. A steady configuration keeps its cluster and
+   * clients across steps; a killing one starts both afresh for every step.
+   */
+  private static final class Load implements AutoCloseable {
+    final int clientCount;
+    final int rooms;
+    final Path jar;
+    final int seconds;
+    final int warmup;
+    final long p99TargetNanos;
+    final List<HttpClient> httpClients = new ArrayList<>();
+    final ExecutorService callbacks = Executors.newFixedThreadPool(4);
+    final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+    final Map<String, ChatLoadLedger> ledgers = new ConcurrentHashMap<>();
+    Config current;
+    Nodes nodes;
+    String storage;
+    volatile List<Client> clients = List.of();
+    int stepNumber;
+
+    Load(
+        int clientCount,
+        int rooms,
+        int httpClientCount,
+        Path jar,
+        int seconds,
+        int warmup,
+        int p99TargetMs) {
+      this.clientCount = clientCount;
+      this.rooms = rooms;
+      this.jar = jar;
+      this.seconds = seconds;
+      this.warmup = warmup;
+      this.p99TargetNanos = TimeUnit.MILLISECONDS.toNanos(p99TargetMs);
+      // A few HttpClients, each with its selector thread, shared by all WebSockets: not one each.
+      for (int i = 0; i < httpClientCount; i++) {
+        httpClients.add(HttpClient.newBuilder().executor(callbacks).build());
+      }
+      // Keep idle connections open (pekko.http.server.idle-timeout is 120 s).
+      timers.scheduleAtFixedRate(
+          () -> clients.forEach(c -> c.send("{\"type\":\"ping\"}", null)),
+          30,
+          30,
+          TimeUnit.SECONDS);
+    }
+
+    int roomSize(int room) {
+      return clientCount / rooms + (room < clientCount % rooms ? 1 : 0);
+    }
+
+    Step step(Config config, int offered) throws Exception {
+      if (!config.equals(current) || config.kill()) {
+        stop();
+        storage = storage();
+        System.out.println("    storage " + storage.replaceAll("\\?.*", ""));
+        nodes = Nodes.start(jar, storage, config.nodes());
+        current = config;
+        connect();
+      }
+      int n = ++stepNumber;
+      System.out.printf(Locale.ROOT, "    step %d: %,d posts/s offered%n", n, offered);
+      ChatLoadLedger warm = new ChatLoadLedger();
+      ChatLoadLedger measured = new ChatLoadLedger();
+      ledgers.put("w" + n, warm);
+      ledgers.put("s" + n, measured);
+      long t0 = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+      long measureFrom = t0 + TimeUnit.SECONDS.toNanos(warmup);
+      long end = measureFrom + TimeUnit.SECONDS.toNanos(seconds);
+      boolean killed = false;
+      for (long k = 0; ; k++) {
+        long intended = t0 + (long) (k * 1e9 / offered);
+        if (intended >= end) {
+          break;
+        }
+        if (config.kill() && !killed && intended >= measureFrom) {
+          nodes.kill(config.nodes() - 1);
+          killed = true;
+          System.out.println("    node " + config.nodes() + " SIGKILLed");
+        }
+        long wait = intended - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(wait); // the open-loop schedule: the intended time, not an ack
+        }
+        boolean inWindow = intended >= measureFrom;
+        ChatLoadLedger ledger = inWindow ? measured : warm;
+        Client c = clients.get((int) (k % clientCount));
+        String id = (inWindow ? "s" : "w") + n + "-" + c.index + "-" + k;
+        ledger.planned(id, c.room, intended, roomSize(c.index % rooms));
+        c.post(id, ledger);
+      }
+      double took = (end - measureFrom) / 1e9;
+      drain(measured);
+      ChatLoadLedger.Summary summary = measured.summary();
+      long lost = lost(storage, measured.acknowledged());
+      ledgers.remove("w" + n);
+      ledgers.remove("s" + n);
+      Step step = judge(config, offered, took, summary, lost);
+      ChatLoadLedger.Percentiles p = summary.latency();
+      System.out.printf(
+          Locale.ROOT,
+          "      sent %d, acked %d, abandoned %d, rejected %d, unacked %d, failed %d, lost %d,"
+              + " undelivered %d, late sends %d, p50 %s ms, p99 %s ms, max %s ms: %s%n",
+          summary.sent(),
+          summary.acked(),
+          summary.abandoned(),
+          summary.rejected(),
+          summary.unacked(),
+          summary.failed(),
+          lost,
+          summary.undelivered(),
+          summary.lateSends(),
+          p.format(p.p50()),
+          p.format(p.p99()),
+          p.format(p.max()),
+          step.sustained() ? "sustained" : "not sustained (" + step.why() + ")");
+      return step;
+    }
+
+    Step judge(Config config, int offered, double took, ChatLoadLedger.Summary s, long lost) {
+      List<String> why = new ArrayList<>();
+      if (s.latency().empty()) {
+        why.add("no deliveries");
+      } else if (s.latency().p99() > p99TargetNanos) {
+        why.add("p99 above target");
+      }
+      if (s.unacked() > 0 || s.failed() > 0) {
+        why.add((s.unacked() + s.failed()) + " not acked");
+      }
+      if (!config.kill() && s.abandoned() > 0) {
+        why.add(s.abandoned() + " abandoned");
+      }
+      if (s.rejected() > 0) {
+        why.add(s.rejected() + " rejected");
+      }
+      if (lost != 0) {
+        why.add(lost + " lost");
+      }
+      if (!config.kill() && s.undelivered() > 0) {
+        why.add(s.undelivered() + " undelivered");
+      }
+      if (s.lateSends() > 0) {
+        why.add("generator behind");
+      }
+      return new Step(config, offered, took, s, lost, why.isEmpty(), String.join(", ", why));
+    }
+
+    /** Waits until every post of the step is settled and delivered, or 10 s. */
+    void drain(ChatLoadLedger ledger) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (System.nanoTime() < deadline) {
+        ChatLoadLedger.Summary s = ledger.summary();
+        if (s.unacked() == 0 && s.failed() == 0 && s.undelivered() == 0) {
+          return;
+        }
+        Thread.sleep(100); // polling the ledger the listeners fill
+      }
+    }
+
+    void connect() throws InterruptedException {
+      List<Client> all = new ArrayList<>();
+      for (int i = 0; i < clientCount; i++) {
+        all.add(new Client(this, i, "room" + (i % rooms), i % nodes.httpPorts.size()));
+      }
+      clients = all;
+      CountDownLatch joined = new CountDownLatch(clientCount);
+      Semaphore connecting = new Semaphore(100); // no SYN storm: at most 100 handshakes at once
+      for (Client c : all) {
+        connecting.acquire();
+        c.onFirstJoin =
+            () -> {
+              connecting.release();
+              joined.countDown();
+            };
+        c.connect();
+      }
+      if (!joined.await(TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+        throw new IllegalStateException(
+            joined.getCount() + " of " + clientCount + " clients did not join their room");
+      }
+      System.out.println("    " + clientCount + " clients joined");
+    }
+
+    ChatLoadLedger ledger(String id) {
+      int dash = id.indexOf('-');
+      return dash < 0 ? null : ledgers.get(id.substring(0, dash));
+    }
+
+    void stop() throws Exception {
+      clients.forEach(Client::abort);
+      clients = List.of();
+      if (nodes != null) {
+        nodes.close();
+        nodes = null;
+        dropDatabase(storage);
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      stop();
+      timers.shutdownNow();
+      callbacks.shutdownNow();
+    }
+  }
+
+  /**
+   * One WebSocket client: joins its room, sends what the scheduler hands it without waiting for
+   * acks (chaining sends on its socket, which takes one at a time), queues posts while it
+   * reconnects to the next live node and sends them once it has joined again.
+   */
+  private static final class Client {
+    final Load load;
+    final int index;
+    final String room;
+    int node;
+    WebSocket ws; // guarded by this; null while connecting
+    boolean joined; // guarded by this
+    CompletableFuture<?> tail = CompletableFuture.completedFuture(null); // guarded by this
+    final ArrayDeque<String> outbox = new ArrayDeque<>(); // guarded by this
+    final Set<String> inFlight = new HashSet<>(); // guarded by this
+    volatile boolean aborted;
+    Runnable onFirstJoin;
+
+    Client(Load load, int index, String room, int node) {
+      this.load = load;
+      this.index = index;
+      this.room = room;
+      this.node = node;
+    }
+
+    void connect() {
+      if (aborted) {
+        return;
+      }
+      List<Integer> ports = load.nodes.httpPorts;
+      int port = ports.get(node);
+      if (port < 0) {
+        node = (node + 1) % ports.size();
+        load.timers.execute(this::connect);
+        return;
+      }
+      load.httpClients
+          .get(index % load.httpClients.size())
+          .newWebSocketBuilder()
+          .connectTimeout(Duration.ofSeconds(10))
+          .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws"), new Listener())
+          .thenCompose(
+              socket -> {
+                synchronized (this) {
+                  ws = socket;
+                  tail = CompletableFuture.completedFuture(null);
+                }
+                return socket.sendText(
+                    "{\"type\":\"join\",\"room\":\"" + room + "\",\"user\":\"c" + index + "\"}",
+                    true);
+              })
+          .whenComplete(
+              (r, e) -> {
+                if (e != null) {
+                  closed(null);
+                }
+              });
+    }
+
+    /** A post due now: sent on the socket, or queued until the client has joined again. */
+    void post(String id, ChatLoadLedger ledger) {
+      synchronized (this) {
+        if (ws == null || !joined) {
+          outbox.add(id);
+          return;
+        }
+      }
+      send(postFrame(id), id);
+    }
+
+    String postFrame(String id) {
+      return "{\"type\":\"post\",\"room\":\""
+          + room
+          + "\",\"id\":\""
+          + id
+          + "\",\"text\":\""
+          + id
+          + "\"}";
+    }
+
+    /** Chains {@code frame} after the socket's previous send; {@code id} is a post's, or null. */
+    synchronized void send(String frame, String id) {
+      WebSocket socket = ws;
+      if (socket == null || !joined) {
+        return; // a ping while reconnecting; posts go through post()
+      }
+      if (id != null) {
+        inFlight.add(id);
+      }
+      tail =
+          tail.thenCompose(
+                  v -> {
+                    if (id != null) {
+                      ChatLoadLedger l = load.ledger(id);
+                      if (l != null) {
+                        l.sent(id, System.nanoTime());
+                      }
+                    }
+                    return socket.sendText(frame, true);
+                  })
+              .handle(
+                  (r, e) -> {
+                    if (e != null && id != null) {
+                      ChatLoadLedger l = load.ledger(id);
+                      if (l != null) {
+                        l.connectionClosed(id);
+                      }
+                    }
+                    return null;
+                  });
+    }
+
+    void onJoined() {
+      List<String> due;
+      Runnable first;
+      synchronized (this) {
+        joined = true;
+        due = new ArrayList<>(outbox);
+        outbox.clear();
+        first = onFirstJoin;
+        onFirstJoin = null;
+      }
+      due.forEach(id -> send(postFrame(id), id));
+      if (first != null) {
+        first.run();
+      }
+    }
+
+    /** The connection is gone: posts in flight are abandoned; reconnect to the next live node. */
+    void closed(WebSocket which) {
+      List<String> abandoned;
+      synchronized (this) {
+        if (which != null && which != ws) {
+          return;
+        }
+        ws = null;
+        joined = false;
+        abandoned = new ArrayList<>(inFlight);
+        inFlight.clear();
+      }
+      for (String id : abandoned) {
+        ChatLoadLedger l = load.ledger(id);
+        if (l != null) {
+          l.connectionClosed(id);
+        }
+      }
+      if (!aborted) {
+        node = (node + 1) % load.nodes.httpPorts.size();
+        load.timers.schedule(this::connect, 200, TimeUnit.MILLISECONDS);
+      }
+    }
+
+    void abort() {
+      aborted = true;
+      WebSocket socket;
+      synchronized (this) {
+        socket = ws;
+      }
+      if (socket != null) {
+        socket.abort();
+      }
+    }
+
+    private final class Listener implements WebSocket.Listener {
+      private final StringBuilder partial = new StringBuilder();
+
+      @Override
+      public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
+        partial.append(data);
+        if (last) {
+          String frame = partial.toString();
+          partial.setLength(0);
+          onFrame(frame, System.nanoTime());
+        }
+        socket.request(1);
+        return null;
+      }
+
+      private void onFrame(String frame, long now) {
+        if (frame.endsWith("\"type\":\"message\"}")) { // the chat writes "type" last here
+          Matcher text = TEXT.matcher(frame);
+          if (text.find()) {
+            ChatLoadLedger l = load.ledger(text.group(1));
+            if (l != null) {
+              l.delivered(text.group(1), index, now);
+            }
+          }
+        } else if (frame.startsWith("{\"type\":\"ack\"")) {
+          Matcher id = ID.matcher(frame);
+          Matcher seq = SEQ.matcher(frame);
+          if (id.find() && seq.find()) {
+            settled(id.group(1));
+            ChatLoadLedger l = load.ledger(id.group(1));
+            if (l != null) {
+              l.acked(id.group(1), Long.parseLong(seq.group(1)), now);
+            }
+          }
+        } else if (frame.startsWith("{\"type\":\"error\"")) {
+          Matcher id = ID.matcher(frame);
+          if (id.find()) {
+            settled(id.group(1));
+            ChatLoadLedger l = load.ledger(id.group(1));
+            if (l != null) {
+              l.rejected(id.group(1));
+            }
+          } else {
+            System.out.println("    client c" + index + ": " + frame);
+          }
+        } else if (frame.startsWith("{\"type\":\"history\"")) {
+          Matcher r = ROOM.matcher(frame);
+          if (r.find() && r.group(1).equals(room)) {
+            onJoined();
+          }
+        }
+      }
+
+      private void settled(String id) {
+        synchronized (Client.this) {
+          inFlight.remove(id);
+        }
+      }
+
+      @Override
+      public CompletionStage<?> onClose(WebSocket socket, int code, String reason) {
+        closed(socket);
+        return null;
+      }
+
+      @Override
+      public void onError(WebSocket socket, Throwable error) {
+        closed(socket);
+      }
+    }
+  }
+
+  /** Acknowledged posts whose text (their id) is not stored under their room and seq. */
+  private static long lost(String storage, List<ChatLoadLedger.Acked> acked) throws Exception {
     Map<String, String> stored = new HashMap<>();
     try (Connection c = DriverManager.getConnection(storage);
         Statement s = c.createStatement();
@@ -237,155 +794,7 @@ public final class ChatLoadBench {
         stored.put(rs.getString(1) + "#" + rs.getLong(2), rs.getString(3));
       }
     }
-    long lost = 0;
-    for (Client client : clients) {
-      for (Map.Entry<String, Long> ack : client.acked.entrySet()) {
-        String text = client.texts.get(ack.getKey());
-        if (!text.equals(stored.get(client.room + "#" + ack.getValue()))) {
-          lost++;
-        }
-      }
-    }
-    return lost;
-  }
-
-  /** A chat client: joins its room, posts at its rate, reconnects to the next node if its dies. */
-  private static final class Client extends Thread {
-    final String name;
-    final String room;
-    final List<Integer> ports;
-    final int rate;
-    final ConcurrentLinkedQueue<Long> latencies;
-    final AtomicLong delivered;
-    final AtomicBoolean running = new AtomicBoolean(true);
-    final AtomicLong posted = new AtomicLong();
-    final Map<String, Long> acked = new ConcurrentHashMap<>();
-    final Map<String, String> texts = new ConcurrentHashMap<>();
-    int node;
-    volatile long countFrom = Long.MAX_VALUE;
-
-    Client(
-        String name,
-        String room,
-        List<Integer> ports,
-        int node,
-        int rate,
-        ConcurrentLinkedQueue<Long> latencies,
-        AtomicLong delivered) {
-      super("chat-client-" + name);
-      this.name = name;
-      this.room = room;
-      this.ports = ports;
-      this.node = node;
-      this.rate = rate;
-      this.latencies = latencies;
-      this.delivered = delivered;
-    }
-
-    /** Counts from now: posts, acknowledgements and latencies of messages sent from now on. */
-    void reset() {
-      posted.set(0);
-      acked.clear();
-      countFrom = System.nanoTime();
-    }
-
-    @Override
-    public void run() {
-      long n = 0;
-      long interval = TimeUnit.SECONDS.toNanos(1) / rate;
-      while (running.get()) {
-        AtomicBoolean closed = new AtomicBoolean();
-        try {
-          WebSocket ws =
-              HttpClient.newHttpClient()
-                  .newWebSocketBuilder()
-                  .buildAsync(
-                      URI.create("ws://127.0.0.1:" + ports.get(node) + "/ws"), listener(closed))
-                  .get(10, TimeUnit.SECONDS);
-          ws.sendText(
-                  "{\"type\":\"join\",\"room\":\"" + room + "\",\"user\":\"" + name + "\"}", true)
-              .join();
-          long next = System.nanoTime();
-          while (running.get() && !closed.get()) {
-            String id = name + "-" + n++;
-            String text = name + "|" + n + "|" + System.nanoTime();
-            texts.put(id, text);
-            ws.sendText(
-                    "{\"type\":\"post\",\"room\":\""
-                        + room
-                        + "\",\"id\":\""
-                        + id
-                        + "\",\"text\":\""
-                        + text
-                        + "\"}",
-                    true)
-                .join();
-            posted.incrementAndGet();
-            next += interval;
-            long wait = next - System.nanoTime();
-            if (wait > 0) {
-              TimeUnit.NANOSECONDS.sleep(wait); // the client's posting pace
-            }
-          }
-          ws.sendClose(WebSocket.NORMAL_CLOSURE, "done");
-        } catch (InterruptedException e) {
-          return;
-        } catch (Exception e) {
-          // its node is gone: the next one
-        }
-        if (running.get()) {
-          node = (node + 1) % ports.size();
-          if (node == 2 && ports.get(2) < 0) {
-            node = 0;
-          }
-        }
-      }
-    }
-
-    private WebSocket.Listener listener(AtomicBoolean closed) {
-      return new WebSocket.Listener() {
-        private final StringBuilder partial = new StringBuilder();
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-          partial.append(data);
-          if (last) {
-            String frame = partial.toString();
-            partial.setLength(0);
-            long now = System.nanoTime();
-            if (frame.contains("\"type\":\"ack\"")) {
-              Matcher m = ACK.matcher(frame);
-              if (m.find() && countFrom != Long.MAX_VALUE) {
-                acked.put(m.group(1), Long.parseLong(m.group(2)));
-              }
-            } else if (frame.contains("\"type\":\"message\"")) {
-              Matcher m = TEXT.matcher(frame);
-              Matcher r = ROOM.matcher(frame);
-              if (m.find()
-                  && r.find()
-                  && r.group(1).equals(room)
-                  && Long.parseLong(m.group(3)) >= countFrom) {
-                latencies.add((now - Long.parseLong(m.group(3))) / 1000);
-                delivered.incrementAndGet();
-              }
-            }
-          }
-          ws.request(1);
-          return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
-          closed.set(true);
-          return null;
-        }
-
-        @Override
-        public void onError(WebSocket ws, Throwable error) {
-          closed.set(true);
-        }
-      };
-    }
+    return ChatLoadLedger.lost(acked, stored);
   }
 
   /**
@@ -423,17 +832,17 @@ public final class ChatLoadBench {
     }
   }
 
-  /** Three chat node processes. */
+  /** The chat node processes. */
   private static final class Nodes implements AutoCloseable {
     final List<Process> processes = new ArrayList<>();
     final List<Integer> httpPorts = new ArrayList<>();
 
-    static Nodes start(Path jar, String storage) throws Exception {
+    static Nodes start(Path jar, String storage, int count) throws Exception {
       Nodes nodes = new Nodes();
       int seedPort = freePort();
       String seed = "pekko://troupe@127.0.0.1:" + seedPort;
       Path logs = Files.createDirectories(Path.of("target", "chat-bench"));
-      for (int i = 0; i < 3; i++) {
+      for (int i = 0; i < count; i++) {
         int http = freePort();
         int management = freePort();
         ProcessBuilder pb =
@@ -442,6 +851,10 @@ public final class ChatLoadBench {
                 "-Xmx512m",
                 // every simulated client connects from 127.0.0.1
                 "-Dchat.limits.connections-per-address=0",
+                // all clients on one node (the baseline, or two survivors of three), with room;
+                // the HTTP server's own limit above it, as the chat's application.conf asks
+                "-Dchat.limits.connections-per-node=20000",
+                "-Dpekko.http.server.max-connections=24000",
                 "-jar",
                 jar.toString(),
                 "--name",
@@ -462,7 +875,7 @@ public final class ChatLoadBench {
         nodes.httpPorts.add(http);
         awaitReady(management);
       }
-      awaitMembers(nodes.httpPorts.get(0), 3);
+      awaitMembers(nodes.httpPorts.get(0), count);
       return nodes;
     }
 

@@ -54,8 +54,16 @@ final class Figures {
         .writeValue(output.toFile(), document);
   }
 
-  /** The {@code p}-th percentile (0 < p ≤ 100, nearest rank) of {@code values}. */
+  /**
+   * The {@code p}-th percentile (0 < p ≤ 100, nearest rank) of {@code values}.
+   *
+   * @throws IllegalArgumentException if {@code values} is empty (a caller that may have no data
+   *     reports "no data" instead; see {@link ChatLoadLedger.Percentiles})
+   */
   static long percentile(long[] values, double p) {
+    if (values.length == 0) {
+      throw new IllegalArgumentException("percentile of no values");
+    }
     long[] sorted = values.clone();
     Arrays.sort(sorted);
     int rank = (int) Math.ceil(p / 100 * sorted.length);
