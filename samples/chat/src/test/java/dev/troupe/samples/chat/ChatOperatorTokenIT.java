@@ -3,13 +3,10 @@ package dev.troupe.samples.chat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -80,10 +77,12 @@ final class ChatOperatorTokenIT {
     assertEquals(401, get("/dashboard", "Cookie", "troupe-operator=forged").statusCode());
 
     // the dashboard's feed: refused without the token, upgraded with the cookie
-    String refused = upgrade("/dashboard/ws", null);
+    int port = chat.port(0);
+    String refused = RawHttp.refusedUpgrade("127.0.0.1", port, "/dashboard/ws");
     assertTrue(refused.startsWith("HTTP/1.1 401"), refused);
-    assertTrue(upgrade("/dashboard/ws", pair).startsWith("HTTP/1.1 101"), "with the cookie");
-    assertTrue(upgrade("/ws", null).startsWith("HTTP/1.1 101"), "the chat's WebSocket is open");
+    // each throws an AssertionError with the answer unless the server switches protocols
+    RawHttp.upgrade("127.0.0.1", port, "/dashboard/ws", "Cookie: " + pair + "\r\n").close();
+    RawHttp.upgrade("127.0.0.1", port, "/ws").close(); // the chat's WebSocket needs no token
   }
 
   @Test
@@ -106,27 +105,5 @@ final class ChatOperatorTokenIT {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertEquals(200, operator.statusCode(), "/cluster/members with the token");
-  }
-
-  /** A raw WebSocket upgrade: the status line and headers of the answer. */
-  private String upgrade(String path, String cookie) throws IOException {
-    try (Socket socket = RawHttp.connect("127.0.0.1", chat.port(0))) {
-      socket
-          .getOutputStream()
-          .write(
-              ("GET "
-                      + path
-                      + " HTTP/1.1\r\nHost: 127.0.0.1:"
-                      + chat.port(0)
-                      + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                      + "Sec-WebSocket-Version: 13\r\n"
-                      + (cookie == null ? "" : "Cookie: " + cookie + "\r\n")
-                      + "\r\n")
-                  .getBytes(StandardCharsets.US_ASCII));
-      byte[] head = new byte[12];
-      int n = socket.getInputStream().readNBytes(head, 0, head.length);
-      return new String(head, 0, n, StandardCharsets.US_ASCII);
-    }
   }
 }

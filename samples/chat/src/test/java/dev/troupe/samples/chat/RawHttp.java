@@ -57,6 +57,11 @@ final class RawHttp {
    * answered 101, or an {@link AssertionError} with the server's answer.
    */
   static Socket upgrade(String sourceIp, int port, String path) throws IOException {
+    return upgrade(sourceIp, port, path, "");
+  }
+
+  /** {@link #upgrade(String, int, String)} with more request headers, each ending in CRLF. */
+  static Socket upgrade(String sourceIp, int port, String path, String headers) throws IOException {
     Socket socket = connect(sourceIp, port);
     socket
         .getOutputStream()
@@ -66,7 +71,9 @@ final class RawHttp {
                     + " HTTP/1.1\r\nHost: 127.0.0.1:"
                     + port
                     + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                    + headers
+                    + "\r\n")
                 .getBytes(StandardCharsets.US_ASCII));
     String head = readHead(socket.getInputStream());
     if (!head.startsWith("HTTP/1.1 101")) {
@@ -79,8 +86,14 @@ final class RawHttp {
 
   /** The upgrade's answer when it is not 101: the whole response. */
   static String refusedUpgrade(String sourceIp, int port, String path) throws IOException {
+    return refusedUpgrade(sourceIp, port, path, "");
+  }
+
+  /** {@link #refusedUpgrade(String, int, String)} with more request headers. */
+  static String refusedUpgrade(String sourceIp, int port, String path, String headers)
+      throws IOException {
     try {
-      Socket socket = upgrade(sourceIp, port, path);
+      Socket socket = upgrade(sourceIp, port, path, headers);
       socket.close();
       throw new IllegalStateException("the upgrade was accepted");
     } catch (AssertionError refused) {
