@@ -276,7 +276,7 @@ public final class ChatLoadBench {
             + " generator behind). Sustained: p99 ≤ "
             + p99TargetMs
             + " ms, every post sent on a live connection acknowledged, none rejected, none lost,"
-            + " no late sends. Killed: the last node is SIGKILLed as the step's measurement starts;"
+            + " at most 1 % late sends. Killed: the last node is SIGKILLed as the step's measurement starts;"
             + " its clients reconnect to the others and post what fell due meanwhile.";
     List<Map<String, Object>> tables = new ArrayList<>();
     tables.add(
@@ -484,7 +484,9 @@ public final class ChatLoadBench {
       if (!config.kill() && s.undelivered() > 0) {
         why.add(s.undelivered() + " undelivered");
       }
-      if (s.lateSends() > 0) {
+      // A late send only makes its latency look worse (it counts from the intended time); more
+      // than 1 % of them means the generator, not the chat, set the pace.
+      if (s.lateSends() * 100 > Math.max(1, s.sent())) {
         why.add("generator behind");
       }
       return new Step(config, offered, took, s, lost, why.isEmpty(), String.join(", ", why));
