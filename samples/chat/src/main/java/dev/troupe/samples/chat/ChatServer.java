@@ -103,7 +103,7 @@ final class ChatServer extends AllDirectives {
         .newServerAt(settings.host(), settings.port())
         .withSettings(serverSettings)
         .connectionSource()
-        .to(Sink.foreach(connection -> server.accept(connection, handler)))
+        .to(Sink.foreach(connection -> server.acceptSafely(connection, handler)))
         .run(server.materializer);
   }
 
@@ -113,6 +113,21 @@ final class ChatServer extends AllDirectives {
    * {@code chat.limits.first-request-timeout}; otherwise its first request gets 503 and it is
    * closed.
    */
+  /** {@link #accept}, whose failure costs one connection, never the accept loop itself. */
+  private void acceptSafely(
+      IncomingConnection connection, Flow<HttpRequest, HttpResponse, NotUsed> handler) {
+    try {
+      accept(connection, handler);
+    } catch (RuntimeException e) {
+      node.system()
+          .log()
+          .warn(
+              "Chat: cannot serve a connection from {}: {}",
+              connection.remoteAddress(),
+              e.toString());
+    }
+  }
+
   private void accept(
       IncomingConnection connection, Flow<HttpRequest, HttpResponse, NotUsed> handler) {
     InetAddress address = connection.remoteAddress().getAddress();
