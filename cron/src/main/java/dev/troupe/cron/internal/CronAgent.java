@@ -495,7 +495,7 @@ public final class CronAgent extends AbstractBehavior<CronAgent.Command> {
     }
     if ("missed".equals(outcome) || "failed".equals(outcome)) {
       Instant at = Instant.ofEpochMilli(deliver.scheduledAtMillis());
-      try (CronLogs.Scope log = CronLogs.about(deliver.job(), at)) {
+      try (var log = CronLogs.about(deliver.job(), at)) {
         getContext().getLog().warn("Cron: [{}] at {} {}: {}", deliver.job(), at, outcome, detail);
       }
     }

@@ -1,11 +1,9 @@
 package dev.troupe.cron.internal;
 
+import dev.troupe.core.LogContext;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.slf4j.MDC;
 
 /**
  * INTERNAL API. The MDC keys of the cron log lines: {@value #NODE} on every line of the scheduler
@@ -14,14 +12,8 @@ import org.slf4j.MDC;
  * pekkoAddress}, ...), never replace them.
  */
 public final class CronLogs {
-  /*
-   * The MDC is thread-local and actors share the dispatcher's threads: a scope puts its keys for
-   * one log call and restores what was there; withMdc puts the node's for one message or signal
-   * and clears the MDC afterwards.
-   */
-
   /** The node's name ({@code TroupeNode.name()}). */
-  public static final String NODE = "troupe.node";
+  public static final String NODE = LogContext.NODE;
 
   /** The job's name. */
   public static final String JOB = "troupe.job";
@@ -33,36 +25,11 @@ public final class CronLogs {
 
   /** {@code behavior}, whose log lines carry the node's name: the scheduler's and the agent's. */
   public static <T> Behavior<T> onNode(Class<T> protocol, String node, Behavior<T> behavior) {
-    return Behaviors.withMdc(protocol, Map.of(NODE, node), behavior);
+    return LogContext.onNode(protocol, node, behavior);
   }
 
   /** Puts the keys of {@code job} at {@code instant} into the MDC until the scope is closed. */
-  static Scope about(String job, Instant instant) {
-    return new Scope(Map.of(JOB, job, INSTANT, instant.toString()));
-  }
-
-  /** The MDC keys of one log call; closing restores the values they had. */
-  static final class Scope implements AutoCloseable {
-    private final Map<String, String> previous = new HashMap<>();
-
-    private Scope(Map<String, String> keys) {
-      keys.forEach(
-          (key, value) -> {
-            previous.put(key, MDC.get(key));
-            MDC.put(key, value);
-          });
-    }
-
-    @Override
-    public void close() {
-      previous.forEach(
-          (key, value) -> {
-            if (value == null) {
-              MDC.remove(key);
-            } else {
-              MDC.put(key, value);
-            }
-          });
-    }
+  static LogContext.Scope about(String job, Instant instant) {
+    return LogContext.with(Map.of(JOB, job, INSTANT, instant.toString()));
   }
 }

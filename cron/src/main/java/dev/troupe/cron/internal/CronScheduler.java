@@ -877,7 +877,7 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       // agents' mark in the database lets only one of the deliveries through.
       Run again = reroute(run);
       if (again != null) {
-        try (CronLogs.Scope log = CronLogs.about(d.name(), run.at())) {
+        try (var log = CronLogs.about(d.name(), run.at())) {
           getContext()
               .getLog()
               .info("Cron: no report for [{}] at {}: delivering it again", d.name(), run.at());

@@ -370,7 +370,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     List<Start> waiting = claiming.remove(name);
     long trust = settings.leaseTrust().toNanos();
     if (msg.failure() != null) {
-      try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+      try (var log = DaemonLogs.about(name, epoch)) {
         getContext()
             .getLog()
             .warn("Daemon [{}] (epoch {}): cannot claim its lease: {}", name, epoch, msg.failure());
@@ -425,7 +425,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     getContext().watchWith(ref, new ChildStopped(name, epoch));
     register(launcher, name, ref, epoch);
     meters.placed(name, cmd.launcher(), epoch);
-    try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+    try (var log = DaemonLogs.about(name, epoch)) {
       getContext()
           .getLog()
           .info("Daemon [{}] (launcher [{}], epoch {}) started", name, cmd.launcher(), epoch);
@@ -461,7 +461,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     Hosted current = running.get(cmd.name());
     if (current != null && (cmd.epoch() <= 0 || current.spec().epoch() <= cmd.epoch())) {
       stopChild(cmd.name(), current);
-      try (DaemonLogs.Scope log = DaemonLogs.about(cmd.name(), current.spec().epoch())) {
+      try (var log = DaemonLogs.about(cmd.name(), current.spec().epoch())) {
         getContext()
             .getLog()
             .info("Daemon [{}] (epoch {}) stopping", cmd.name(), current.spec().epoch());
@@ -500,7 +500,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     long epoch = msg.epoch();
     Stopping ended = stopping.get(name);
     if (ended != null && ended.epoch() == epoch) {
-      try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+      try (var log = DaemonLogs.about(name, epoch)) {
         getContext().getLog().info("Daemon [{}] (epoch {}) stopped", name, epoch);
       }
       boolean wasFenced = fenced.remove(name);
@@ -526,7 +526,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       meters.ended(name);
       running.remove(name);
       leases.remove(name);
-      try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+      try (var log = DaemonLogs.about(name, epoch)) {
         getContext().getLog().warn("Daemon [{}] (epoch {}) stopped by itself", name, epoch);
       }
       releaseThen(name, epoch, () -> terminated(name, epoch));
@@ -551,7 +551,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
                     failure == null
                         ? then
                         : () -> {
-                          try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+                          try (var log = DaemonLogs.about(name, epoch)) {
                             getContext()
                                 .getLog()
                                 .warn(
@@ -643,7 +643,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
         .forEach(
             (name, epoch) -> {
               if (!busy.contains(name)) {
-                try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+                try (var log = DaemonLogs.about(name, epoch)) {
                   getContext()
                       .getLog()
                       .info(
@@ -660,7 +660,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
 
   /** Stops an instance that may no longer run here; the leader hears of it when it has ended. */
   private void fence(String name, Hosted hosted, String why) {
-    try (DaemonLogs.Scope log = DaemonLogs.about(name, hosted.spec().epoch())) {
+    try (var log = DaemonLogs.about(name, hosted.spec().epoch())) {
       getContext()
           .getLog()
           .warn("Daemon [{}] (epoch {}) stopped: {}", name, hosted.spec().epoch(), why);
@@ -749,7 +749,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       if (!launchers.containsKey(lease.launcher())) {
         continue; // the leader reports it when it places the daemon
       }
-      try (DaemonLogs.Scope log = DaemonLogs.about(lease.name(), lease.epoch())) {
+      try (var log = DaemonLogs.about(lease.name(), lease.epoch())) {
         getContext()
             .getLog()
             .info(
@@ -784,7 +784,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
     String name = msg.lease().name();
     if (msg.failure() != null) {
       taking.remove(name);
-      try (DaemonLogs.Scope log = DaemonLogs.about(name, 0)) {
+      try (var log = DaemonLogs.about(name, 0)) {
         getContext()
             .getLog()
             .warn("Cannot raise the epoch of daemon [{}] to take it over: {}", name, msg.failure());
@@ -835,7 +835,7 @@ public final class DaemonHost extends AbstractBehavior<DaemonHost.Command> {
       }
     } else if (msg.result() instanceof StartFailed failed) {
       taking.remove(failed.name());
-      try (DaemonLogs.Scope log = DaemonLogs.about(failed.name(), failed.epoch())) {
+      try (var log = DaemonLogs.about(failed.name(), failed.epoch())) {
         getContext()
             .getLog()
             .warn("Could not take over daemon [{}]: {}", failed.name(), failed.reason());

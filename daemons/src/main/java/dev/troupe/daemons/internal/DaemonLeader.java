@@ -560,7 +560,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     for (Daemon d : daemons.values()) {
       if (Placement.missingFromReport(
           d.known(), d.runningSince, node, requested, reported.contains(d.name))) {
-        try (DaemonLogs.Scope log = DaemonLogs.about(d.name, d.epoch)) {
+        try (var log = DaemonLogs.about(d.name, d.epoch)) {
           getContext()
               .getLog()
               .warn("Daemon [{}] no longer runs on [{}]; placing it anew", d.name, node);
@@ -607,7 +607,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   }
 
   private Behavior<Command> onTookOver(TookOver msg) {
-    try (DaemonLogs.Scope log = DaemonLogs.about(msg.name(), msg.epoch())) {
+    try (var log = DaemonLogs.about(msg.name(), msg.epoch())) {
       getContext()
           .getLog()
           .info(
@@ -633,7 +633,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
   private void stopDuplicate(String name, String launcher, String node, long epoch) {
     ActorRef<DaemonHost.Command> host = hosts.get(node);
     meters.duplicateStopped(launcher);
-    try (DaemonLogs.Scope log = DaemonLogs.about(name, epoch)) {
+    try (var log = DaemonLogs.about(name, epoch)) {
       getContext()
           .getLog()
           .warn(
@@ -678,7 +678,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     if (msg.failure() != null) {
       d.status = Status.UNPLACED;
       d.lastError = "could not raise its epoch: " + msg.failure().getMessage();
-      try (DaemonLogs.Scope log = DaemonLogs.about(d.name, 0)) {
+      try (var log = DaemonLogs.about(d.name, 0)) {
         getContext().getLog().warn("Daemon [{}] {}; retrying", d.name, d.lastError);
       }
       timers.startSingleTimer("retry-" + d.name, new Retry(d.name), settings.scanBackoffMin());
@@ -736,7 +736,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
       // expired or been released yet: ask again when it can have.
       long millis =
           Math.max(100, Math.min(busy.retryAfterMillis(), settings.leaseDuration().toMillis()));
-      try (DaemonLogs.Scope log = DaemonLogs.about(d.name, d.epoch)) {
+      try (var log = DaemonLogs.about(d.name, d.epoch)) {
         getContext()
             .getLog()
             .debug(
@@ -752,7 +752,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
     } else if (msg.result() instanceof DaemonHost.StartFailed failed) {
       d.status = Status.FAILED;
       d.lastError = failed.reason();
-      try (DaemonLogs.Scope log = DaemonLogs.about(d.name, failed.epoch())) {
+      try (var log = DaemonLogs.about(d.name, failed.epoch())) {
         getContext().getLog().warn("Daemon [{}] could not start: {}", d.name, failed.reason());
       }
       for (ActorRef<StatusReply<ActorRef<Object>>> waiter : d.waiting) {
@@ -980,7 +980,7 @@ public final class DaemonLeader extends AbstractBehavior<DaemonLeader.Command> {
       for (ActorRef<StatusReply<ActorRef<Object>>> waiter : d.waiting) {
         waiter.tell(StatusReply.error("daemon [" + d.name + "] was stopped"));
       }
-      try (DaemonLogs.Scope log = DaemonLogs.about(d.name, d.epoch)) {
+      try (var log = DaemonLogs.about(d.name, d.epoch)) {
         getContext().getLog().info("Daemon [{}] stopped on request", d.name);
       }
     }

@@ -1,13 +1,12 @@
 package dev.troupe.daemons.internal;
 
-import java.util.HashMap;
+import dev.troupe.core.LogContext;
 import java.util.Map;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.BehaviorInterceptor;
 import org.apache.pekko.actor.typed.Signal;
 import org.apache.pekko.actor.typed.TypedActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.slf4j.MDC;
 
 /**
  * INTERNAL API. The MDC keys of the daemons' log lines: {@value #NODE} on every line of the host
@@ -28,7 +27,7 @@ public final class DaemonLogs {
    */
 
   /** The node's name ({@code TroupeNode.name()}). */
-  public static final String NODE = "troupe.node";
+  public static final String NODE = LogContext.NODE;
 
   /** The daemon's name. */
   public static final String DAEMON = "troupe.daemon";
@@ -40,15 +39,15 @@ public final class DaemonLogs {
 
   /** {@code behavior}, whose log lines carry the node's name: the host's and the leader's. */
   public static <T> Behavior<T> onNode(Class<T> protocol, String node, Behavior<T> behavior) {
-    return Behaviors.withMdc(protocol, Map.of(NODE, node), behavior);
+    return LogContext.onNode(protocol, node, behavior);
   }
 
   /**
    * Puts the keys of daemon {@code name} into the MDC until the scope is closed ({@code epoch} 0:
    * no epoch key); for a log call about one daemon.
    */
-  static Scope about(String name, long epoch) {
-    return new Scope(keys(name, epoch));
+  static LogContext.Scope about(String name, long epoch) {
+    return LogContext.with(keys(name, epoch));
   }
 
   /**
@@ -67,31 +66,6 @@ public final class DaemonLogs {
     return epoch > 0 ? Map.of(DAEMON, name, EPOCH, Long.toString(epoch)) : Map.of(DAEMON, name);
   }
 
-  /** The MDC keys of one log call; closing restores the values they had. */
-  static final class Scope implements AutoCloseable {
-    private final Map<String, String> previous = new HashMap<>();
-
-    private Scope(Map<String, String> keys) {
-      keys.forEach(
-          (key, value) -> {
-            previous.put(key, MDC.get(key));
-            MDC.put(key, value);
-          });
-    }
-
-    @Override
-    public void close() {
-      previous.forEach(
-          (key, value) -> {
-            if (value == null) {
-              MDC.remove(key);
-            } else {
-              MDC.put(key, value);
-            }
-          });
-    }
-  }
-
   private static final class Interceptor<T> extends BehaviorInterceptor<T, T> {
     private final Map<String, String> keys;
 
@@ -102,14 +76,14 @@ public final class DaemonLogs {
 
     @Override
     public Behavior<T> aroundStart(TypedActorContext<T> ctx, PreStartTarget<T> target) {
-      try (Scope s = new Scope(keys)) {
+      try (LogContext.Scope s = LogContext.with(keys)) {
         return target.start(ctx);
       }
     }
 
     @Override
     public Behavior<T> aroundReceive(TypedActorContext<T> ctx, T msg, ReceiveTarget<T> target) {
-      try (Scope s = new Scope(keys)) {
+      try (LogContext.Scope s = LogContext.with(keys)) {
         return target.apply(ctx, msg);
       }
     }
@@ -117,7 +91,7 @@ public final class DaemonLogs {
     @Override
     public Behavior<T> aroundSignal(
         TypedActorContext<T> ctx, Signal signal, SignalTarget<T> target) {
-      try (Scope s = new Scope(keys)) {
+      try (LogContext.Scope s = LogContext.with(keys)) {
         return target.apply(ctx, signal);
       }
     }

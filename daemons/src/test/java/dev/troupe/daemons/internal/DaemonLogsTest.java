@@ -99,7 +99,7 @@ final class DaemonLogsTest {
                       .onMessage(
                           String.class,
                           msg -> {
-                            try (DaemonLogs.Scope log = DaemonLogs.about(msg, 3)) {
+                            try (var log = DaemonLogs.about(msg, 3)) {
                               ctx.getLog().info("about {}", msg);
                             }
                             ctx.getLog().info("after {}", msg);
@@ -124,13 +124,13 @@ final class DaemonLogsTest {
   void aScopeRestoresWhatTheMdcHeldAndLeavesNothingBehind() {
     MDC.put(DaemonLogs.DAEMON, "outer");
     try {
-      try (DaemonLogs.Scope log = DaemonLogs.about("inner", 5)) {
+      try (var log = DaemonLogs.about("inner", 5)) {
         assertEquals("inner", MDC.get(DaemonLogs.DAEMON));
         assertEquals("5", MDC.get(DaemonLogs.EPOCH));
       }
       assertEquals("outer", MDC.get(DaemonLogs.DAEMON));
       assertNull(MDC.get(DaemonLogs.EPOCH));
-      try (DaemonLogs.Scope log = DaemonLogs.about("no-epoch-yet", 0)) {
+      try (var log = DaemonLogs.about("no-epoch-yet", 0)) {
         assertNull(MDC.get(DaemonLogs.EPOCH), "epoch 0: no key");
       }
     } finally {
