@@ -53,16 +53,28 @@ public final class ChatChildNode {
         Map.of(
             "chat",
             (node, argument) -> {
-              ChatNode chat =
-                  ChatNode.start(node, ChatSettings.fromConfig(node.system().settings().config()));
+              ChatNode chat = startChat(node);
               ActorRef<CronTick> witness =
                   node.system()
                       .systemActorOf(cronWitness(node), "chat-cron-witness", Props.empty());
               node.registry().register(CRON_WITNESSES, witness).toCompletableFuture().join();
-              node.managementUri()
-                  .ifPresent(uri -> ChildNode.emit("MANAGEMENT", Integer.toString(uri.getPort())));
-              ChildNode.emit("CHAT", "http", Integer.toString(chat.httpPort()));
+              announce(node, chat);
             }));
+  }
+
+  /** Starts the chat on {@code node} with the settings of its configuration. */
+  static ChatNode startChat(TroupeNode node) {
+    return ChatNode.start(node, ChatSettings.fromConfig(node.system().settings().config()));
+  }
+
+  /**
+   * Prints {@code TROUPE-MANAGEMENT <port>} (if Management runs) and {@code TROUPE-CHAT http
+   * <port>}.
+   */
+  static void announce(TroupeNode node, ChatNode chat) {
+    node.managementUri()
+        .ifPresent(uri -> ChildNode.emit("MANAGEMENT", Integer.toString(uri.getPort())));
+    ChildNode.emit("CHAT", "http", Integer.toString(chat.httpPort()));
   }
 
   private static void witness(long wallMillis, String kind, String... fields) {

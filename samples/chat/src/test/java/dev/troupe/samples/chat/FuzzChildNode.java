@@ -24,13 +24,7 @@ public final class FuzzChildNode {
         args,
         Map.of(
             "chat",
-            (node, argument) -> {
-              ChatNode chat =
-                  ChatNode.start(node, ChatSettings.fromConfig(node.system().settings().config()));
-              node.managementUri()
-                  .ifPresent(uri -> ChildNode.emit("MANAGEMENT", Integer.toString(uri.getPort())));
-              ChildNode.emit("CHAT", "http", Integer.toString(chat.httpPort()));
-            },
+            (node, argument) -> ChatChildNode.announce(node, ChatChildNode.startChat(node)),
             "heap",
             (node, argument) -> {
               MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
