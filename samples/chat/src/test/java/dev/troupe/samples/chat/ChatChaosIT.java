@@ -28,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -718,11 +719,31 @@ final class ChatChaosIT {
           });
       load.stop();
 
-      List<Instance> instances = daemonInstances(cluster, ends);
+      // The last join may still be moving room-stats to its new ring owner (a bounded rebalance
+      // every rebalance-interval stops the old instance, then starts the new one): wait for the
+      // move to end, and judge the instances as read at that moment.
+      AtomicReference<List<Instance>> settled = new AtomicReference<>();
+      Eventually.awaitAssert(
+          TIMEOUT,
+          "one live room-stats instance",
+          () -> {
+            List<Instance> now = daemonInstances(cluster, ends);
+            settled.set(now);
+            assertEquals(
+                1, now.stream().filter(i -> i.to() == Long.MAX_VALUE).count(), "instances: " + now);
+          });
+      List<Instance> instances = settled.get();
       List<String> overlaps = overlaps(instances);
       assertTrue(overlaps.isEmpty(), "room-stats ran twice at once: " + overlaps);
       List<Instance> running = instances.stream().filter(i -> i.to() == Long.MAX_VALUE).toList();
-      assertEquals(1, running.size(), "one live room-stats instance: " + instances);
+      assertTrue(
+          live.contains(
+              cluster.aliveNodes().stream()
+                  .filter(n -> n.name().equals(running.get(0).node()))
+                  .findFirst()
+                  .map(NodeProcess::address)
+                  .orElse("")),
+          "room-stats runs on a live node: " + instances);
       long previous = 0;
       for (Instance i : instances) {
         assertTrue(i.epoch() > previous, "epochs rise with each placement: " + instances);
