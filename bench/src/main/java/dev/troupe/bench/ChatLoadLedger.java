@@ -3,8 +3,10 @@ package dev.troupe.bench;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -227,6 +229,25 @@ final class ChatLoadLedger {
       throw new IllegalArgumentException("post id [" + id + "] was never planned");
     }
     return p;
+  }
+
+  /**
+   * The rooms that have a post intended at or after {@code sinceNanos} that is acknowledged and
+   * delivered to all its expected recipients: after a node is killed, a room in this set works
+   * again end to end (its worker is running somewhere and its members are connected).
+   */
+  Set<String> roomsSettledSince(long sinceNanos) {
+    Set<String> rooms = new HashSet<>();
+    for (Post p : posts.values()) {
+      synchronized (p) {
+        if (p.intended >= sinceNanos
+            && p.ackAt >= 0
+            && p.recipients.cardinality() >= p.expectedRecipients) {
+          rooms.add(p.room);
+        }
+      }
+    }
+    return rooms;
   }
 
   /** The acknowledged posts, for the database check ({@link #lost}). */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ChatLoadLedgerTest {
@@ -146,5 +147,29 @@ class ChatLoadLedgerTest {
     ChatLoadLedger ledger = new ChatLoadLedger();
     ledger.planned("a", "r", 0, 1);
     assertThrows(IllegalArgumentException.class, () -> ledger.planned("a", "r", 1, 1));
+  }
+
+  @Test
+  void aRoomIsSettledSinceOnlyByAPostIntendedThenAckedAndDeliveredToEveryone() {
+    ChatLoadLedger ledger = new ChatLoadLedger();
+    ledger.planned("before", "r1", 5 * MS, 1); // fully delivered, but intended before the kill
+    ledger.sent("before", 5 * MS);
+    ledger.acked("before", 1, 6 * MS);
+    ledger.delivered("before", 0, 7 * MS);
+    ledger.planned("partly", "r2", 20 * MS, 2); // acked, one of two recipients so far
+    ledger.sent("partly", 20 * MS);
+    ledger.acked("partly", 1, 21 * MS);
+    ledger.delivered("partly", 0, 22 * MS);
+    ledger.planned("unacked", "r3", 20 * MS, 1); // delivered, ack still on its way
+    ledger.sent("unacked", 20 * MS);
+    ledger.delivered("unacked", 0, 22 * MS);
+    ledger.planned("done", "r4", 10 * MS, 1);
+    ledger.sent("done", 10 * MS);
+    ledger.acked("done", 1, 11 * MS);
+    ledger.delivered("done", 0, 12 * MS);
+    assertEquals(Set.of("r4"), ledger.roomsSettledSince(10 * MS));
+    ledger.delivered("partly", 1, 23 * MS);
+    ledger.acked("unacked", 1, 24 * MS);
+    assertEquals(Set.of("r2", "r3", "r4"), ledger.roomsSettledSince(10 * MS));
   }
 }
