@@ -52,19 +52,21 @@ import java.util.regex.Pattern;
  * figures instead of slowing the load (coordinated omission). {@link ChatLoadLedger} keeps the
  * accounting of each step; after each step every acknowledged post is looked up in the database.
  *
- * <p>Fixed rate (default): one step at {@code clients × rate} posts/s, steady and with the last
- * node SIGKILLed when the measurement starts. {@code --find-max}: steps of rising offered rate
- * ({@link RateSearch}) until delivery p99 exceeds {@code --p99-target-ms}, then bisection; a step
- * is sustained when p99 ≤ target, every post sent on a live connection is acknowledged, none is
- * rejected, none acknowledged is lost and the generator kept its schedule. {@code --compare} runs
- * the search on 3 nodes, 3 nodes with one killed per step, and 1 node (the baseline), in one
+ * <p>Fixed rate (default): one step at {@code clients × rate} posts/s (or {@code --offered} posts/s
+ * in all), steady and with the last node SIGKILLed after the warm-up (measured once the survivors
+ * have recovered; the failover is reported on its own). {@code --find-max}: steps of rising offered
+ * rate ({@link RateSearch}) until delivery p99 exceeds {@code --p99-target-ms}, then bisection; a
+ * step is sustained when p99 ≤ target, every post sent on a live connection is acknowledged, none
+ * is rejected, none acknowledged is lost and the generator kept its schedule. {@code --compare}
+ * runs the search on 3 nodes, 3 nodes with one killed per step, and 1 node (the baseline), in one
  * invocation with the same JVM settings.
  *
  * <pre>
  *   java -cp bench/target/benchmarks.jar dev.troupe.bench.ChatLoadBench [--clients 30]
- *       [--rooms clients/10] [--rate 5] [--seconds 30] [--warmup 10] [--nodes 3] [--kill]
+ *       [--rooms clients/10] [--rate 5 | --offered N] [--seconds 30] [--warmup 10] [--nodes 3] [--kill]
  *       [--find-max] [--compare] [--start-rate 100] [--factor 1.5] [--bisect 3]
- *       [--p99-target-ms 100] [--http-clients 8] [--jar samples/chat/target/troupe-chat.jar]
+ *       [--p99-target-ms 100] [--http-clients 8] [--jvm-warmup 30]
+ *       [--jar samples/chat/target/troupe-chat.jar]
  *       [--output bench/results/chat.json]
  * </pre>
  */
@@ -113,6 +115,7 @@ public final class ChatLoadBench {
     int clients = 30;
     int rooms = -1;
     int rate = 5;
+    int offered = 0;
     int seconds = 30;
     int warmup = 10;
     int nodes = 3;
@@ -124,6 +127,7 @@ public final class ChatLoadBench {
     int bisect = 3;
     int p99TargetMs = 100;
     int httpClients = 8;
+    int jvmWarmup = 30;
     Path jar = Path.of("samples/chat/target/troupe-chat.jar");
     Path output = Path.of("bench/results/chat.json");
     for (int i = 0; i < args.length; i++) {
@@ -131,6 +135,7 @@ public final class ChatLoadBench {
         case "--clients" -> clients = Figures.intOption(args, ++i, "--clients", 2);
         case "--rooms" -> rooms = Figures.intOption(args, ++i, "--rooms", 1);
         case "--rate" -> rate = Figures.intOption(args, ++i, "--rate", 1);
+        case "--offered" -> offered = Figures.intOption(args, ++i, "--offered", 1);
         case "--seconds" -> seconds = Figures.intOption(args, ++i, "--seconds", 5);
         case "--warmup" -> warmup = Figures.intOption(args, ++i, "--warmup", 0);
         case "--nodes" -> nodes = Figures.intOption(args, ++i, "--nodes", 1);
@@ -142,6 +147,7 @@ public final class ChatLoadBench {
         case "--bisect" -> bisect = Figures.intOption(args, ++i, "--bisect", 0);
         case "--p99-target-ms" -> p99TargetMs = Figures.intOption(args, ++i, "--p99-target-ms", 1);
         case "--http-clients" -> httpClients = Figures.intOption(args, ++i, "--http-clients", 1);
+        case "--jvm-warmup" -> jvmWarmup = Figures.intOption(args, ++i, "--jvm-warmup", 0);
         case "--jar" -> jar = Path.of(Figures.value(args, ++i, "--jar"));
         case "--output" -> output = Path.of(Figures.value(args, ++i, "--output"));
         default -> throw new IllegalArgumentException("unknown option: " + args[i]);
@@ -168,7 +174,7 @@ public final class ChatLoadBench {
       configs.add(new Config("3 nodes", 3, false));
       configs.add(new Config("3 nodes, 1 killed", 3, true));
       configs.add(new Config("1 node", 1, false));
-    } else if (findMax || kill || nodes != 3) {
+    } else if (findMax || kill || nodes != 3 || offered > 0) {
       configs.add(
           new Config(
               nodes + (nodes == 1 ? " node" : " nodes") + (kill ? ", 1 killed" : ""), nodes, kill));
@@ -178,7 +184,7 @@ public final class ChatLoadBench {
     }
     boolean search = findMax || compare;
     int cap = clients * CHAT_RATE_LIMIT;
-    Load load = new Load(clients, rooms, httpClients, jar, seconds, warmup, p99TargetMs);
+    Load load = new Load(clients, rooms, httpClients, jar, seconds, warmup, jvmWarmup, p99TargetMs);
     List<Step> steps = new ArrayList<>();
     Map<String, Integer> best = new LinkedHashMap<>();
     Map<String, Boolean> capped = new LinkedHashMap<>();
@@ -187,7 +193,7 @@ public final class ChatLoadBench {
         System.out.println(
             "==> " + config.name() + ", " + clients + " clients, " + rooms + " rooms");
         if (!search) {
-          steps.add(load.step(config, Math.min(cap, clients * rate)));
+          steps.add(load.step(config, Math.min(cap, offered > 0 ? offered : clients * rate)));
           continue;
         }
         RateSearch rates = new RateSearch(Math.min(startRate, cap), factor, bisect, cap);
@@ -203,7 +209,19 @@ public final class ChatLoadBench {
     } finally {
       load.close();
     }
-    write(output, steps, best, capped, clients, rooms, rate, seconds, warmup, p99TargetMs, search);
+    write(
+        output,
+        steps,
+        best,
+        capped,
+        clients,
+        rooms,
+        rate,
+        seconds,
+        warmup,
+        jvmWarmup,
+        p99TargetMs,
+        search);
     System.out.println("Chat figures written to " + output);
     System.exit(0);
   }
@@ -252,6 +270,7 @@ public final class ChatLoadBench {
       int rate,
       int seconds,
       int warmup,
+      int jvmWarmup,
       int p99TargetMs,
       boolean search)
       throws IOException {
@@ -308,7 +327,10 @@ public final class ChatLoadBench {
             + seconds
             + " s after "
             + warmup
-            + " s of warm-up at the same rate. Delivery latency: from the intended send time to"
+            + " s of warm-up at the same rate; every newly started cluster first gets "
+            + jvmWarmup
+            + " s at half the first step's rate, measured by nobody (the JVMs' JIT warm-up)."
+            + " Delivery latency: from the intended send time to"
             + " each participant of the room receiving the message (one clock). Acked / sent:"
             + " posts of the step acknowledged / handed to a socket; abandoned: sent on a"
             + " connection that closed before the ack (the killed node's); lost: acknowledged but"
@@ -387,6 +409,7 @@ public final class ChatLoadBench {
     }
     parameters.put("seconds", seconds);
     parameters.put("warmup", warmup);
+    parameters.put("jvmWarmup", jvmWarmup);
     parameters.put("p99TargetMs", p99TargetMs);
     parameters.put("cpus", Runtime.getRuntime().availableProcessors());
     Map<String, Object> document = new LinkedHashMap<>();
@@ -405,6 +428,7 @@ public final class ChatLoadBench {
     final Path jar;
     final int seconds;
     final int warmup;
+    final int jvmWarmup;
     final long p99TargetNanos;
     final List<HttpClient> httpClients = new ArrayList<>();
     final ExecutorService callbacks = Executors.newFixedThreadPool(4);
@@ -423,8 +447,10 @@ public final class ChatLoadBench {
         Path jar,
         int seconds,
         int warmup,
+        int jvmWarmup,
         int p99TargetMs) {
       this.clientCount = clientCount;
+      this.jvmWarmup = jvmWarmup;
       this.rooms = rooms;
       this.jar = jar;
       this.seconds = seconds;
@@ -454,6 +480,7 @@ public final class ChatLoadBench {
         nodes = Nodes.start(jar, storage, config.nodes());
         current = config;
         connect();
+        warmJvms(offered / 2);
       }
       int n = ++stepNumber;
       System.out.printf(Locale.ROOT, "    step %d: %,d posts/s offered%n", n, offered);
@@ -581,6 +608,39 @@ public final class ChatLoadBench {
           p.format(p.max()),
           step.sustained() ? "sustained" : "not sustained (" + step.why() + ")");
       return step;
+    }
+
+    /**
+     * Fresh node JVMs interpret and compile for their first minute or so (with three JVMs on two
+     * cores, C2 alone took a fifth of a core per node after a minute): {@code jvmWarmup} seconds at
+     * {@code rate} posts/s, measured by nobody, before a new cluster's first step.
+     */
+    void warmJvms(int rate) throws InterruptedException {
+      if (jvmWarmup == 0 || rate < 1) {
+        return;
+      }
+      System.out.printf(Locale.ROOT, "    JVM warm-up: %d s at %,d posts/s%n", jvmWarmup, rate);
+      String key = "j" + (stepNumber + 1);
+      ChatLoadLedger ledger = new ChatLoadLedger();
+      ledgers.put(key, ledger);
+      long t0 = System.nanoTime();
+      long end = t0 + TimeUnit.SECONDS.toNanos(jvmWarmup);
+      for (long k = 0; ; k++) {
+        long intended = t0 + (long) (k * 1e9 / rate);
+        if (intended >= end) {
+          break;
+        }
+        long wait = intended - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(wait);
+        }
+        Client c = clients.get((int) (k % clientCount));
+        String id = key + "-" + c.index + "-" + k;
+        ledger.planned(id, c.room, intended, roomSize(c.index % rooms));
+        c.post(id, ledger);
+      }
+      drain(ledger, true);
+      ledgers.remove(key);
     }
 
     Step judge(

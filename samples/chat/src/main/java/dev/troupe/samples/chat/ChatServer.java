@@ -200,7 +200,7 @@ final class ChatServer extends AllDirectives {
                             () ->
                                 completeWithFuture(
                                     dashboard
-                                        .snapshot()
+                                        .current()
                                         .thenApply(
                                             json ->
                                                 HttpResponse.create()
@@ -433,7 +433,10 @@ final class ChatServer extends AllDirectives {
     }
   }
 
-  /** The dashboard's feed: the latest snapshot every interval; what the page sends is ignored. */
+  /**
+   * The dashboard's feed: the current snapshot at once and then every interval (one built an
+   * interval however many watch); what the page sends is ignored.
+   */
   private Flow<Message, Message, NotUsed> dashboardFlow(InetAddress address) {
     return Flow.<Message, Message, NotUsed>fromMaterializer(
             (mat, attributes) ->
@@ -442,7 +445,8 @@ final class ChatServer extends AllDirectives {
                     () -> {
                       Source<Message, NotUsed> snapshots =
                           Source.tick(Duration.ZERO, settings.dashboardInterval(), "tick")
-                              .map(t -> (Message) TextMessage.create(dashboard.latest()))
+                              .mapAsync(1, t -> dashboard.current())
+                              .map(json -> (Message) TextMessage.create(json))
                               .mapMaterializedValue(c -> NotUsed.getInstance());
                       return Flow.fromSinkAndSourceCoupled(Sink.<Message>ignore(), snapshots);
                     }))

@@ -145,6 +145,30 @@ final class ChatIT {
     assertEquals(200, status(http, port(0), "/dashboard"));
   }
 
+  @Test
+  void theDashboardIsBuiltOnlyWhileSomeoneWatches() {
+    // Node 1's dashboard: no test reads it (only node 0's and node 2's).
+    Dashboard dashboard = chat.chats.get(1).dashboard();
+    long[] since = {dashboard.builds(), dashboard.observations()};
+    Eventually.awaitCondition(
+        TIMEOUT,
+        "three refreshes in a row that only observed, building nothing",
+        () -> {
+          if (dashboard.builds() != since[0]) {
+            since[0] = dashboard.builds();
+            since[1] = dashboard.observations();
+          }
+          return dashboard.observations() >= since[1] + 3;
+        });
+    long builtBefore = dashboard.builds();
+    JsonNode s = get(HttpClient.newHttpClient(), port(1), "/api/dashboard");
+    assertEquals(3, s.path("members").size(), s.toString());
+    Eventually.awaitCondition(
+        TIMEOUT,
+        "once read, snapshots are built every interval",
+        () -> dashboard.builds() >= builtBefore + 3);
+  }
+
   private static JsonNode get(HttpClient http, int port, String path) {
     try {
       HttpResponse<String> r =
