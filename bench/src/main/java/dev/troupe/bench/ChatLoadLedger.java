@@ -49,6 +49,7 @@ final class ChatLoadLedger {
     long ackAt = -1;
     long seq = -1;
     boolean rejected;
+    boolean timedOut;
     boolean abandoned;
     boolean failed;
     final BitSet recipients = new BitSet();
@@ -65,14 +66,17 @@ final class ChatLoadLedger {
 
   /**
    * The figures of a step. {@code unacked}: posts sent on a connection that is still open without
-   * an ack or a rejection; {@code abandoned}: posts sent on a connection that closed before their
-   * ack (the client cannot know their fate); {@code failed}: posts never handed to a socket.
+   * an ack or a rejection; {@code timedOut}: posts the chat's gateway gave up on (no answer from
+   * the room within {@code chat.ack-timeout}: fate unknown); {@code abandoned}: posts sent on a
+   * connection that closed before their ack (the client cannot know their fate); {@code failed}:
+   * posts never handed to a socket.
    */
   record Summary(
       long planned,
       long sent,
       long acked,
       long rejected,
+      long timedOut,
       long abandoned,
       long failed,
       long unacked,
@@ -181,6 +185,23 @@ final class ChatLoadLedger {
     }
   }
 
+  /**
+   * The gateway's error frame for {@code id} saying no acknowledgement came in time: the post's
+   * fate is unknown (an ack that still comes counts).
+   */
+  void timedOut(String id) {
+    Post p = posts.get(id);
+    if (p == null) {
+      foreignAcks.incrementAndGet();
+      return;
+    }
+    synchronized (p) {
+      if (p.ackAt < 0) {
+        p.timedOut = true;
+      }
+    }
+  }
+
   /** An error frame naming {@code id} (rate limit, "not stored, post again", ...). */
   void rejected(String id) {
     Post p = posts.get(id);
@@ -279,6 +300,7 @@ final class ChatLoadLedger {
     long sent = 0;
     long acked = 0;
     long rejected = 0;
+    long timedOut = 0;
     long abandoned = 0;
     long failed = 0;
     long unacked = 0;
@@ -309,6 +331,8 @@ final class ChatLoadLedger {
           undelivered += Math.max(0, p.expectedRecipients - received);
         } else if (p.rejected) {
           rejected++;
+        } else if (p.timedOut) {
+          timedOut++;
         } else if (p.abandoned) {
           abandoned++;
         } else if (wasSent) {
@@ -327,6 +351,7 @@ final class ChatLoadLedger {
         sent,
         acked,
         rejected,
+        timedOut,
         abandoned,
         failed,
         unacked,

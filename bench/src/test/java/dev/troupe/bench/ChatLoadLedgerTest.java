@@ -172,4 +172,23 @@ class ChatLoadLedgerTest {
     ledger.acked("unacked", 1, 24 * MS);
     assertEquals(Set.of("r2", "r3", "r4"), ledger.roomsSettledSince(10 * MS));
   }
+
+  @Test
+  void aTimedOutPostIsItsOwnOutcomeUntilALateAckArrives() {
+    ChatLoadLedger ledger = new ChatLoadLedger();
+    ledger.planned("a", "r", 0, 1);
+    ledger.sent("a", 0);
+    ledger.planned("b", "r", 0, 1);
+    ledger.sent("b", 0);
+    ledger.timedOut("a");
+    ledger.timedOut("b");
+    ChatLoadLedger.Summary s = ledger.summary();
+    assertEquals(2, s.timedOut());
+    assertEquals(0, s.unacked());
+    assertEquals(0, s.rejected());
+    ledger.acked("b", 1, 6 * MS); // stored after all
+    s = ledger.summary();
+    assertEquals(1, s.timedOut());
+    assertEquals(1, s.acked());
+  }
 }

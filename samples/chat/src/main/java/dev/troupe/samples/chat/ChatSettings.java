@@ -18,6 +18,8 @@ import java.util.List;
  * @param archiveInterval how often the archiver runs
  * @param allowedOrigins origins allowed besides the page's own
  * @param dashboardInterval how often the dashboard snapshot is refreshed
+ * @param ackTimeout a post without an acknowledgement or a refusal from its room after this gets an
+ *     error naming it: its fate is unknown (a room's node died with it in flight)
  * @param limits what one client and the node may hold open ({@code chat.limits})
  */
 record ChatSettings(
@@ -32,6 +34,7 @@ record ChatSettings(
     Duration archiveInterval,
     List<String> allowedOrigins,
     Duration dashboardInterval,
+    Duration ackTimeout,
     Limits limits) {
 
   /**
@@ -87,6 +90,9 @@ record ChatSettings(
           "chat.history-size, max-message-chars, rate-limit-per-second must be positive and"
               + " chat.max-frame-bytes at least 64");
     }
+    if (ackTimeout.isZero() || ackTimeout.isNegative()) {
+      throw new IllegalArgumentException("chat.ack-timeout must be positive, got " + ackTimeout);
+    }
     allowedOrigins = List.copyOf(allowedOrigins);
   }
 
@@ -104,6 +110,7 @@ record ChatSettings(
         c.getDuration("archive-interval"),
         c.getStringList("allowed-origins"),
         c.getDuration("dashboard-interval"),
+        c.getDuration("ack-timeout"),
         Limits.fromConfig(c.getConfig("limits")));
   }
 }

@@ -5,6 +5,7 @@ import dev.troupe.core.WorkerGroup;
 import dev.troupe.sharding.WorkerFleet;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -14,6 +15,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
  * One browser's WebSocket connection on this node: parses its commands, lets it post only to rooms
@@ -44,6 +46,11 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
 
   /** The browser went away. */
   record ClientGone() implements Command {}
+
+  /** Looks for posts whose acknowledgement is overdue; ticks only while posts are pending. */
+  private enum CheckAcks implements Command {
+    INSTANCE
+  }
 
   /** What rooms send to gateways; crosses nodes. */
   sealed interface Event extends Command, TroupeSerializable {}
@@ -76,6 +83,10 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
   private final ActorRef<Out> out;
   private final ActorRef<Event> self;
   private final Map<String, String> joined = new HashMap<>(); // room -> user
+  // posts sent to their room and not yet acknowledged or refused: room + NUL + id -> sent at
+  // (nanos)
+  private final Map<String, Long> pending = new LinkedHashMap<>();
+  private final TimerScheduler<Command> timers;
   private double tokens;
   private long refilledAt;
 
@@ -84,8 +95,10 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
       WorkerFleet<Room.Command> rooms,
       ChatSettings settings,
       ChatMetrics metrics,
-      ActorRef<Out> out) {
+      ActorRef<Out> out,
+      TimerScheduler<Command> timers) {
     super(ctx);
+    this.timers = timers;
     this.rooms = rooms;
     this.settings = settings;
     this.metrics = metrics;
@@ -101,7 +114,8 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
       ChatSettings settings,
       ChatMetrics metrics,
       ActorRef<Out> out) {
-    return Behaviors.setup(ctx -> new Gateway(ctx, rooms, settings, metrics, out));
+    return Behaviors.withTimers(
+        timers -> Behaviors.setup(ctx -> new Gateway(ctx, rooms, settings, metrics, out, timers)));
   }
 
   @Override
@@ -115,8 +129,19 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
         .onMessage(
             History.class, h -> send(ClientProtocol.history(h.room(), h.messages(), h.users())))
         .onMessage(NewMessage.class, this::onNewMessage)
-        .onMessage(Acked.class, a -> send(ClientProtocol.ack(a.room(), a.id(), a.seq())))
-        .onMessage(Rejected.class, r -> reject(r.reason() + " (room " + r.room() + ")", r.id()))
+        .onMessage(
+            Acked.class,
+            a -> {
+              settled(a.room(), a.id());
+              return send(ClientProtocol.ack(a.room(), a.id(), a.seq()));
+            })
+        .onMessage(
+            Rejected.class,
+            r -> {
+              settled(r.room(), r.id());
+              return reject(r.reason() + " (room " + r.room() + ")", r.id());
+            })
+        .onMessageEquals(CheckAcks.INSTANCE, this::onCheckAcks)
         .onMessage(Presence.class, p -> send(ClientProtocol.presence(p.room(), p.users())))
         .onMessage(Closed.class, this::onClosed)
         .onMessage(Rejoin.class, this::onRejoin)
@@ -190,9 +215,51 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
             "rate limit: at most " + settings.ratePerSecond() + " messages a second", post.id());
       }
       metrics.posted();
+      if (post.id() != null) { // without an id the client cannot match an ack or an error anyway
+        if (pending.isEmpty()) {
+          timers.startTimerAtFixedRate(CheckAcks.INSTANCE, settings.ackTimeout().dividedBy(5));
+        }
+        pending.put(post.room() + '\0' + post.id(), System.nanoTime());
+      }
       rooms.tell(post.room(), new Room.Post(user, post.id(), post.text(), self));
     } else {
       send(ClientProtocol.pong());
+    }
+    return this;
+  }
+
+  private void settled(String room, String id) {
+    if (id != null && pending.remove(room + '\0' + id) != null && pending.isEmpty()) {
+      timers.cancel(CheckAcks.INSTANCE);
+    }
+  }
+
+  /**
+   * Posts without an answer from their room for {@code chat.ack-timeout}: the client gets an error
+   * naming each, since Pekko delivers at most once and a room's node may have died with the post in
+   * flight. Its fate is unknown: stored if it appears (an ack that still comes is passed on).
+   */
+  private Behavior<Command> onCheckAcks() {
+    long deadline = System.nanoTime() - settings.ackTimeout().toNanos();
+    var overdue = pending.entrySet().iterator();
+    while (overdue.hasNext()) {
+      var e = overdue.next();
+      if (e.getValue() - deadline > 0) {
+        break; // insertion order: the rest were sent later
+      }
+      overdue.remove();
+      int nul = e.getKey().indexOf('\0');
+      String room = e.getKey().substring(0, nul);
+      reject(
+          "no acknowledgement within "
+              + settings.ackTimeout().toMillis()
+              + " ms (room "
+              + room
+              + "): the post may or may not be stored; post again if it does not appear",
+          e.getKey().substring(nul + 1));
+    }
+    if (pending.isEmpty()) {
+      timers.cancel(CheckAcks.INSTANCE);
     }
     return this;
   }

@@ -160,6 +160,40 @@ final class GatewayTest {
   }
 
   @Test
+  void aPostWithoutAnAnswerFromItsRoomGetsAnErrorNamingItAfterTheAckTimeout() throws Exception {
+    ChatSettings settings =
+        ChatSettings.fromConfig(
+            ConfigFactory.parseString("chat.ack-timeout = 300ms")
+                .withFallback(ConfigFactory.load()));
+    ActorRef<Gateway.Command> g =
+        kit.spawn(Gateway.create(fleet, settings, new ChatMetrics("test"), browser.ref()));
+    g.tell(new Gateway.FromClient("{\"type\":\"join\",\"room\":\"r\",\"user\":\"ann\"}"));
+    fleet.next();
+    long sent = System.nanoTime();
+    g.tell(
+        new Gateway.FromClient(
+            "{\"type\":\"post\",\"room\":\"r\",\"id\":\"lost\",\"text\":\"a\"}"));
+    g.tell(
+        new Gateway.FromClient(
+            "{\"type\":\"post\",\"room\":\"r\",\"id\":\"kept\",\"text\":\"b\"}"));
+    assertInstanceOf(Room.Post.class, fleet.next().getValue());
+    assertInstanceOf(Room.Post.class, fleet.next().getValue());
+    g.tell(new Gateway.Acked("r", "kept", 1));
+    assertEquals("ack", frame().path("type").asText());
+
+    JsonNode lost = frame(); // the room never answered "lost" (its node died with it in flight)
+    assertTrue(System.nanoTime() - sent >= TimeUnit.MILLISECONDS.toNanos(300), "not before");
+    assertEquals("lost", lost.path("id").asText(), lost.toString());
+    assertTrue(
+        lost.path("error").asText().contains("no acknowledgement within 300 ms (room r)"),
+        lost.toString());
+    browser.expectNoMessage(Duration.ofMillis(600)); // "kept" was acknowledged: no error for it
+
+    g.tell(new Gateway.Acked("r", "lost", 2)); // stored after all: the ack is passed on
+    assertEquals("ack", frame().path("type").asText());
+  }
+
+  @Test
   void eventsFromRoomsBecomeFramesAndAClosedRoomIsLeft() throws Exception {
     client("{\"type\":\"join\",\"room\":\"r\",\"user\":\"ann\"}");
     fleet.next();
