@@ -22,6 +22,9 @@ import java.util.function.Supplier;
  *   <tr><td>{@code troupe.fleet.spawns}</td><td>counter</td><td>workers started here</td></tr>
  *   <tr><td>{@code troupe.fleet.restarts}</td><td>counter</td><td>worker failures (each one
  *       restarts the worker)</td></tr>
+ *   <tr><td>{@code troupe.fleet.restart}</td><td>timer (histogram)</td><td>restart to ready: from
+ *       a worker's failure to its restarted behavior having started (its setup ran; state the
+ *       worker loads asynchronously after its setup is not included)</td></tr>
  *   <tr><td>{@code troupe.fleet.passivations}</td><td>counter</td><td>idle workers
  *       passivated</td></tr>
  *   <tr><td>{@code troupe.fleet.reconciler.fixes}</td><td>counter</td><td>repairs by a {@link
@@ -45,6 +48,7 @@ public final class FleetMetrics {
   public static final String ACTIVE = "troupe.fleet.active";
   public static final String SPAWNS = "troupe.fleet.spawns";
   public static final String RESTARTS = "troupe.fleet.restarts";
+  public static final String RESTART_TO_READY = "troupe.fleet.restart";
   public static final String PASSIVATIONS = "troupe.fleet.passivations";
   public static final String REDELIVERED = "troupe.fleet.redelivered";
   public static final String RECONCILER_FIXES = "troupe.fleet.reconciler.fixes";
@@ -55,6 +59,7 @@ public final class FleetMetrics {
   private final Timer dispatch;
   private final Counter spawns;
   private final Counter restarts;
+  private final Timer restartToReady;
   private final Counter passivations;
   private final Counter redeliveries;
 
@@ -76,6 +81,14 @@ public final class FleetMetrics {
             .register(registry);
     this.spawns = counter(SPAWNS, "workers started on this node");
     this.restarts = counter(RESTARTS, "worker failures, each restarting it");
+    this.restartToReady =
+        Timer.builder(RESTART_TO_READY)
+            .description("from a worker's failure to its restarted behavior having started")
+            .tag("fleet", fleet)
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(10_000))
+            .maximumExpectedValue(Duration.ofMinutes(5))
+            .register(registry);
     this.passivations = counter(PASSIVATIONS, "idle workers passivated");
     this.redeliveries = counter(REDELIVERED, "messages sent again after a hand-off dropped them");
     Gauge.builder(ACTIVE, active)
@@ -111,6 +124,14 @@ public final class FleetMetrics {
   /** Worker failures on this node. */
   public double restarts() {
     return restarts.count();
+  }
+
+  /**
+   * Restart to ready ({@code troupe.fleet.restart}): from a worker's failure to its restarted
+   * behavior having started, on this node.
+   */
+  public Timer restartToReady() {
+    return restartToReady;
   }
 
   /** Workers passivated on this node. */

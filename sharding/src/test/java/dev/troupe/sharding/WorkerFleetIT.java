@@ -125,10 +125,13 @@ final class WorkerFleetIT {
         "every increment delivered once the backoff is over",
         () -> assertEquals(50L, TestWorker.stored(key)));
     double restarts = 0;
+    long ready = 0;
     for (WorkerFleet<TestWorker.Command> f : fleets) {
       restarts += f.metrics().restarts();
+      ready += f.metrics().restartToReady().count();
     }
     assertTrue(restarts >= 5, "failures counted: " + restarts);
+    assertEquals((long) restarts, ready, "each failure's restart to ready recorded");
   }
 
   @Test

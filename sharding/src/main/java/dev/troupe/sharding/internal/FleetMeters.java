@@ -16,6 +16,7 @@ public final class FleetMeters {
   private final Timer dispatch;
   private final Counter spawns;
   private final Counter restarts;
+  private final Timer restartToReady;
   private final Counter passivations;
   private final Counter redeliveries;
   private final Map<String, Counter> fixes = new ConcurrentHashMap<>();
@@ -25,6 +26,7 @@ public final class FleetMeters {
     this.dispatch = metrics.dispatch();
     this.spawns = counter(FleetMetrics.SPAWNS);
     this.restarts = counter(FleetMetrics.RESTARTS);
+    this.restartToReady = metrics.restartToReady();
     this.passivations = counter(FleetMetrics.PASSIVATIONS);
     this.redeliveries = counter(FleetMetrics.REDELIVERED);
   }
@@ -48,6 +50,11 @@ public final class FleetMeters {
 
   public void restarted() {
     restarts.increment();
+  }
+
+  /** A restarted worker's behavior started {@code nanos} after its failure. */
+  public void readyAfterRestart(long nanos) {
+    restartToReady.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   public void passivated() {

@@ -25,8 +25,11 @@ public final class FleetWorker {
    *      milliseconds; a fourth failure within 10 s goes to the backoff.
    *   3. an interceptor that registers the worker in LocalWorkers when it starts (again after a
    *      restart: the same record), removes it on PostStop, stamps each message's time, unwraps
-   *      Traced broadcast envelopes, and on a failure counts it and reports it to the broadcaster
-   *      before rethrowing it to the supervisors; messages of another type than the fleet's
+   *      Traced broadcast envelopes, and on a failure counts it, notes its time and reports it to
+   *      the broadcaster before rethrowing it to the supervisors; when the restarted behavior has
+   *      started, it records the time since the failure (troupe.fleet.restart). The supervisors
+   *      make a new interceptor for each start, so the failure's time lives in a holder of the
+   *      entity's, made once in create; messages of another type than the fleet's
    *      protocol are dropped with a warning (the API refuses them; this guards raw senders).
    *   4. the user's behavior, made by the fleet's factory from the key.
    * Before each message the interceptor asks the node's FleetFence whether the generation of the
@@ -64,9 +67,10 @@ public final class FleetWorker {
       FleetMeters metrics,
       FleetFence fence,
       String shardLease) {
+    long[] failedAt = {0}; // the entity's last failure (nanoTime), 0 once restarted; one actor
     Behavior<Object> watched =
         Behaviors.intercept(
-            () -> new Watch<>(key, shard, protocol, workers, metrics, fence, shardLease),
+            () -> new Watch<>(key, shard, protocol, workers, metrics, fence, shardLease, failedAt),
             factory.apply(key));
     return Behaviors.supervise(Behaviors.supervise(watched).onFailure(IMMEDIATE))
         .onFailure(backoff);
@@ -81,6 +85,7 @@ public final class FleetWorker {
     private final FleetMeters metrics;
     private final FleetFence fence;
     private final String shardLease;
+    private final long[] failedAt;
     private Object holding;
     private LocalWorkers.Activity activity;
 
@@ -91,8 +96,10 @@ public final class FleetWorker {
         LocalWorkers workers,
         FleetMeters metrics,
         FleetFence fence,
-        String shardLease) {
+        String shardLease,
+        long[] failedAt) {
       super(Object.class);
+      this.failedAt = failedAt;
       this.fence = fence;
       this.shardLease = shardLease;
       this.key = key;
@@ -106,7 +113,17 @@ public final class FleetWorker {
     public Behavior<M> aroundStart(TypedActorContext<Object> ctx, PreStartTarget<M> target) {
       activity = workers.register(key, ctx.asJava().getSelf(), shard);
       holding = fence.holding(shardLease); // the shard started under it
-      return target.start(ctx);
+      Behavior<M> started = target.start(ctx);
+      if (failedAt[0] != 0) {
+        metrics.readyAfterRestart(System.nanoTime() - failedAt[0]);
+        failedAt[0] = 0;
+      }
+      return started;
+    }
+
+    private void failed() {
+      metrics.restarted();
+      failedAt[0] = System.nanoTime();
     }
 
     @Override
@@ -135,7 +152,7 @@ public final class FleetWorker {
         try {
           return target.apply(ctx, protocol.cast(traced.message()));
         } catch (RuntimeException | Error e) {
-          metrics.restarted();
+          failed();
           traced.crashes().tell(new FleetNode.CrashReport(traced.broadcast(), key, e.toString()));
           throw e;
         }
@@ -153,7 +170,7 @@ public final class FleetWorker {
       try {
         return target.apply(ctx, protocol.cast(msg));
       } catch (RuntimeException | Error e) {
-        metrics.restarted();
+        failed();
         throw e;
       }
     }
