@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The accounting of one measured step of {@link ChatLoadBench}: every post planned in the step, by
@@ -190,20 +191,16 @@ final class ChatLoadLedger {
    * fate is unknown (an ack that still comes counts).
    */
   void timedOut(String id) {
-    Post p = posts.get(id);
-    if (p == null) {
-      foreignAcks.incrementAndGet();
-      return;
-    }
-    synchronized (p) {
-      if (p.ackAt < 0) {
-        p.timedOut = true;
-      }
-    }
+    errorFrame(id, p -> p.timedOut = true);
   }
 
   /** An error frame naming {@code id} (rate limit, "not stored, post again", ...). */
   void rejected(String id) {
+    errorFrame(id, p -> p.rejected = true);
+  }
+
+  /** An error frame for {@code id}: {@code mark} it unless it is acknowledged already. */
+  private void errorFrame(String id, Consumer<Post> mark) {
     Post p = posts.get(id);
     if (p == null) {
       foreignAcks.incrementAndGet();
@@ -211,7 +208,7 @@ final class ChatLoadLedger {
     }
     synchronized (p) {
       if (p.ackAt < 0) {
-        p.rejected = true;
+        mark.accept(p);
       }
     }
   }
