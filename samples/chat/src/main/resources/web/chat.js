@@ -131,7 +131,13 @@
         case "notice": line(msg.room, "*", msg.text, "notice"); joined.delete(msg.room);
           if (current === msg.room) current = joined.keys().next().value || null; renderRooms(); break;
         case "error": error(msg.error);
-          if (msg.id && pending.has(msg.id)) { state(pending.get(msg.id), "failed", "✗ not sent"); pending.delete(msg.id); }
+          if (msg.id && pending.has(msg.id)) {
+            // chat.ack-timeout: the room never answered, the post may still be stored (its message
+            // would then appear)
+            const unknown = msg.error.startsWith("no acknowledgement");
+            state(pending.get(msg.id), "failed", unknown ? "? no answer" : "✗ not sent");
+            pending.delete(msg.id);
+          }
           break;
         case "ack": error(""); onAck(msg); break;
         default: break;
