@@ -452,8 +452,8 @@ public final class CronScheduler extends AbstractBehavior<CronScheduler.Command>
       timers.startTimerWithFixedDelay(SyncClock.INSTANCE, settings.clockSyncInterval());
     }
     timers.startTimerWithFixedDelay(Maintain.INSTANCE, Duration.ofSeconds(5));
+    meters.tookOver(); // before the event: whoever hears of the take-over finds it counted
     publish(SchedulerEvent.Kind.TOOK_OVER, 0);
-    meters.tookOver();
     getContext().getSelf().tell(Wake.INSTANCE);
     return stash.unstashAll(this);
   }
