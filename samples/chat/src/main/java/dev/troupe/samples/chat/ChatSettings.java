@@ -90,8 +90,9 @@ record ChatSettings(
           "chat.history-size, max-message-chars, rate-limit-per-second must be positive and"
               + " chat.max-frame-bytes at least 64");
     }
-    if (ackTimeout.isZero() || ackTimeout.isNegative()) {
-      throw new IllegalArgumentException("chat.ack-timeout must be positive, got " + ackTimeout);
+    if (ackTimeout.compareTo(Duration.ofMillis(100)) < 0) {
+      throw new IllegalArgumentException(
+          "chat.ack-timeout must be at least 100 ms, got " + ackTimeout);
     }
     allowedOrigins = List.copyOf(allowedOrigins);
   }

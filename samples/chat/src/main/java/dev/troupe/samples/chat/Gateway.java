@@ -219,7 +219,9 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
         if (pending.isEmpty()) {
           timers.startTimerAtFixedRate(CheckAcks.INSTANCE, settings.ackTimeout().dividedBy(5));
         }
-        pending.put(post.room() + '\0' + post.id(), System.nanoTime());
+        String key = post.room() + '\0' + post.id();
+        pending.remove(key); // an id used again goes to the end: the map stays in sending order
+        pending.put(key, System.nanoTime());
       }
       rooms.tell(post.room(), new Room.Post(user, post.id(), post.text(), self));
     } else {
