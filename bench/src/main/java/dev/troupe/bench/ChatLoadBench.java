@@ -559,16 +559,9 @@ public final class ChatLoadBench {
             break;
           }
         }
-        long wait = intended - System.nanoTime();
-        if (wait > 0) {
-          LockSupport.parkNanos(wait); // the open-loop schedule: the intended time, not an ack
-        }
         String phase = intended >= measureFrom ? "s" : killed ? "r" : "w";
         ChatLoadLedger ledger = phase.equals("s") ? measured : killed ? recovering : warm;
-        Client c = clients.get((int) (k % clientCount));
-        String id = phase + n + "-" + c.index + "-" + k;
-        ledger.planned(id, c.room, intended, roomSize(c.index % rooms));
-        c.post(id, ledger);
+        postAt(intended, k, phase + n, ledger);
       }
       if (watch != null) {
         watch.cancel(false);
@@ -651,17 +644,26 @@ public final class ChatLoadBench {
         if (intended >= end) {
           break;
         }
-        long wait = intended - System.nanoTime();
-        if (wait > 0) {
-          LockSupport.parkNanos(wait);
-        }
-        Client c = clients.get((int) (k % clientCount));
-        String id = key + "-" + c.index + "-" + k;
-        ledger.planned(id, c.room, intended, roomSize(c.index % rooms));
-        c.post(id, ledger);
+        postAt(intended, k, key, ledger);
       }
       drain(ledger, true);
       ledgers.remove(key);
+    }
+
+    /**
+     * Waits until {@code intended} (the open-loop schedule: the intended time, not an ack), then
+     * has client k mod N send post {@code k}, planned in {@code ledger} under an id starting with
+     * {@code ledgerKey} (how {@link #ledger} finds the ledger again).
+     */
+    private void postAt(long intended, long k, String ledgerKey, ChatLoadLedger ledger) {
+      long wait = intended - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      Client c = clients.get((int) (k % clientCount));
+      String id = ledgerKey + "-" + c.index + "-" + k;
+      ledger.planned(id, c.room, intended, roomSize(c.index % rooms));
+      c.post(id, ledger);
     }
 
     Step judge(
