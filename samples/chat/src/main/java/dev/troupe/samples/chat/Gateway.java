@@ -47,6 +47,9 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
   /** The browser went away. */
   record ClientGone() implements Command {}
 
+  /** A post awaiting its room's answer. */
+  private record PostKey(String room, String id) {}
+
   /** Looks for posts whose acknowledgement is overdue; ticks only while posts are pending. */
   private enum CheckAcks implements Command {
     INSTANCE
@@ -83,9 +86,8 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
   private final ActorRef<Out> out;
   private final ActorRef<Event> self;
   private final Map<String, String> joined = new HashMap<>(); // room -> user
-  // posts sent to their room and not yet acknowledged or refused: room + NUL + id -> sent at
-  // (nanos)
-  private final Map<String, Long> pending = new LinkedHashMap<>();
+  // posts sent to their room and not yet acknowledged or refused, in sending order
+  private final Map<PostKey, Long> pending = new LinkedHashMap<>(); // -> sent at (nanoTime)
   private final TimerScheduler<Command> timers;
   private double tokens;
   private long refilledAt;
@@ -219,7 +221,7 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
         if (pending.isEmpty()) {
           timers.startTimerAtFixedRate(CheckAcks.INSTANCE, settings.ackTimeout().dividedBy(5));
         }
-        String key = post.room() + '\0' + post.id();
+        PostKey key = new PostKey(post.room(), post.id());
         pending.remove(key); // an id used again goes to the end: the map stays in sending order
         pending.put(key, System.nanoTime());
       }
@@ -231,7 +233,7 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
   }
 
   private void settled(String room, String id) {
-    if (id != null && pending.remove(room + '\0' + id) != null && pending.isEmpty()) {
+    if (id != null && pending.remove(new PostKey(room, id)) != null && pending.isEmpty()) {
       timers.cancel(CheckAcks.INSTANCE);
     }
   }
@@ -250,15 +252,13 @@ final class Gateway extends AbstractBehavior<Gateway.Command> {
         break; // insertion order: the rest were sent later
       }
       overdue.remove();
-      int nul = e.getKey().indexOf('\0');
-      String room = e.getKey().substring(0, nul);
       reject(
           "no acknowledgement within "
               + settings.ackTimeout().toMillis()
               + " ms (room "
-              + room
+              + e.getKey().room()
               + "): the post may or may not be stored; post again if it does not appear",
-          e.getKey().substring(nul + 1));
+          e.getKey().id());
     }
     if (pending.isEmpty()) {
       timers.cancel(CheckAcks.INSTANCE);
